@@ -1,0 +1,24 @@
+package io.workron.gateway;
+
+import org.springframework.boot.autoconfigure.SpringBootApplication;
+import org.springframework.boot.builder.SpringApplicationBuilder;
+import org.springframework.boot.context.properties.ConfigurationPropertiesScan;
+
+/** Entry point of api-gateway. Its configuration is read from {@code api-gateway.properties}. */
+@SpringBootApplication
+@ConfigurationPropertiesScan
+public class ApiGatewayApplication {
+
+  /** Name of this service's configuration file, so the services can share one classpath. */
+  public static final String CONFIG_NAME = "api-gateway";
+
+  public static void main(String[] args) {
+    builder().run(args);
+  }
+
+  /** The application as standalone mode and end-to-end tests start it, next to the others. */
+  public static SpringApplicationBuilder builder() {
+    return new SpringApplicationBuilder(ApiGatewayApplication.class)
+        .properties("spring.config.name=" + CONFIG_NAME);
+  }
+}

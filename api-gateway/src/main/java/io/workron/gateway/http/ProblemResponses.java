@@ -1,0 +1,109 @@
+package io.workron.gateway.http;
+
+import io.workron.gateway.GatewayProperties;
+import jakarta.servlet.http.HttpServletRequest;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.http.HttpHeaders;
+import org.springframework.http.HttpStatus;
+import org.springframework.http.HttpStatusCode;
+import org.springframework.http.MediaType;
+import org.springframework.http.ProblemDetail;
+import org.springframework.http.ResponseEntity;
+import org.springframework.web.bind.annotation.ExceptionHandler;
+import org.springframework.web.bind.annotation.RestControllerAdvice;
+import org.springframework.web.context.request.ServletWebRequest;
+import org.springframework.web.context.request.WebRequest;
+import org.springframework.web.servlet.mvc.method.annotation.ResponseEntityExceptionHandler;
+
+/**
+ * Turns every error into an RFC 9457 problem ({@code application/problem+json}) that carries the
+ * request id, so a client's bug report can be matched with the gateway's log lines.
+ */
+@RestControllerAdvice
+class ProblemResponses extends ResponseEntityExceptionHandler {
+
+  private static final Logger log = LoggerFactory.getLogger(ProblemResponses.class);
+
+  private final GatewayProperties properties;
+
+  ProblemResponses(GatewayProperties properties) {
+    this.properties = properties;
+  }
+
+  @ExceptionHandler
+  ResponseEntity<ProblemDetail> invalidRequest(
+      InvalidRequestException e, HttpServletRequest request) {
+    ProblemDetail problem =
+        ProblemDetail.forStatusAndDetail(HttpStatus.BAD_REQUEST, e.getMessage());
+    if (!e.problems().isEmpty() && e.problems().get(0).field() != null) {
+      problem.setProperty("field", e.problems().get(0).field());
+    }
+    if (e.problems().size() > 1) {
+      problem.setProperty("errors", e.problems());
+    }
+    return respond(problem, request, new HttpHeaders());
+  }
+
+  @ExceptionHandler
+  ResponseEntity<ProblemDetail> notFound(NotFoundException e, HttpServletRequest request) {
+    return respond(
+        ProblemDetail.forStatusAndDetail(HttpStatus.NOT_FOUND, e.getMessage()),
+        request,
+        new HttpHeaders());
+  }
+
+  @ExceptionHandler
+  ResponseEntity<ProblemDetail> unavailable(UnavailableException e, HttpServletRequest request) {
+    log.atDebug()
+        .setMessage("answering 503: {}")
+        .addArgument(e::getMessage)
+        .setCause(e.getCause())
+        .log();
+    ProblemDetail problem =
+        ProblemDetail.forStatusAndDetail(HttpStatus.SERVICE_UNAVAILABLE, e.getMessage());
+    problem.setProperty("dependency", e.dependency());
+    HttpHeaders headers = new HttpHeaders();
+    headers.set(HttpHeaders.RETRY_AFTER, Long.toString(properties.retryAfterSeconds()));
+    return respond(problem, request, headers);
+  }
+
+  /** The unexpected: logged once with its stack trace; the client learns only the request id. */
+  @ExceptionHandler
+  ResponseEntity<ProblemDetail> unexpected(Exception e, HttpServletRequest request) {
+    log.error("unexpected error serving {} {}", request.getMethod(), request.getRequestURI(), e);
+    return respond(
+        ProblemDetail.forStatusAndDetail(
+            HttpStatus.INTERNAL_SERVER_ERROR,
+            "internal error; the gateway's log has the details under this request_id"),
+        request,
+        new HttpHeaders());
+  }
+
+  /** Spring MVC's own errors (unknown path, wrong method, …) get the request id too. */
+  @Override
+  protected ResponseEntity<Object> handleExceptionInternal(
+      Exception ex,
+      Object body,
+      HttpHeaders headers,
+      HttpStatusCode statusCode,
+      WebRequest request) {
+    ResponseEntity<Object> response =
+        super.handleExceptionInternal(ex, body, headers, statusCode, request);
+    if (response != null
+        && response.getBody() instanceof ProblemDetail problem
+        && request instanceof ServletWebRequest servlet) {
+      problem.setProperty("request_id", RequestId.of(servlet.getRequest()));
+    }
+    return response;
+  }
+
+  private static ResponseEntity<ProblemDetail> respond(
+      ProblemDetail problem, HttpServletRequest request, HttpHeaders headers) {
+    problem.setProperty("request_id", RequestId.of(request));
+    return ResponseEntity.status(problem.getStatus())
+        .headers(headers)
+        .contentType(MediaType.APPLICATION_PROBLEM_JSON)
+        .body(problem);
+  }
+}

@@ -1,0 +1,125 @@
+package io.workron.gateway.query;
+
+import io.workron.gateway.http.FieldProblem;
+import io.workron.gateway.http.InvalidRequestException;
+import io.workron.gateway.http.NotFoundException;
+import io.workron.gateway.schedulercore.JobPage;
+import io.workron.gateway.schedulercore.SchedulerCoreClient;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.springframework.http.HttpHeaders;
+import org.springframework.http.MediaType;
+import org.springframework.http.ResponseEntity;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.PathVariable;
+import org.springframework.web.bind.annotation.RequestParam;
+import org.springframework.web.bind.annotation.RestController;
+import org.springframework.web.util.UriComponentsBuilder;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * {@code GET /jobs} and {@code GET /jobs/{id}}, read through scheduler-core. The list stays a JSON
+ * array as in the seed, so old clients keep working; the next page is offered in headers ({@code
+ * X-Next-Cursor} and an RFC 8288 {@code Link: <…>; rel="next"}), which old clients ignore.
+ */
+@RestController
+class JobQueryController {
+
+  static final String NEXT_CURSOR_HEADER = "X-Next-Cursor";
+  static final int DEFAULT_LIMIT = 100;
+  static final int MAX_LIMIT = 1000;
+
+  private static final Set<String> STATUSES =
+      Set.of(
+          "blocked",
+          "pending",
+          "reserved",
+          "running",
+          "preempting",
+          "preempted",
+          "done",
+          "failed",
+          "cancelled");
+
+  private final SchedulerCoreClient schedulerCore;
+
+  JobQueryController(SchedulerCoreClient schedulerCore) {
+    this.schedulerCore = schedulerCore;
+  }
+
+  @GetMapping("/jobs")
+  ResponseEntity<JsonNode> list(
+      @RequestParam(required = false) String status,
+      @RequestParam(required = false) String limit,
+      @RequestParam(required = false) String cursor) {
+    List<FieldProblem> problems = new ArrayList<>();
+    if (status != null && !STATUSES.contains(status)) {
+      problems.add(
+          new FieldProblem(
+              "status",
+              "unknown status \""
+                  + status
+                  + "\"; one of blocked, pending, reserved, running, preempting, preempted,"
+                  + " done, failed, cancelled"));
+    }
+    int pageSize = parseLimit(limit, problems);
+    if (!problems.isEmpty()) {
+      throw new InvalidRequestException(problems);
+    }
+    String from = cursor == null || cursor.isEmpty() ? null : cursor;
+    JobPage page = schedulerCore.jobs(status, pageSize, from);
+    HttpHeaders headers = new HttpHeaders();
+    if (page.nextCursor() != null) {
+      headers.set(NEXT_CURSOR_HEADER, page.nextCursor());
+      headers.set(HttpHeaders.LINK, "<" + nextPage(status, pageSize, page) + ">; rel=\"next\"");
+    }
+    return ResponseEntity.ok()
+        .headers(headers)
+        .contentType(MediaType.APPLICATION_JSON)
+        .body(page.jobs());
+  }
+
+  @GetMapping("/jobs/{id}")
+  ResponseEntity<byte[]> job(@PathVariable String id) {
+    byte[] job =
+        schedulerCore
+            .job(id)
+            .orElseThrow(() -> new NotFoundException("job \"" + id + "\" does not exist"));
+    return ResponseEntity.ok().contentType(MediaType.APPLICATION_JSON).body(job);
+  }
+
+  private static int parseLimit(String limit, List<FieldProblem> problems) {
+    if (limit == null || limit.isEmpty()) {
+      return DEFAULT_LIMIT;
+    }
+    try {
+      int value = Integer.parseInt(limit);
+      if (value >= 1 && value <= MAX_LIMIT) {
+        return value;
+      }
+    } catch (NumberFormatException e) {
+      // reported below, like an out-of-range number
+    }
+    problems.add(new FieldProblem("limit", "limit must be an integer between 1 and " + MAX_LIMIT));
+    return DEFAULT_LIMIT;
+  }
+
+  private static String nextPage(String status, int limit, JobPage page) {
+    Map<String, Object> values = new HashMap<>();
+    values.put("limit", limit);
+    values.put("cursor", page.nextCursor());
+    UriComponentsBuilder next =
+        UriComponentsBuilder.fromPath("/jobs")
+            .queryParam("limit", "{limit}")
+            .queryParam("cursor", "{cursor}");
+    if (status != null) {
+      next.queryParam("status", "{status}");
+      values.put("status", status);
+    }
+    // variables are encoded strictly, so a cursor holding '+', '&' or '{' survives the round trip
+    return next.encode().buildAndExpand(values).toUriString();
+  }
+}

@@ -1,0 +1,90 @@
+package io.workron.gateway.submission;
+
+import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
+import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
+import io.github.resilience4j.timelimiter.TimeLimiter;
+import io.github.resilience4j.timelimiter.TimeLimiterConfig;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.workron.gateway.GatewayProperties;
+import io.workron.gateway.schedulercore.SchedulerCoreClient;
+import io.workron.schemas.Topics;
+import io.workron.schemas.WireCodec;
+import java.time.Clock;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.kafka.core.KafkaTemplate;
+import org.springframework.kafka.support.ProducerListener;
+import tools.jackson.databind.json.JsonMapper;
+
+@Configuration(proxyBeanMethods = false)
+class SubmissionConfiguration {
+
+  private static final Logger log = LoggerFactory.getLogger(SubmissionConfiguration.class);
+
+  @Bean
+  SubmissionPublisher submissionPublisher(
+      KafkaTemplate<String, byte[]> kafka,
+      Topics topics,
+      WireCodec codec,
+      CircuitBreakerRegistry breakers,
+      GatewayProperties properties,
+      Clock clock) {
+    return new SubmissionPublisher(
+        kafka,
+        topics,
+        codec,
+        breakers.circuitBreaker(SubmissionPublisher.BREAKER, breakerConfig(properties)),
+        TimeLimiter.of(
+            SubmissionPublisher.BREAKER,
+            TimeLimiterConfig.custom()
+                .timeoutDuration(properties.produceTimeout())
+                .cancelRunningFuture(true)
+                .build()),
+        clock);
+  }
+
+  @Bean
+  SubmissionIntake submissionIntake(
+      JsonMapper mapper,
+      SchedulerCoreClient schedulerCore,
+      SubmissionPublisher publisher,
+      Clock clock,
+      GatewayProperties properties,
+      MeterRegistry meters) {
+    return new SubmissionIntake(mapper, schedulerCore, publisher, clock, properties, meters);
+  }
+
+  /**
+   * Failed sends reach the client as 503 and the operator through the breaker's state changes;
+   * Spring Kafka's default listener would log every one again, as an error with a stack trace.
+   */
+  @Bean
+  ProducerListener<Object, Object> kafkaProducerListener() {
+    return new ProducerListener<>() {
+      @Override
+      public void onError(
+          ProducerRecord<Object, Object> record, RecordMetadata metadata, Exception exception) {
+        log.debug("send of {} failed: {}", record.key(), exception.getMessage());
+      }
+    };
+  }
+
+  /**
+   * A down broker costs each request up to the produce timeout; once half of the last ten sends
+   * (and at least three) failed, refuse at once for the Retry-After period instead.
+   */
+  static CircuitBreakerConfig breakerConfig(GatewayProperties properties) {
+    return CircuitBreakerConfig.custom()
+        .slidingWindowType(CircuitBreakerConfig.SlidingWindowType.COUNT_BASED)
+        .slidingWindowSize(10)
+        .minimumNumberOfCalls(3)
+        .failureRateThreshold(50)
+        .waitDurationInOpenState(properties.retryAfter())
+        .permittedNumberOfCallsInHalfOpenState(1)
+        .build();
+  }
+}

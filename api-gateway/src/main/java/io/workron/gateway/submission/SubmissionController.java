@@ -1,0 +1,58 @@
+package io.workron.gateway.submission;
+
+import io.workron.gateway.http.RequestId;
+import jakarta.servlet.http.HttpServletRequest;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URI;
+import org.springframework.http.HttpStatus;
+import org.springframework.http.MediaType;
+import org.springframework.http.ResponseEntity;
+import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.RequestHeader;
+import org.springframework.web.bind.annotation.RestController;
+
+/**
+ * {@code POST /jobs}. The body is read as raw bytes whatever the {@code Content-Type}, as the seed
+ * did: {@code curl -d '{"command":"…"}'} (sent as a form by default) keeps working.
+ */
+@RestController
+class SubmissionController {
+
+  private final SubmissionIntake intake;
+
+  SubmissionController(SubmissionIntake intake) {
+    this.intake = intake;
+  }
+
+  @PostMapping("/jobs")
+  ResponseEntity<Object> submit(
+      InputStream body,
+      @RequestHeader(name = SubmissionRules.IDEMPOTENCY_KEY_HEADER, required = false)
+          String idempotencyKey,
+      HttpServletRequest request)
+      throws IOException {
+    byte[] bytes = body.readNBytes(SubmissionIntake.MAX_BODY_BYTES + 1);
+    SubmissionIntake.Outcome outcome = intake.submit(bytes, idempotencyKey, RequestId.of(request));
+    URI location = URI.create("/jobs/" + outcome.jobId());
+    return switch (outcome.kind()) {
+      case CREATED -> job(HttpStatus.CREATED, location, outcome.job());
+      case EXISTING -> job(HttpStatus.OK, location, outcome.job());
+      case ACCEPTED ->
+          ResponseEntity.accepted()
+              .location(location)
+              .contentType(MediaType.APPLICATION_JSON)
+              .body(new Accepted(outcome.jobId(), "accepted"));
+    };
+  }
+
+  private static ResponseEntity<Object> job(HttpStatus status, URI location, byte[] job) {
+    return ResponseEntity.status(status)
+        .location(location)
+        .contentType(MediaType.APPLICATION_JSON)
+        .body(job);
+  }
+
+  /** The 202 body: the job is in Kafka, and will appear at {@code Location} once stored. */
+  record Accepted(String id, String status) {}
+}

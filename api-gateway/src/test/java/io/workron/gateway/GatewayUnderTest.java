@@ -1,0 +1,92 @@
+package io.workron.gateway;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.springframework.context.ConfigurableApplicationContext;
+
+/**
+ * The whole gateway on a random port, started the way standalone mode starts it, and an HTTP client
+ * to talk to it as a user would.
+ */
+final class GatewayUnderTest implements AutoCloseable {
+
+  private final ConfigurableApplicationContext context;
+  private final HttpClient http = HttpClient.newHttpClient();
+  private final int port;
+
+  private GatewayUnderTest(ConfigurableApplicationContext context) {
+    this.context = context;
+    this.port = Integer.parseInt(context.getEnvironment().getProperty("local.server.port"));
+  }
+
+  /** Settings win over api-gateway.properties (they are passed as command-line arguments). */
+  static GatewayUnderTest start(String... settings) {
+    List<String> args = new ArrayList<>(List.of("--server.port=0"));
+    for (String setting : settings) {
+      args.add("--" + setting);
+    }
+    return new GatewayUnderTest(ApiGatewayApplication.builder().run(args.toArray(String[]::new)));
+  }
+
+  /** A local port nothing listens on: connecting to it is refused at once. */
+  static int closedPort() {
+    try (ServerSocket socket = new ServerSocket(0)) {
+      return socket.getLocalPort();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  HttpResponse<String> get(String path, String... headers) {
+    return send(request(path, Duration.ofSeconds(10), headers).GET().build());
+  }
+
+  HttpResponse<String> post(String path, String body, String... headers) {
+    return post(path, body, Duration.ofSeconds(10), headers);
+  }
+
+  /**
+   * Fails with an {@code HttpTimeoutException} if the gateway has not answered within {@code
+   * patience}.
+   */
+  HttpResponse<String> post(String path, String body, Duration patience, String... headers) {
+    return send(
+        request(path, patience, headers)
+            .header("Content-Type", "application/json")
+            .POST(HttpRequest.BodyPublishers.ofString(body))
+            .build());
+  }
+
+  private HttpRequest.Builder request(String path, Duration patience, String... headers) {
+    HttpRequest.Builder builder =
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).timeout(patience);
+    if (headers.length > 0) {
+      builder.headers(headers);
+    }
+    return builder;
+  }
+
+  private HttpResponse<String> send(HttpRequest request) {
+    try {
+      return http.send(request, HttpResponse.BodyHandlers.ofString());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
+  @Override
+  public void close() {
+    context.close();
+  }
+}

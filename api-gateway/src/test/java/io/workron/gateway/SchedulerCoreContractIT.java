@@ -1,0 +1,140 @@
+package io.workron.gateway;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.workron.schemas.Ids;
+import io.workron.testsupport.TestInfrastructure;
+import java.net.URLEncoder;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+/** The gateway with a real broker and a scheduler-core that answers its query contract. */
+class SchedulerCoreContractIT {
+
+  private static final JsonMapper JSON = JsonMapper.builder().build();
+
+  private static FakeSchedulerCore schedulerCore;
+  private static SubmissionsTopic topic;
+  private static GatewayUnderTest gateway;
+
+  @BeforeAll
+  static void start() throws Exception {
+    TestInfrastructure infra = TestInfrastructure.get();
+    String prefix = infra.newTopicPrefix();
+    schedulerCore = FakeSchedulerCore.start();
+    topic = SubmissionsTopic.create(infra.kafkaBootstrapServers(), prefix);
+    gateway =
+        GatewayUnderTest.start(
+            "spring.kafka.bootstrap-servers=" + infra.kafkaBootstrapServers(),
+            "workron.topic-prefix=" + prefix,
+            "workron.gateway.scheduler-url=" + schedulerCore.url());
+  }
+
+  @AfterAll
+  static void stop() {
+    if (gateway != null) {
+      gateway.close();
+    }
+    if (topic != null) {
+      topic.close();
+    }
+    if (schedulerCore != null) {
+      schedulerCore.close();
+    }
+  }
+
+  @Test
+  void answers201WithTheStoredJobOnceSchedulerCoreHasIt() throws Exception {
+    HttpResponse<String> response =
+        gateway.post("/jobs", "{\"command\": \"echo hi\", \"depends_on\": [\"job-a\"]}");
+
+    assertThat(response.statusCode()).isEqualTo(201);
+    String jobId = response.headers().firstValue("Location").orElseThrow().substring(6);
+    assertThat(JSON.readTree(response.body()).path("id").asString()).isEqualTo(jobId);
+    assertThat(topic.awaitRecord(jobId).value()).isNotEmpty();
+  }
+
+  @Test
+  void rejectsDependencyThatSchedulerCoreDoesNotKnowAndProducesNothing() throws Exception {
+    long before = topic.recordCount();
+
+    HttpResponse<String> response =
+        gateway.post(
+            "/jobs", "{\"command\": \"echo hi\", \"depends_on\": [\"job-a\", \"job-missing-7\"]}");
+
+    assertThat(response.statusCode()).isEqualTo(400);
+    JsonNode problem = JSON.readTree(response.body());
+    assertThat(problem.path("field").asString()).isEqualTo("depends_on");
+    assertThat(problem.path("detail").asString())
+        .isEqualTo("dependency \"job-missing-7\" does not exist");
+    assertThat(topic.recordCount()).isEqualTo(before);
+  }
+
+  @Test
+  void answersTheExistingJobForARepeatedIdempotencyKeyAndProducesNothing() throws Exception {
+    long before = topic.recordCount();
+
+    HttpResponse<String> response =
+        gateway.post("/jobs", "{\"command\": \"echo once\"}", "Idempotency-Key", "once-42");
+
+    String expectedId = Ids.jobIdForIdempotencyKey("once-42");
+    assertThat(response.statusCode()).isEqualTo(200);
+    assertThat(response.headers().firstValue("Location")).hasValue("/jobs/" + expectedId);
+    assertThat(JSON.readTree(response.body()).path("id").asString()).isEqualTo(expectedId);
+    assertThat(topic.recordCount()).isEqualTo(before);
+  }
+
+  @Test
+  void listsJobsAsAnArrayAndOffersTheNextPageInHeaders() throws Exception {
+    HttpResponse<String> response = gateway.get("/jobs?status=pending&limit=2");
+
+    assertThat(response.statusCode()).isEqualTo(200);
+    JsonNode jobs = JSON.readTree(response.body());
+    assertThat(jobs.isArray()).isTrue();
+    assertThat(jobs.size()).isEqualTo(2);
+    assertThat(jobs.get(0).path("id").asString()).isEqualTo("job-a");
+    assertThat(response.headers().firstValue("X-Next-Cursor"))
+        .hasValue(FakeSchedulerCore.NEXT_CURSOR);
+    String encodedCursor = URLEncoder.encode(FakeSchedulerCore.NEXT_CURSOR, StandardCharsets.UTF_8);
+    assertThat(response.headers().firstValue("Link"))
+        .hasValue("</jobs?limit=2&cursor=" + encodedCursor + "&status=pending>; rel=\"next\"");
+    assertThat(schedulerCore.lastListQuery()).contains("status=pending", "limit=2");
+  }
+
+  @Test
+  void passesTheCursorBackToSchedulerCoreIntact() {
+    String encodedCursor = URLEncoder.encode(FakeSchedulerCore.NEXT_CURSOR, StandardCharsets.UTF_8);
+
+    HttpResponse<String> response = gateway.get("/jobs?limit=2&cursor=" + encodedCursor);
+
+    assertThat(response.statusCode()).isEqualTo(200);
+    assertThat(schedulerCore.lastListQuery()).contains("cursor=" + encodedCursor);
+  }
+
+  @Test
+  void answers404ProblemForAnUnknownJob() throws Exception {
+    HttpResponse<String> response = gateway.get("/jobs/job-missing-1");
+
+    assertThat(response.statusCode()).isEqualTo(404);
+    assertThat(response.headers().firstValue("Content-Type"))
+        .hasValueSatisfying(type -> assertThat(type).startsWith("application/problem+json"));
+    assertThat(JSON.readTree(response.body()).path("detail").asString())
+        .isEqualTo("job \"job-missing-1\" does not exist");
+  }
+
+  @Test
+  void passesJobsAndWorkersThroughAsSchedulerCoreServesThem() throws Exception {
+    HttpResponse<String> job = gateway.get("/jobs/job-a");
+    HttpResponse<String> workers = gateway.get("/workers");
+
+    assertThat(job.statusCode()).isEqualTo(200);
+    assertThat(job.body()).isEqualTo(FakeSchedulerCore.storedJob("job-a"));
+    assertThat(workers.statusCode()).isEqualTo(200);
+    assertThat(JSON.readTree(workers.body()).get(0).path("id").asString()).isEqualTo("w1");
+  }
+}

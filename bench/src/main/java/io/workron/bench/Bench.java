@@ -1,0 +1,345 @@
+package io.workron.bench;
+
+import io.workron.schemas.WireCodec;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code java -jar bench/target/workron-bench.jar}: measures Workron end to end and prints one JSON
+ * line on stdout (progress and a readable summary go to stderr).
+ */
+@Command(
+    name = "workron-bench",
+    mixinStandardHelpOptions = true,
+    sortOptions = false,
+    exitCodeOnInvalidInput = 3,
+    description = {
+      "Benchmarks Workron: (1) burn-down throughput of no-op jobs, (2) submit-to-start and"
+          + " submit-to-done latency at a fixed rate, (3) a raw PostgreSQL SKIP LOCKED"
+          + " claim-and-complete loop on the same database, as the yardstick.",
+      "Prints one JSON line on stdout; progress and a summary go to stderr.",
+      "Exit codes: 0 all jobs done, 1 some jobs failed, 2 a phase could not finish (timeout,"
+          + " error), 3 bad usage."
+    })
+public final class Bench implements Callable<Integer> {
+
+  static final String BURN_DOWN = "burndown";
+  static final String LATENCY = "latency";
+  static final String YARDSTICK = "yardstick";
+  private static final List<String> ALL_PHASES = List.of(BURN_DOWN, LATENCY, YARDSTICK);
+
+  private static final Logger log = LoggerFactory.getLogger(Bench.class);
+
+  @Spec CommandSpec spec;
+
+  @Option(
+      names = "--phases",
+      split = ",",
+      defaultValue = "all",
+      description = "Phases to run, comma-separated: burndown, latency, yardstick, or all.")
+  List<String> phases;
+
+  @Option(
+      names = "--jobs",
+      defaultValue = "100000",
+      description = "Burn-down jobs, also the yardstick's row count (default ${DEFAULT-VALUE}).")
+  int jobs;
+
+  @Option(
+      names = "--latency-jobs",
+      defaultValue = "3000",
+      description = "Jobs submitted in the latency phase (default ${DEFAULT-VALUE}).")
+  int latencyJobs;
+
+  @Option(
+      names = "--rate",
+      defaultValue = "200",
+      description = "Submissions per second in the latency phase (default ${DEFAULT-VALUE}).")
+  double rate;
+
+  @Option(
+      names = "--warmup-jobs",
+      defaultValue = "1000",
+      description =
+          "No-op jobs burned down, unmeasured, before the first Workron phase: workers register,"
+              + " the JIT warms up (0: none; default ${DEFAULT-VALUE}).")
+  int warmupJobs;
+
+  @Option(
+      names = "--timeout",
+      defaultValue = "30m",
+      converter = DurationConverter.class,
+      description = "Limit for each phase, e.g. 90s, 30m (default ${DEFAULT-VALUE}).")
+  Duration timeout;
+
+  @Option(
+      names = "--workers",
+      defaultValue = "2",
+      description = "Workers of the started stack (default ${DEFAULT-VALUE}).")
+  int workers;
+
+  @Option(
+      names = "--slots",
+      defaultValue = "16",
+      description = "Slots per worker of the started stack (default ${DEFAULT-VALUE}).")
+  int slots;
+
+  @Option(
+      names = "--yardstick-threads",
+      defaultValue = "2",
+      description = "Concurrent claim loops in the yardstick (default ${DEFAULT-VALUE}).")
+  int yardstickThreads;
+
+  @Option(
+      names = "--yardstick-batch",
+      defaultValue = "500",
+      description = "Rows per yardstick claim (default ${DEFAULT-VALUE}).")
+  int yardstickBatch;
+
+  @Option(
+      names = "--kafka",
+      description = "bootstrap.servers of a running stack's Kafka; no stack is started.")
+  String kafka;
+
+  @Option(
+      names = "--jdbc-url",
+      description = "JDBC URL of the running stack's PostgreSQL database (for the yardstick).")
+  String jdbcUrl;
+
+  @Option(
+      names = "--jdbc-user",
+      defaultValue = "workron",
+      description = "User for --jdbc-url (default ${DEFAULT-VALUE}).")
+  String jdbcUser;
+
+  @Option(
+      names = "--jdbc-password",
+      defaultValue = "${env:WORKRON_JDBC_PASSWORD:-workron}",
+      description = "Password for --jdbc-url (or WORKRON_JDBC_PASSWORD).")
+  String jdbcPassword;
+
+  @Option(
+      names = "--topic-prefix",
+      defaultValue = "workron",
+      description = "Topic prefix of the stack (default ${DEFAULT-VALUE}).")
+  String topicPrefix;
+
+  @Option(
+      names = "--data-dir",
+      description =
+          "Data directory for the started stack (default: a fresh temporary directory, deleted"
+              + " afterwards).")
+  Path dataDir;
+
+  @Option(
+      names = {"-D", "--property"},
+      description =
+          "A property for the started stack's services, e.g. -D workron.scheduler.dispatch-batch-size=1000.")
+  Map<String, String> properties = new LinkedHashMap<>();
+
+  @Option(names = "--output", description = "Also append the JSON line to this file.")
+  Path output;
+
+  private final PrintStream out;
+  private final PrintStream err;
+
+  public Bench() {
+    this(System.out, System.err);
+  }
+
+  Bench(PrintStream out, PrintStream err) {
+    this.out = out;
+    this.err = err;
+  }
+
+  public static void main(String[] args) {
+    System.exit(commandLine(new Bench()).execute(args));
+  }
+
+  static CommandLine commandLine(Bench bench) {
+    return new CommandLine(bench)
+        .setExecutionExceptionHandler(
+            (e, cmd, parsed) -> {
+              cmd.getErr().println("workron-bench: FAILED: " + e);
+              e.printStackTrace(cmd.getErr());
+              return 2;
+            });
+  }
+
+  @Override
+  public Integer call() {
+    List<String> selected = selectedPhases();
+    validate(selected);
+    boolean workron = selected.contains(BURN_DOWN) || selected.contains(LATENCY);
+    Instant startedAt = Instant.now();
+    Clock clock = Clock.systemUTC();
+    WireCodec codec = new WireCodec();
+    BurnDown.Result burnDown = null;
+    LatencyRun.Result latency = null;
+    Yardstick.Result yardstick = null;
+    boolean embedded = kafka == null;
+    Target target;
+    try {
+      target =
+          embedded
+              ? Target.standalone(dataDir, workers, slots, topicPrefix, properties)
+              : Target.external(kafka, jdbcUrl, jdbcUser, jdbcPassword, topicPrefix);
+    } catch (BenchFailure e) {
+      return fail(e);
+    }
+    Report report;
+    try (target) {
+      if (workron && warmupJobs > 0) {
+        BurnDown.Result w =
+            new BurnDown(target, codec, clock).run("warm-up", warmupJobs, deadline());
+        log.info("warm-up: {} jobs done in {} s", w.done(), String.format("%.2f", w.seconds()));
+      }
+      if (selected.contains(BURN_DOWN)) {
+        burnDown = new BurnDown(target, codec, clock).run("burn-down", jobs, deadline());
+        log.info(
+            "burn-down: {} jobs in {} s",
+            burnDown.done(),
+            String.format("%.2f", burnDown.seconds()));
+      }
+      if (selected.contains(LATENCY)) {
+        latency =
+            new LatencyRun(target, codec, clock).run("latency", latencyJobs, rate, deadline());
+      }
+      if (selected.contains(YARDSTICK)) {
+        yardstick =
+            new Yardstick(target.jdbcUrl(), target.jdbcUser(), target.jdbcPassword())
+                .run(jobs, yardstickThreads, yardstickBatch, deadline());
+      }
+      report =
+          new Report(
+              startedAt,
+              target,
+              embedded ? workers : null,
+              embedded ? slots : null,
+              selected,
+              workron ? warmupJobs : 0,
+              burnDown,
+              latency,
+              yardstick);
+    } catch (BenchFailure e) {
+      return fail(e);
+    }
+    // after the stack has stopped, so its shutdown noise does not split the summary
+    return publish(report);
+  }
+
+  private int publish(Report report) {
+    String json = report.json();
+    out.println(json);
+    out.flush();
+    if (output != null) {
+      try {
+        Path parent = output.toAbsolutePath().getParent();
+        if (parent != null) {
+          Files.createDirectories(parent);
+        }
+        Files.writeString(
+            output,
+            json + System.lineSeparator(),
+            StandardCharsets.UTF_8,
+            StandardOpenOption.CREATE,
+            StandardOpenOption.APPEND);
+      } catch (IOException e) {
+        err.println("workron-bench: could not append to " + output + ": " + e);
+        return 2;
+      }
+    }
+    err.println();
+    err.print(report.summary());
+    err.flush();
+    Object failed = report.fields().get("failed");
+    if (failed instanceof Integer f && f > 0) {
+      err.println("workron-bench: " + f + " jobs failed (no-op jobs should never fail)");
+      return 1;
+    }
+    return 0;
+  }
+
+  private int fail(BenchFailure e) {
+    err.println("workron-bench: FAILED: " + e.getMessage());
+    err.flush();
+    log.debug("failure", e);
+    return 2;
+  }
+
+  private long deadline() {
+    return System.nanoTime() + timeout.toNanos();
+  }
+
+  private List<String> selectedPhases() {
+    Set<String> result = new LinkedHashSet<>();
+    for (String p : phases) {
+      String name = p.trim().toLowerCase(Locale.ROOT).replace("-", "").replace("_", "");
+      if (name.equals("all")) {
+        result.addAll(ALL_PHASES);
+      } else if (ALL_PHASES.contains(name)) {
+        result.add(name);
+      } else {
+        throw new ParameterException(
+            spec.commandLine(),
+            "unknown phase '" + p + "'; choose from " + String.join(", ", ALL_PHASES) + ", all");
+      }
+    }
+    // always in the canonical order: the yardstick last, on an idle database
+    List<String> ordered = new ArrayList<>();
+    for (String p : ALL_PHASES) {
+      if (result.contains(p)) {
+        ordered.add(p);
+      }
+    }
+    return ordered;
+  }
+
+  private void validate(List<String> selected) {
+    CommandLine cl = spec.commandLine();
+    if (jobs < 1 || latencyJobs < 1 || warmupJobs < 0) {
+      throw new ParameterException(cl, "--jobs and --latency-jobs must be at least 1");
+    }
+    if (!(rate > 0) || workers < 1 || slots < 1) {
+      throw new ParameterException(cl, "--rate, --workers and --slots must be positive");
+    }
+    if (yardstickThreads < 1 || yardstickBatch < 1) {
+      throw new ParameterException(
+          cl, "--yardstick-threads and --yardstick-batch must be positive");
+    }
+    if (timeout.isNegative() || timeout.isZero()) {
+      throw new ParameterException(cl, "--timeout must be positive");
+    }
+    if (kafka == null && jdbcUrl != null) {
+      throw new ParameterException(
+          cl, "--jdbc-url targets a running stack; give its --kafka as well");
+    }
+    if (kafka != null && selected.contains(YARDSTICK) && jdbcUrl == null) {
+      throw new ParameterException(
+          cl, "the yardstick needs the running stack's --jdbc-url (or leave it out of --phases)");
+    }
+  }
+}

@@ -1,0 +1,161 @@
+package io.workron.bench;
+
+import java.math.BigDecimal;
+import java.math.RoundingMode;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import tools.jackson.databind.json.JsonMapper;
+
+/** The one JSON line a run prints, and the readable summary beside it. */
+final class Report {
+
+  private static final JsonMapper JSON = JsonMapper.builder().build();
+
+  private final Map<String, Object> fields = new LinkedHashMap<>();
+  private final StringBuilder summary = new StringBuilder();
+
+  Report(
+      Instant timestamp,
+      Target target,
+      Integer workers,
+      Integer slots,
+      List<String> phases,
+      int warmupJobs,
+      BurnDown.Result burnDown,
+      LatencyRun.Result latency,
+      Yardstick.Result yardstick) {
+    fields.put("bench", "workron");
+    fields.put("timestamp", timestamp.toString());
+    fields.put("target", target.embedded() ? "standalone" : "external");
+    fields.put("phases", phases);
+    fields.put("workers", workers);
+    fields.put("slots", slots);
+    fields.put("cores", Runtime.getRuntime().availableProcessors());
+    fields.put("java", System.getProperty("java.version"));
+    fields.put("stack_start_seconds", round(target.startSeconds(), 2));
+    fields.put("warmup_jobs", warmupJobs);
+
+    fields.put("jobs", burnDown == null ? null : burnDown.jobs());
+    fields.put(
+        "burn_down_jobs_per_s", burnDown == null ? null : round(burnDown.jobsPerSecond(), 1));
+    fields.put("burn_down_seconds", burnDown == null ? null : round(burnDown.seconds(), 3));
+    fields.put("produce_seconds", burnDown == null ? null : round(burnDown.produceSeconds(), 3));
+    fields.put("ingest_seconds", burnDown == null ? null : round(burnDown.ingestSeconds(), 3));
+    fields.put(
+        "ingest_jobs_per_s", burnDown == null ? null : round(burnDown.ingestJobsPerSecond(), 1));
+
+    fields.put("latency_jobs", latency == null ? null : latency.jobs());
+    fields.put("latency_rate_per_s", latency == null ? null : round(latency.ratePerSecond(), 1));
+    fields.put(
+        "latency_achieved_rate_per_s",
+        latency == null ? null : round(latency.achievedRatePerSecond(), 1));
+    fields.put("pacer_max_lag_ms", latency == null ? null : round(latency.pacerMaxLagMs(), 3));
+    fields.put("submit_to_start_ms", latency == null ? null : latency.submitToStart().toJson());
+    fields.put("submit_to_done_ms", latency == null ? null : latency.submitToDone().toJson());
+
+    fields.put(
+        "yardstick_skip_locked_rows_per_s",
+        yardstick == null ? null : round(yardstick.rowsPerSecond(), 1));
+    fields.put("yardstick_rows", yardstick == null ? null : yardstick.rows());
+    fields.put("yardstick_seconds", yardstick == null ? null : round(yardstick.seconds(), 3));
+    fields.put("yardstick_threads", yardstick == null ? null : yardstick.threads());
+    fields.put("yardstick_batch", yardstick == null ? null : yardstick.batch());
+    fields.put(
+        "ratio_to_yardstick",
+        burnDown == null || yardstick == null
+            ? null
+            : round(burnDown.jobsPerSecond() / yardstick.rowsPerSecond(), 4));
+
+    int done = 0;
+    int failed = 0;
+    if (burnDown != null) {
+      done += burnDown.done();
+      failed += burnDown.failed();
+    }
+    if (latency != null) {
+      done += latency.done();
+      failed += latency.failed();
+    }
+    fields.put("done", done);
+    fields.put("failed", failed);
+
+    summarize(target, workers, slots, burnDown, latency, yardstick, failed);
+  }
+
+  private void summarize(
+      Target target,
+      Integer workers,
+      Integer slots,
+      BurnDown.Result b,
+      LatencyRun.Result l,
+      Yardstick.Result y,
+      int failed) {
+    line(
+        "workron bench — %s, %s workers x %s slots, %d cores",
+        target.embedded() ? "standalone stack" : "external stack",
+        workers == null ? "?" : workers,
+        slots == null ? "?" : slots,
+        Runtime.getRuntime().availableProcessors());
+    if (b != null) {
+      line(
+          "burn-down   %,d no-op jobs in %.2f s = %,.0f jobs/s",
+          b.done(), b.seconds(), b.jobsPerSecond());
+      line(
+          "            produced in %.2f s; all pending after %s",
+          b.produceSeconds(),
+          Double.isNaN(b.ingestSeconds())
+              ? "n/a (not every pending event was seen)"
+              : String.format(
+                  "%.2f s (%,.0f jobs/s ingested)", b.ingestSeconds(), b.ingestJobsPerSecond()));
+    }
+    if (l != null) {
+      line(
+          "latency     %,d jobs at %.0f/s (achieved %.1f/s, pacer max lag %.1f ms)",
+          l.jobs(), l.ratePerSecond(), l.achievedRatePerSecond(), l.pacerMaxLagMs());
+      line("            submit→start  %s", describe(l.submitToStart()));
+      line("            submit→done   %s", describe(l.submitToDone()));
+    }
+    if (y != null) {
+      line(
+          "yardstick   SKIP LOCKED claim+complete, %d threads x batch %d: %,d rows in %.2f s = %,.0f rows/s",
+          y.threads(), y.batch(), y.rows(), y.seconds(), y.rowsPerSecond());
+    }
+    if (b != null && y != null) {
+      line(
+          "ratio       Workron burn-down / yardstick = %.3f",
+          b.jobsPerSecond() / y.rowsPerSecond());
+    }
+    line("failed      %d", failed);
+  }
+
+  private static String describe(Percentiles p) {
+    return String.format(
+        "p50 %.1f ms  p95 %.1f ms  p99 %.1f ms  max %.1f ms", p.p50(), p.p95(), p.p99(), p.max());
+  }
+
+  private void line(String format, Object... args) {
+    summary.append(String.format(format, args)).append('\n');
+  }
+
+  /** Finite numbers rounded to {@code digits} decimals; NaN and infinities become null. */
+  static Double round(double value, int digits) {
+    if (Double.isNaN(value) || Double.isInfinite(value)) {
+      return null;
+    }
+    return BigDecimal.valueOf(value).setScale(digits, RoundingMode.HALF_UP).doubleValue();
+  }
+
+  String json() {
+    return JSON.writeValueAsString(fields);
+  }
+
+  String summary() {
+    return summary.toString();
+  }
+
+  Map<String, Object> fields() {
+    return fields;
+  }
+}

@@ -1,0 +1,180 @@
+package io.workron.scheduler.api;
+
+import static io.workron.scheduler.db.Tables.JOBS;
+import static io.workron.scheduler.db.Tables.JOB_ATTEMPTS;
+import static io.workron.scheduler.db.Tables.JOB_DEPENDENCIES;
+import static io.workron.scheduler.db.Tables.JOB_OUTPUTS;
+import static io.workron.scheduler.db.Tables.WORKERS;
+
+import io.workron.scheduler.db.tables.records.JobAttemptsRecord;
+import io.workron.scheduler.db.tables.records.JobsRecord;
+import io.workron.scheduler.db.tables.records.WorkersRecord;
+import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.jooq.Condition;
+import org.jooq.DSLContext;
+import org.jooq.impl.DSL;
+import org.springframework.stereotype.Component;
+
+/**
+ * Reads jobs and workers into the public JSON shape (the seed's keys, plus what the seed lacked:
+ * exit code, output tail, attempt history).
+ */
+@Component
+class JobQueries {
+
+  /** One page of jobs and the cursor of the next page, if any. */
+  record Page(List<Map<String, Object>> jobs, String nextCursor) {}
+
+  private final DSLContext db;
+
+  JobQueries(DSLContext db) {
+    this.db = db;
+  }
+
+  Optional<Map<String, Object>> job(String id) {
+    JobsRecord job = db.selectFrom(JOBS).where(JOBS.ID.eq(id)).fetchOne();
+    if (job == null) {
+      return Optional.empty();
+    }
+    List<String> deps =
+        db.select(JOB_DEPENDENCIES.DEPENDS_ON)
+            .from(JOB_DEPENDENCIES)
+            .where(JOB_DEPENDENCIES.JOB_ID.eq(id))
+            .orderBy(JOB_DEPENDENCIES.DEPENDS_ON)
+            .fetch(JOB_DEPENDENCIES.DEPENDS_ON);
+    Map<String, Object> view = view(job, deps);
+    db.selectFrom(JOB_OUTPUTS)
+        .where(JOB_OUTPUTS.JOB_ID.eq(id))
+        .fetchOptional()
+        .ifPresent(
+            o -> {
+              view.put("output", o.getOutput());
+              view.put("output_truncated", o.getTruncated());
+            });
+    List<Map<String, Object>> history = new ArrayList<>();
+    for (JobAttemptsRecord a :
+        db.selectFrom(JOB_ATTEMPTS)
+            .where(JOB_ATTEMPTS.JOB_ID.eq(id))
+            .orderBy(JOB_ATTEMPTS.ATTEMPT)
+            .fetch()) {
+      Map<String, Object> h = new LinkedHashMap<>();
+      h.put("attempt", a.getAttempt());
+      h.put("worker_id", a.getWorkerId());
+      h.put("incarnation", a.getIncarnation());
+      put(h, "dispatched_at", a.getDispatchedAt());
+      put(h, "started_at", a.getStartedAt());
+      put(h, "finished_at", a.getFinishedAt());
+      put(h, "exit_code", a.getExitCode());
+      put(h, "outcome", a.getOutcome());
+      put(h, "reason", a.getReason());
+      history.add(h);
+    }
+    view.put("attempt_history", history);
+    return Optional.of(view);
+  }
+
+  Page list(String status, int limit, String afterId) {
+    Condition where = DSL.noCondition();
+    if (status != null) {
+      where = where.and(JOBS.STATUS.eq(status));
+    }
+    if (afterId != null) {
+      where = where.and(JOBS.ID.gt(afterId));
+    }
+    List<JobsRecord> rows =
+        db.selectFrom(JOBS).where(where).orderBy(JOBS.ID).limit(limit + 1).fetch();
+    boolean more = rows.size() > limit;
+    if (more) {
+      rows = rows.subList(0, limit);
+    }
+    Map<String, List<String>> deps = new LinkedHashMap<>();
+    if (!rows.isEmpty()) {
+      db.select(JOB_DEPENDENCIES.JOB_ID, JOB_DEPENDENCIES.DEPENDS_ON)
+          .from(JOB_DEPENDENCIES)
+          .where(JOB_DEPENDENCIES.JOB_ID.in(rows.stream().map(JobsRecord::getId).toList()))
+          .orderBy(JOB_DEPENDENCIES.DEPENDS_ON)
+          .forEach(r -> deps.computeIfAbsent(r.value1(), k -> new ArrayList<>()).add(r.value2()));
+    }
+    List<Map<String, Object>> jobs = new ArrayList<>(rows.size());
+    for (JobsRecord r : rows) {
+      jobs.add(view(r, deps.getOrDefault(r.getId(), List.of())));
+    }
+    return new Page(jobs, more ? rows.get(rows.size() - 1).getId() : null);
+  }
+
+  List<Map<String, Object>> workers() {
+    List<Map<String, Object>> out = new ArrayList<>();
+    for (WorkersRecord w : db.selectFrom(WORKERS).orderBy(WORKERS.ID).fetch()) {
+      Map<String, Object> v = new LinkedHashMap<>();
+      v.put("id", w.getId());
+      v.put("incarnation", w.getIncarnation());
+      v.put("exec_addr", w.getExecAddr());
+      v.put("slots", w.getSlots());
+      Map<String, Object> res = new LinkedHashMap<>();
+      if (w.getVramMb() != 0) {
+        res.put("vram_mb", w.getVramMb());
+      }
+      if (w.getMemoryMb() != 0) {
+        res.put("memory_mb", w.getMemoryMb());
+      }
+      v.put("resources", res);
+      v.put("tags", w.getTags().isEmpty() ? List.of() : Arrays.asList(w.getTags().split(",")));
+      v.put("status", w.getStatus());
+      put(v, "last_heartbeat", w.getLastHeartbeatAt());
+      put(v, "registered_at", w.getRegisteredAt());
+      out.add(v);
+    }
+    return out;
+  }
+
+  private static Map<String, Object> view(JobsRecord j, List<String> deps) {
+    Map<String, Object> v = new LinkedHashMap<>();
+    v.put("id", j.getId());
+    v.put("command", j.getCommand());
+    v.put("status", j.getStatus());
+    put(v, "created_at", j.getCreatedAt());
+    put(v, "started_at", j.getStartedAt());
+    put(v, "done_at", j.getFinishedAt());
+    put(v, "last_heart_beat", j.getLastHeartbeatAt());
+    v.put("max_retries", j.getMaxRetries());
+    v.put("attempts", j.getAttempt());
+    if (!deps.isEmpty()) {
+      v.put("depends_on", deps);
+    }
+    if (j.getVramMb() != 0 || j.getMemoryMb() != 0) {
+      Map<String, Object> res = new LinkedHashMap<>();
+      if (j.getVramMb() != 0) {
+        res.put("vram_mb", j.getVramMb());
+      }
+      if (j.getMemoryMb() != 0) {
+        res.put("memory_mb", j.getMemoryMb());
+      }
+      v.put("resources", res);
+    }
+    put(v, "worker_id", j.getWorkerId());
+    if (j.getPriority() != 0) {
+      v.put("priority", j.getPriority());
+    }
+    v.put("queue_name", j.getQueueName());
+    put(v, "exit_code", j.getExitCode());
+    put(v, "failure_reason", j.getFailureReason());
+    if ("pending".equals(j.getStatus()) && j.getAttempt() > 0) {
+      put(v, "run_at", j.getRunAt());
+    }
+    return v;
+  }
+
+  private static void put(Map<String, Object> v, String key, Object value) {
+    if (value instanceof OffsetDateTime t) {
+      v.put(key, t.toInstant().toString());
+    } else if (value != null) {
+      v.put(key, value);
+    }
+  }
+}

@@ -1,0 +1,75 @@
+package io.workron.scheduler.config;
+
+import io.workron.schemas.Topics;
+import io.workron.schemas.WireCodec;
+import java.time.Clock;
+import java.util.random.RandomGenerator;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.springframework.beans.factory.annotation.Value;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.kafka.config.TopicBuilder;
+import org.springframework.kafka.core.KafkaAdmin;
+import org.springframework.kafka.listener.CommonErrorHandler;
+import org.springframework.kafka.listener.DefaultErrorHandler;
+import org.springframework.util.backoff.ExponentialBackOff;
+
+/** Shared beans of scheduler-core: time, randomness, wire codec, topics and their declaration. */
+@Configuration(proxyBeanMethods = false)
+public class SchedulerConfig {
+
+  @Bean
+  Clock clock() {
+    return Clock.systemUTC();
+  }
+
+  @Bean
+  RandomGenerator random() {
+    return RandomGenerator.getDefault();
+  }
+
+  @Bean
+  WireCodec wireCodec() {
+    return new WireCodec();
+  }
+
+  @Bean
+  Topics topics(@Value("${workron.topic-prefix:workron}") String prefix) {
+    return new Topics(prefix);
+  }
+
+  @Bean
+  KafkaAdmin.NewTopics workronTopics(Topics topics, SchedulerProperties p) {
+    int partitions = p.submissionPartitions();
+    short rf = p.replicationFactor();
+    return new KafkaAdmin.NewTopics(
+        topic(topics.submissions(), partitions, rf),
+        topic(Topics.deadLetter(topics.submissions()), 1, rf),
+        topic(topics.results(), partitions, rf),
+        topic(Topics.deadLetter(topics.results()), 1, rf),
+        TopicBuilder.name(topics.heartbeats())
+            .partitions(3)
+            .replicas(rf)
+            .config("retention.ms", "3600000")
+            .build(),
+        topic(Topics.deadLetter(topics.heartbeats()), 1, rf),
+        topic(topics.jobEvents(), partitions, rf));
+  }
+
+  private static NewTopic topic(String name, int partitions, short rf) {
+    return TopicBuilder.name(name).partitions(partitions).replicas(rf).build();
+  }
+
+  /**
+   * A batch that cannot be stored (PostgreSQL down) is retried, with backoff capped at 10 s, for as
+   * long as it takes: its offsets are not committed, so nothing accepted is skipped. Bad messages
+   * never get here; the listeners dead-letter them before touching the database.
+   */
+  @Bean
+  CommonErrorHandler kafkaErrorHandler() {
+    ExponentialBackOff backOff = new ExponentialBackOff(200, 2.0);
+    backOff.setMaxInterval(10_000);
+    backOff.setMaxElapsedTime(Long.MAX_VALUE);
+    return new DefaultErrorHandler(backOff);
+  }
+}

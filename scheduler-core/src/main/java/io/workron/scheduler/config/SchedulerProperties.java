@@ -1,0 +1,48 @@
+package io.workron.scheduler.config;
+
+import jakarta.validation.constraints.Min;
+import java.time.Duration;
+import java.util.UUID;
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.validation.annotation.Validated;
+
+/**
+ * scheduler-core settings ({@code workron.scheduler.*}).
+ *
+ * @param replicaId names this replica in logs and owns the outbox rows it writes; blank means a
+ *     random id per start
+ * @param dispatchBatchSize most jobs one dispatch transaction claims
+ * @param dispatchIdleInterval how long the dispatch loop waits when there was nothing to place,
+ *     unless woken by new work in this replica
+ * @param outboxBatchSize most outbox rows the relay publishes in one round
+ * @param outboxSweepAge rows older than this are relayed by the sweep whoever wrote them (their
+ *     replica may have died)
+ * @param outboxSweepInterval how often the sweep looks for such rows
+ * @param workerOfflineAfter a worker whose last heartbeat is older than this gets no new dispatches
+ * @param retryBackoffBase first retry delay; doubles per failed attempt, with jitter
+ * @param retryBackoffMax longest retry delay
+ * @param submissionPartitions partitions of the submissions, results and job-events topics when
+ *     scheduler-core creates them
+ * @param replicationFactor replication factor of the topics scheduler-core creates
+ */
+@Validated
+@ConfigurationProperties("workron.scheduler")
+public record SchedulerProperties(
+    String replicaId,
+    @Min(1) int dispatchBatchSize,
+    Duration dispatchIdleInterval,
+    @Min(1) int outboxBatchSize,
+    Duration outboxSweepAge,
+    Duration outboxSweepInterval,
+    Duration workerOfflineAfter,
+    Duration retryBackoffBase,
+    Duration retryBackoffMax,
+    @Min(1) int submissionPartitions,
+    @Min(1) short replicationFactor) {
+
+  public SchedulerProperties {
+    if (replicaId == null || replicaId.isBlank()) {
+      replicaId = "scheduler-" + UUID.randomUUID().toString().substring(0, 8);
+    }
+  }
+}

@@ -1,0 +1,87 @@
+package io.workron.scheduler.core;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+
+/**
+ * Places claimed jobs on workers: each job, in claim order, goes to the worker with the most free
+ * slots that also has room for its resources, which spreads load evenly. A job that fits nowhere
+ * stays pending. Plain Java: no database, no Kafka.
+ */
+public final class DispatchPlanner {
+
+  /** A worker as the planner sees it: what it offers and what is already in use. */
+  public record WorkerCapacity(
+      String id,
+      String incarnation,
+      int slots,
+      long vramMb,
+      long memoryMb,
+      int usedSlots,
+      long usedVramMb,
+      long usedMemoryMb) {
+
+    public int freeSlots() {
+      return slots - usedSlots;
+    }
+  }
+
+  /** A claimed job waiting for a place. */
+  public record Candidate(String jobId, long vramMb, long memoryMb) {}
+
+  /** One decision: this job runs on this worker incarnation. */
+  public record Placement(String jobId, String workerId, String incarnation) {}
+
+  private static final class Free {
+    final WorkerCapacity worker;
+    int slots;
+    long vram;
+    long memory;
+
+    Free(WorkerCapacity w) {
+      worker = w;
+      slots = w.freeSlots();
+      vram = w.vramMb() - w.usedVramMb();
+      memory = w.memoryMb() - w.usedMemoryMb();
+    }
+  }
+
+  public List<Placement> place(List<Candidate> jobs, List<WorkerCapacity> workers) {
+    List<Free> free = new ArrayList<>();
+    for (WorkerCapacity w : workers) {
+      if (w.freeSlots() > 0) {
+        free.add(new Free(w));
+      }
+    }
+    Comparator<Free> mostFreeFirst =
+        Comparator.<Free>comparingInt(f -> f.slots).reversed().thenComparing(f -> f.worker.id());
+    List<Placement> placements = new ArrayList<>();
+    for (Candidate job : jobs) {
+      Free best = null;
+      for (Free f : free) {
+        if (f.slots > 0
+            && fits(job.vramMb(), f.vram, f.worker.vramMb())
+            && fits(job.memoryMb(), f.memory, f.worker.memoryMb())
+            && (best == null || mostFreeFirst.compare(f, best) < 0)) {
+          best = f;
+        }
+      }
+      if (best != null) {
+        best.slots--;
+        best.vram -= job.vramMb();
+        best.memory -= job.memoryMb();
+        placements.add(new Placement(job.jobId(), best.worker.id(), best.worker.incarnation()));
+      }
+    }
+    return placements;
+  }
+
+  /**
+   * A request of zero always fits anywhere. A non-zero request needs a worker that declares that
+   * resource and still has that much of it free.
+   */
+  private static boolean fits(long wanted, long free, long declared) {
+    return wanted == 0 || (declared > 0 && wanted <= free);
+  }
+}

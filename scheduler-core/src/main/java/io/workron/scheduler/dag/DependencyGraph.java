@@ -1,0 +1,119 @@
+package io.workron.scheduler.dag;
+
+import io.workron.scheduler.core.JobStatus;
+import java.time.Clock;
+import java.time.OffsetDateTime;
+import java.util.Collection;
+import java.util.List;
+import org.jooq.DSLContext;
+import org.springframework.stereotype.Component;
+
+/**
+ * DAG bookkeeping on the {@code job_dependencies} edge table. Runs inside the caller's transaction.
+ * Unlike the seed, a job whose upstream failed does not stay blocked forever: it is cancelled, and
+ * so is everything downstream of it.
+ */
+@Component
+public class DependencyGraph {
+
+  /** A job this graph moved, with the status it moved to and why. */
+  public record Moved(String jobId, JobStatus status, String reason, String queueName) {}
+
+  private final DSLContext db;
+  private final Clock clock;
+
+  DependencyGraph(DSLContext db, Clock clock) {
+    this.db = db;
+    this.clock = clock;
+  }
+
+  /** Records that each job waits for the listed ids. */
+  public void addEdges(List<String> jobIds, List<String> dependsOn) {
+    if (jobIds.isEmpty()) {
+      return;
+    }
+    db.execute(
+        "insert into job_dependencies (job_id, depends_on) "
+            + "select * from unnest(?::varchar[], ?::varchar[]) on conflict do nothing",
+        jobIds.toArray(String[]::new),
+        dependsOn.toArray(String[]::new));
+  }
+
+  /** Blocked jobs among {@code candidates} whose every dependency is done become pending. */
+  public List<Moved> releaseReady(Collection<String> candidates) {
+    if (candidates.isEmpty()) {
+      return List.of();
+    }
+    return db.resultQuery(
+            "update jobs j set status = 'pending', run_at = ?::timestamptz "
+                + "where j.id = any(?::varchar[]) and j.status = 'blocked' "
+                + "and not exists (select 1 from job_dependencies d "
+                + "  left join jobs p on p.id = d.depends_on "
+                + "  where d.job_id = j.id and (p.status is null or p.status <> 'done')) "
+                + "returning j.id, j.queue_name",
+            now(),
+            candidates.toArray(String[]::new))
+        .fetch(
+            r ->
+                new Moved(r.get(0, String.class), JobStatus.PENDING, null, r.get(1, String.class)));
+  }
+
+  /** Blocked jobs that wait directly on any of {@code doneIds} and are now ready. */
+  public List<Moved> releaseDependentsOf(Collection<String> doneIds) {
+    if (doneIds.isEmpty()) {
+      return List.of();
+    }
+    List<String> dependents =
+        db.resultQuery(
+                "select distinct job_id from job_dependencies where depends_on = any(?::varchar[])",
+                (Object) doneIds.toArray(String[]::new))
+            .fetch(r -> r.get(0, String.class));
+    return releaseReady(dependents);
+  }
+
+  /**
+   * Cancels every non-terminal, not-yet-started job downstream of {@code failedIds}, transitively,
+   * naming the failed upstream job in the reason.
+   */
+  public List<Moved> cancelDownstreamOf(Collection<String> failedIds) {
+    if (failedIds.isEmpty()) {
+      return List.of();
+    }
+    return db.resultQuery(
+            "with recursive down(id, root) as ("
+                + "  select d.job_id, d.depends_on from job_dependencies d "
+                + "   where d.depends_on = any(?::varchar[]) "
+                + "  union "
+                + "  select d.job_id, down.root from job_dependencies d join down on d.depends_on = down.id"
+                + "), first_root as (select id, min(root) as root from down group by id) "
+                + "update jobs j set status = 'cancelled', finished_at = ?::timestamptz, "
+                + "  failure_reason = 'upstream job ' || f.root || ' did not succeed' "
+                + "from first_root f where j.id = f.id and j.status in ('blocked', 'pending') "
+                + "returning j.id, j.failure_reason, j.queue_name",
+            failedIds.toArray(String[]::new),
+            now())
+        .fetch(
+            r ->
+                new Moved(
+                    r.get(0, String.class),
+                    JobStatus.CANCELLED,
+                    r.get(1, String.class),
+                    r.get(2, String.class)));
+  }
+
+  /** New jobs among {@code candidates} that wait on a job that already failed or was cancelled. */
+  public List<String> withFailedUpstream(Collection<String> candidates) {
+    if (candidates.isEmpty()) {
+      return List.of();
+    }
+    return db.resultQuery(
+            "select distinct d.depends_on from job_dependencies d join jobs p on p.id = d.depends_on "
+                + "where d.job_id = any(?::varchar[]) and p.status in ('failed', 'cancelled')",
+            (Object) candidates.toArray(String[]::new))
+        .fetch(r -> r.get(0, String.class));
+  }
+
+  private OffsetDateTime now() {
+    return OffsetDateTime.now(clock);
+  }
+}

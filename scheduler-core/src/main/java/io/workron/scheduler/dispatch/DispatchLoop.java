@@ -1,0 +1,221 @@
+package io.workron.scheduler.dispatch;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.workron.scheduler.config.SchedulerProperties;
+import io.workron.scheduler.core.DispatchPlanner;
+import io.workron.scheduler.core.DispatchPlanner.Candidate;
+import io.workron.scheduler.core.DispatchPlanner.Placement;
+import io.workron.scheduler.core.DispatchPlanner.WorkerCapacity;
+import io.workron.scheduler.core.JobStatus;
+import io.workron.scheduler.outbox.JobEvents;
+import io.workron.scheduler.outbox.Outbox;
+import io.workron.scheduler.outbox.OutboxMessage;
+import io.workron.schemas.JobDispatch;
+import io.workron.schemas.JobEvent;
+import io.workron.schemas.MessageType;
+import io.workron.schemas.Resources;
+import io.workron.schemas.Topics;
+import io.workron.schemas.WireCodec;
+import java.time.Clock;
+import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.context.SmartLifecycle;
+import org.springframework.stereotype.Component;
+import org.springframework.transaction.support.TransactionTemplate;
+
+/**
+ * Claims pending jobs and places them on workers with free capacity, a batch per transaction, on
+ * every replica. Claiming uses {@code FOR UPDATE SKIP LOCKED} on jobs and on the worker rows being
+ * filled, so two replicas never take the same job nor over-book one worker. Each claim increments
+ * {@code attempt}; the dispatch goes out through the outbox to the worker's own topic, addressed to
+ * the incarnation that announced itself.
+ */
+@Component
+public class DispatchLoop implements SmartLifecycle {
+
+  private static final Logger log = LoggerFactory.getLogger(DispatchLoop.class);
+
+  private final DispatchRepository repository;
+  private final DispatchPlanner planner = new DispatchPlanner();
+  private final TransactionTemplate tx;
+  private final Outbox outbox;
+  private final JobEvents events;
+  private final WireCodec codec;
+  private final Topics topics;
+  private final Clock clock;
+  private final SchedulerProperties properties;
+  private final Counter dispatched;
+  private final ReentrantLock lock = new ReentrantLock();
+  private final Condition work = lock.newCondition();
+  private boolean pending;
+  private volatile boolean running;
+  private Thread thread;
+
+  DispatchLoop(
+      DispatchRepository repository,
+      TransactionTemplate tx,
+      Outbox outbox,
+      JobEvents events,
+      WireCodec codec,
+      Topics topics,
+      Clock clock,
+      SchedulerProperties properties,
+      MeterRegistry meters) {
+    this.repository = repository;
+    this.tx = tx;
+    this.outbox = outbox;
+    this.events = events;
+    this.codec = codec;
+    this.topics = topics;
+    this.clock = clock;
+    this.properties = properties;
+    this.dispatched = meters.counter("workron_jobs_dispatched_total");
+  }
+
+  /** New work or new capacity in this replica: look again now instead of at the next tick. */
+  public void wake() {
+    lock.lock();
+    try {
+      pending = true;
+      work.signal();
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Runs one claim-and-place transaction; returns how many jobs were dispatched. */
+  public int dispatchOnce() {
+    Integer placed = tx.execute(status -> claimAndPlace());
+    int n = placed == null ? 0 : placed;
+    if (n > 0) {
+      outbox.committed();
+      dispatched.increment(n);
+    }
+    return n;
+  }
+
+  private int claimAndPlace() {
+    OffsetDateTime now = OffsetDateTime.now(clock);
+    List<WorkerCapacity> workers =
+        repository.lockWorkersWithCapacity(now.minus(properties.workerOfflineAfter()));
+    int free = workers.stream().mapToInt(WorkerCapacity::freeSlots).sum();
+    if (free <= 0) {
+      return 0;
+    }
+    List<DispatchRepository.PendingJob> claimed =
+        repository.claimPending(now, Math.min(free, properties.dispatchBatchSize()));
+    if (claimed.isEmpty()) {
+      return 0;
+    }
+    List<Candidate> candidates = new ArrayList<>(claimed.size());
+    for (DispatchRepository.PendingJob j : claimed) {
+      candidates.add(new Candidate(j.id(), j.vramMb(), j.memoryMb()));
+    }
+    List<Placement> placements = planner.place(candidates, workers);
+    if (placements.isEmpty()) {
+      return 0;
+    }
+    List<DispatchRepository.Started> started = repository.markRunning(placements, now);
+    List<OutboxMessage> messages = new ArrayList<>(started.size() * 2);
+    for (DispatchRepository.Started s : started) {
+      JobDispatch dispatch =
+          new JobDispatch(
+              s.jobId(),
+              s.attempt(),
+              s.workerId(),
+              s.incarnation(),
+              s.command(),
+              Map.of("WORKRON_JOB_ID", s.jobId(), "WORKRON_ATTEMPT", Integer.toString(s.attempt())),
+              new Resources(s.vramMb(), s.memoryMb()));
+      String id = "dispatch-" + s.jobId() + "-" + s.attempt();
+      messages.add(
+          new OutboxMessage(
+              topics.dispatch(s.workerId()),
+              s.jobId(),
+              codec.encode(
+                  WireCodec.envelope(MessageType.JOB_DISPATCH, id, now.toInstant(), dispatch)),
+              null));
+      messages.add(
+          events.of(
+              new JobEvent(
+                  s.jobId(),
+                  JobStatus.RUNNING.wire(),
+                  s.attempt(),
+                  s.workerId(),
+                  null,
+                  null,
+                  s.queueName(),
+                  JobEvents.instant(s.createdAt()),
+                  now.toInstant(),
+                  null),
+              null));
+    }
+    outbox.addAll(messages);
+    return started.size();
+  }
+
+  @Override
+  public void start() {
+    running = true;
+    thread = new Thread(this::loop, "dispatch-loop");
+    thread.setDaemon(true);
+    thread.start();
+  }
+
+  @Override
+  public void stop() {
+    running = false;
+    wake();
+    try {
+      thread.join(10_000);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  @Override
+  public boolean isRunning() {
+    return running;
+  }
+
+  private void loop() {
+    while (running) {
+      try {
+        if (dispatchOnce() == 0) {
+          awaitWork();
+        }
+      } catch (RuntimeException e) {
+        log.warn(
+            "dispatch round failed; trying again in 1 s: {}",
+            org.springframework.core.NestedExceptionUtils.getMostSpecificCause(e).toString());
+        awaitWork(1000);
+      }
+    }
+  }
+
+  private void awaitWork() {
+    awaitWork(properties.dispatchIdleInterval().toMillis());
+  }
+
+  private void awaitWork(long millis) {
+    lock.lock();
+    try {
+      if (!pending && running) {
+        work.await(millis, TimeUnit.MILLISECONDS);
+      }
+      pending = false;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } finally {
+      lock.unlock();
+    }
+  }
+}

@@ -1,0 +1,132 @@
+package io.workron.scheduler.dispatch;
+
+import io.workron.scheduler.core.DispatchPlanner.Placement;
+import io.workron.scheduler.core.DispatchPlanner.WorkerCapacity;
+import java.time.OffsetDateTime;
+import java.util.List;
+import org.jooq.DSLContext;
+import org.springframework.stereotype.Repository;
+
+/** The SQL of a dispatch round. Every method runs inside the caller's transaction. */
+@Repository
+class DispatchRepository {
+
+  record PendingJob(String id, long vramMb, long memoryMb) {}
+
+  record Started(
+      String jobId,
+      int attempt,
+      String workerId,
+      String incarnation,
+      String command,
+      String queueName,
+      OffsetDateTime createdAt,
+      long vramMb,
+      long memoryMb) {}
+
+  private final DSLContext db;
+
+  DispatchRepository(DSLContext db) {
+    this.db = db;
+  }
+
+  /**
+   * Locks the rows of live workers (skipping those another replica is filling right now) and reads
+   * what their running jobs use.
+   */
+  List<WorkerCapacity> lockWorkersWithCapacity(OffsetDateTime aliveSince) {
+    return db.resultQuery(
+            "with w as (select id, incarnation, slots, vram_mb, memory_mb from workers "
+                + "  where status = 'active' and last_heartbeat_at >= ?::timestamptz "
+                + "  order by id for update skip locked) "
+                + "select w.id, w.incarnation, w.slots, w.vram_mb, w.memory_mb, "
+                + "  coalesce(u.n, 0), coalesce(u.vram, 0), coalesce(u.mem, 0) "
+                + "from w left join lateral (select count(*) as n, sum(j.vram_mb) as vram, "
+                + "  sum(j.memory_mb) as mem from jobs j "
+                + "  where j.status = 'running' and j.worker_id = w.id) u on true",
+            aliveSince)
+        .fetch(
+            r ->
+                new WorkerCapacity(
+                    r.get(0, String.class),
+                    r.get(1, String.class),
+                    r.get(2, Integer.class),
+                    r.get(3, Long.class),
+                    r.get(4, Long.class),
+                    r.get(5, Integer.class),
+                    r.get(6, Long.class),
+                    r.get(7, Long.class)));
+  }
+
+  /** Claims up to {@code limit} runnable jobs, highest priority first, then oldest. */
+  List<PendingJob> claimPending(OffsetDateTime now, int limit) {
+    return db.resultQuery(
+            "select id, vram_mb, memory_mb from jobs "
+                + "where status = 'pending' and run_at <= ?::timestamptz "
+                + "order by priority desc, run_at, id limit ? for update skip locked",
+            now,
+            limit)
+        .fetch(
+            r ->
+                new PendingJob(r.get(0, String.class), r.get(1, Long.class), r.get(2, Long.class)));
+  }
+
+  /** Moves placed jobs to running with the next attempt number, and opens their attempt rows. */
+  List<Started> markRunning(List<Placement> placements, OffsetDateTime now) {
+    String[] ids = new String[placements.size()];
+    String[] workers = new String[placements.size()];
+    String[] incarnations = new String[placements.size()];
+    for (int i = 0; i < placements.size(); i++) {
+      ids[i] = placements.get(i).jobId();
+      workers[i] = placements.get(i).workerId();
+      incarnations[i] = placements.get(i).incarnation();
+    }
+    List<Started> started =
+        db.resultQuery(
+                "update jobs j set status = 'running', attempt = j.attempt + 1, "
+                    + "  worker_id = v.worker_id, worker_incarnation = v.incarnation, "
+                    + "  dispatched_at = ?::timestamptz, started_at = null, last_heartbeat_at = null, "
+                    + "  exit_code = null "
+                    + "from unnest(?::varchar[], ?::varchar[], ?::varchar[]) "
+                    + "  as v(id, worker_id, incarnation) "
+                    + "where j.id = v.id and j.status = 'pending' "
+                    + "returning j.id, j.attempt, j.worker_id, j.worker_incarnation, j.command, "
+                    + "  j.queue_name, j.created_at, j.vram_mb, j.memory_mb",
+                now,
+                ids,
+                workers,
+                incarnations)
+            .fetch(
+                r ->
+                    new Started(
+                        r.get(0, String.class),
+                        r.get(1, Integer.class),
+                        r.get(2, String.class),
+                        r.get(3, String.class),
+                        r.get(4, String.class),
+                        r.get(5, String.class),
+                        r.get(6, OffsetDateTime.class),
+                        r.get(7, Long.class),
+                        r.get(8, Long.class)));
+    String[] sIds = new String[started.size()];
+    Integer[] attempts = new Integer[started.size()];
+    String[] sWorkers = new String[started.size()];
+    String[] sIncs = new String[started.size()];
+    for (int i = 0; i < started.size(); i++) {
+      sIds[i] = started.get(i).jobId();
+      attempts[i] = started.get(i).attempt();
+      sWorkers[i] = started.get(i).workerId();
+      sIncs[i] = started.get(i).incarnation();
+    }
+    db.execute(
+        "insert into job_attempts (job_id, attempt, worker_id, incarnation, dispatched_at) "
+            + "select v.*, ?::timestamptz from unnest(?::varchar[], ?::int[], ?::varchar[], ?::varchar[]) "
+            + "  as v(job_id, attempt, worker_id, incarnation) on conflict do nothing",
+        now,
+        sIds,
+        attempts,
+        sWorkers,
+        sIncs);
+    return started;
+  }
+}

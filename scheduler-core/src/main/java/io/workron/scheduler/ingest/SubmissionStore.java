@@ -1,0 +1,171 @@
+package io.workron.scheduler.ingest;
+
+import static io.workron.scheduler.db.Tables.JOBS;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.workron.scheduler.core.JobStatus;
+import io.workron.scheduler.dag.DependencyGraph;
+import io.workron.scheduler.dispatch.DispatchLoop;
+import io.workron.scheduler.outbox.JobEvents;
+import io.workron.scheduler.outbox.Outbox;
+import io.workron.scheduler.outbox.OutboxMessage;
+import io.workron.schemas.JobSubmission;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.jooq.DSLContext;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.stereotype.Component;
+import org.springframework.transaction.support.TransactionTemplate;
+
+/** Stores a batch of submissions in one transaction, ignoring ids that are already stored. */
+@Component
+class SubmissionStore {
+
+  /** A valid submission with what travelled beside it. */
+  record Accepted(JobSubmission job, String requestId, Instant messageTime) {}
+
+  private static final Logger log = LoggerFactory.getLogger(SubmissionStore.class);
+
+  private final DSLContext db;
+  private final TransactionTemplate tx;
+  private final Clock clock;
+  private final DependencyGraph graph;
+  private final JobEvents events;
+  private final Outbox outbox;
+  private final DispatchLoop dispatch;
+  private final Counter submitted;
+  private final Counter duplicates;
+
+  SubmissionStore(
+      DSLContext db,
+      TransactionTemplate tx,
+      Clock clock,
+      DependencyGraph graph,
+      JobEvents events,
+      Outbox outbox,
+      DispatchLoop dispatch,
+      MeterRegistry meters) {
+    this.db = db;
+    this.tx = tx;
+    this.clock = clock;
+    this.graph = graph;
+    this.events = events;
+    this.outbox = outbox;
+    this.dispatch = dispatch;
+    this.submitted = meters.counter("workron_jobs_submitted_total");
+    this.duplicates = meters.counter("workron_submissions_duplicate_total");
+  }
+
+  void store(List<Accepted> batch) {
+    if (batch.isEmpty()) {
+      return;
+    }
+    Map<String, Accepted> byId = new LinkedHashMap<>();
+    for (Accepted a : batch) {
+      byId.putIfAbsent(a.job().id(), a);
+    }
+    int inserted = tx.execute(status -> insert(byId));
+    submitted.increment(inserted);
+    duplicates.increment(batch.size() - inserted);
+    if (inserted > 0) {
+      outbox.committed();
+      dispatch.wake();
+    }
+  }
+
+  private int insert(Map<String, Accepted> byId) {
+    OffsetDateTime now = OffsetDateTime.now(clock);
+    var insert =
+        db.insertInto(
+            JOBS,
+            JOBS.ID,
+            JOBS.COMMAND,
+            JOBS.STATUS,
+            JOBS.PRIORITY,
+            JOBS.QUEUE_NAME,
+            JOBS.MAX_RETRIES,
+            JOBS.VRAM_MB,
+            JOBS.MEMORY_MB,
+            JOBS.IDEMPOTENCY_KEY,
+            JOBS.CREATED_AT,
+            JOBS.RUN_AT);
+    for (Accepted a : byId.values()) {
+      JobSubmission j = a.job();
+      JobStatus status = j.dependsOn().isEmpty() ? JobStatus.PENDING : JobStatus.BLOCKED;
+      insert =
+          insert.values(
+              j.id(),
+              j.command(),
+              status.wire(),
+              j.priority(),
+              j.queueName(),
+              j.maxRetries(),
+              j.resources().vramMb(),
+              j.resources().memoryMb(),
+              j.idempotencyKey(),
+              now,
+              now);
+    }
+    List<String> stored =
+        insert.onConflictDoNothing().returningResult(JOBS.ID).fetch(r -> r.value1());
+    if (stored.isEmpty()) {
+      return 0;
+    }
+    Set<String> storedSet = new HashSet<>(stored);
+    List<String> edgeFrom = new ArrayList<>();
+    List<String> edgeTo = new ArrayList<>();
+    List<String> blocked = new ArrayList<>();
+    List<OutboxMessage> messages = new ArrayList<>(stored.size());
+    for (Accepted a : byId.values()) {
+      JobSubmission j = a.job();
+      if (!storedSet.contains(j.id())) {
+        continue;
+      }
+      JobStatus status = j.dependsOn().isEmpty() ? JobStatus.PENDING : JobStatus.BLOCKED;
+      if (status == JobStatus.BLOCKED) {
+        blocked.add(j.id());
+        for (String dep : j.dependsOn()) {
+          edgeFrom.add(j.id());
+          edgeTo.add(dep);
+        }
+      }
+      messages.add(
+          events.of(
+              new io.workron.schemas.JobEvent(
+                  j.id(),
+                  status.wire(),
+                  0,
+                  null,
+                  null,
+                  null,
+                  j.queueName(),
+                  now.toInstant(),
+                  null,
+                  null),
+              a.requestId()));
+    }
+    graph.addEdges(edgeFrom, edgeTo);
+    if (!blocked.isEmpty()) {
+      // an upstream job may already have finished, well or badly, before this one arrived
+      for (DependencyGraph.Moved m : graph.releaseReady(blocked)) {
+        messages.add(events.simple(m.jobId(), m.status(), 0, null, m.queueName()));
+      }
+      List<String> failedUpstream = graph.withFailedUpstream(blocked);
+      for (DependencyGraph.Moved m : graph.cancelDownstreamOf(failedUpstream)) {
+        messages.add(events.simple(m.jobId(), m.status(), 0, m.reason(), m.queueName()));
+      }
+    }
+    outbox.addAll(messages);
+    log.debug("stored {} submissions ({} blocked on dependencies)", stored.size(), blocked.size());
+    return stored.size();
+  }
+}

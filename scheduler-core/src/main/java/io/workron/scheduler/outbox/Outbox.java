@@ -1,0 +1,58 @@
+package io.workron.scheduler.outbox;
+
+import static io.workron.scheduler.db.Tables.OUTBOX;
+
+import io.workron.scheduler.config.SchedulerProperties;
+import java.time.Clock;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.List;
+import org.jooq.DSLContext;
+import org.jooq.InsertValuesStep6;
+import org.springframework.stereotype.Component;
+
+/**
+ * Writes messages into the {@code outbox} table inside the caller's transaction. Nothing is sent to
+ * Kafka from inside a database transaction; the {@link OutboxRelay} does that after commit.
+ */
+@Component
+public class Outbox {
+
+  private final DSLContext db;
+  private final Clock clock;
+  private final String owner;
+  private final OutboxRelay relay;
+
+  Outbox(DSLContext db, Clock clock, SchedulerProperties properties, OutboxRelay relay) {
+    this.db = db;
+    this.clock = clock;
+    this.owner = properties.replicaId();
+    this.relay = relay;
+  }
+
+  /** Adds messages in one statement; call inside the transaction that causes them. */
+  public void addAll(List<OutboxMessage> messages) {
+    if (messages.isEmpty()) {
+      return;
+    }
+    OffsetDateTime now = OffsetDateTime.now(clock).withOffsetSameInstant(ZoneOffset.UTC);
+    InsertValuesStep6<?, String, String, byte[], String, String, OffsetDateTime> insert =
+        db.insertInto(
+            OUTBOX,
+            OUTBOX.TOPIC,
+            OUTBOX.MSG_KEY,
+            OUTBOX.PAYLOAD,
+            OUTBOX.REQUEST_ID,
+            OUTBOX.OWNER,
+            OUTBOX.CREATED_AT);
+    for (OutboxMessage m : messages) {
+      insert = insert.values(m.topic(), m.key(), m.payload(), m.requestId(), owner, now);
+    }
+    insert.execute();
+  }
+
+  /** Tells the relay there is something to publish; call after the transaction committed. */
+  public void committed() {
+    relay.wake();
+  }
+}

@@ -1,0 +1,161 @@
+package io.workron.scheduler.workers;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.workron.scheduler.core.JobStatus;
+import io.workron.scheduler.dispatch.DispatchLoop;
+import io.workron.scheduler.outbox.JobEvents;
+import io.workron.scheduler.outbox.Outbox;
+import io.workron.scheduler.outbox.OutboxMessage;
+import io.workron.schemas.Resources;
+import io.workron.schemas.WorkerHeartbeat;
+import java.time.Clock;
+import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.List;
+import org.jooq.DSLContext;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.stereotype.Component;
+import org.springframework.transaction.support.TransactionTemplate;
+
+/**
+ * Records workers from their heartbeats. A heartbeat from a new incarnation of a known worker means
+ * the process restarted: whatever the previous incarnation held goes back to pending at once,
+ * without consuming a retry, and the new incarnation ignores dispatches meant for the old one.
+ */
+@Component
+class WorkerStore {
+
+  private static final Logger log = LoggerFactory.getLogger(WorkerStore.class);
+
+  private final DSLContext db;
+  private final TransactionTemplate tx;
+  private final Clock clock;
+  private final DispatchLoop dispatch;
+  private final JobEvents events;
+  private final Outbox outbox;
+  private final MeterRegistry meters;
+
+  WorkerStore(
+      DSLContext db,
+      TransactionTemplate tx,
+      Clock clock,
+      DispatchLoop dispatch,
+      JobEvents events,
+      Outbox outbox,
+      MeterRegistry meters) {
+    this.db = db;
+    this.tx = tx;
+    this.clock = clock;
+    this.dispatch = dispatch;
+    this.events = events;
+    this.outbox = outbox;
+    this.meters = meters;
+  }
+
+  void record(List<WorkerHeartbeat> heartbeats) {
+    if (heartbeats.isEmpty()) {
+      return;
+    }
+    Boolean requeued = tx.execute(status -> recordInTransaction(heartbeats));
+    if (Boolean.TRUE.equals(requeued)) {
+      outbox.committed();
+    }
+    dispatch.wake();
+  }
+
+  private boolean recordInTransaction(List<WorkerHeartbeat> heartbeats) {
+    OffsetDateTime now = OffsetDateTime.now(clock);
+    List<OutboxMessage> messages = new ArrayList<>();
+    List<String> liveIds = new ArrayList<>();
+    List<Integer> liveAttempts = new ArrayList<>();
+    for (WorkerHeartbeat hb : heartbeats) {
+      Resources res = hb.resources() == null ? Resources.NONE : hb.resources();
+      String previous =
+          db.resultQuery("select incarnation from workers where id = ? for update", hb.workerId())
+              .fetchOptional(r -> r.get(0, String.class))
+              .orElse(null);
+      db.execute(
+          "insert into workers (id, incarnation, slots, vram_mb, memory_mb, tags, exec_addr, status, "
+              + "registered_at, last_heartbeat_at) values (?, ?, ?, ?, ?, ?, ?, 'active', ?::timestamptz, ?::timestamptz) "
+              + "on conflict (id) do update set incarnation = excluded.incarnation, "
+              + "slots = excluded.slots, vram_mb = excluded.vram_mb, memory_mb = excluded.memory_mb, "
+              + "tags = excluded.tags, exec_addr = excluded.exec_addr, status = 'active', "
+              + "last_heartbeat_at = excluded.last_heartbeat_at",
+          hb.workerId(),
+          hb.incarnation(),
+          hb.slots(),
+          res.vramMb(),
+          res.memoryMb(),
+          hb.tags() == null ? "" : String.join(",", hb.tags()),
+          hb.execAddr() == null ? "" : hb.execAddr(),
+          now,
+          now);
+      if (previous == null) {
+        log.info(
+            "worker registered worker_id={} incarnation={} slots={}",
+            hb.workerId(),
+            hb.incarnation(),
+            hb.slots());
+      } else if (!previous.equals(hb.incarnation())) {
+        log.info(
+            "worker restarted worker_id={} incarnation={} previous={}",
+            hb.workerId(),
+            hb.incarnation(),
+            previous);
+        messages.addAll(requeuePreviousIncarnation(hb.workerId(), hb.incarnation(), now));
+      }
+      if (hb.running() != null) {
+        for (WorkerHeartbeat.RunningAttempt a : hb.running()) {
+          liveIds.add(a.jobId());
+          liveAttempts.add(a.attempt());
+        }
+      }
+    }
+    if (!liveIds.isEmpty()) {
+      db.execute(
+          "update jobs j set last_heartbeat_at = ?::timestamptz from unnest(?::varchar[], ?::int[]) as v(id, attempt) "
+              + "where j.id = v.id and j.attempt = v.attempt and j.status = 'running'",
+          now,
+          liveIds.toArray(String[]::new),
+          liveAttempts.toArray(Integer[]::new));
+    }
+    outbox.addAll(messages);
+    return !messages.isEmpty();
+  }
+
+  private List<OutboxMessage> requeuePreviousIncarnation(
+      String workerId, String incarnation, OffsetDateTime now) {
+    List<OutboxMessage> messages = new ArrayList<>();
+    db.resultQuery(
+            "update jobs set status = 'pending', run_at = ?::timestamptz, free_attempts = free_attempts + 1, "
+                + "failure_reason = 'worker restarted', worker_id = null, worker_incarnation = null "
+                + "where status = 'running' and worker_id = ? and worker_incarnation <> ? "
+                + "returning id, attempt, queue_name",
+            now,
+            workerId,
+            incarnation)
+        .forEach(
+            r -> {
+              String jobId = r.get(0, String.class);
+              int attempt = r.get(1, Integer.class);
+              db.execute(
+                  "update job_attempts set finished_at = ?::timestamptz, outcome = 'worker_lost', "
+                      + "reason = 'worker restarted' where job_id = ? and attempt = ?",
+                  now,
+                  jobId,
+                  attempt);
+              messages.add(
+                  events.simple(
+                      jobId,
+                      JobStatus.PENDING,
+                      attempt,
+                      "worker restarted",
+                      r.get(2, String.class)));
+              meters
+                  .counter("workron_jobs_requeued_total", "reason", "worker_restarted")
+                  .increment();
+            });
+    return messages;
+  }
+}

@@ -1,0 +1,467 @@
+package io.workron.scheduler;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.workron.schemas.Envelope;
+import io.workron.schemas.JobDispatch;
+import io.workron.schemas.JobResult;
+import io.workron.schemas.JobSubmission;
+import io.workron.schemas.MessageType;
+import io.workron.schemas.Resources;
+import io.workron.schemas.Topics;
+import io.workron.schemas.WireCodec;
+import io.workron.schemas.WorkerHeartbeat;
+import io.workron.testsupport.KafkaFixture;
+import io.workron.testsupport.KafkaFixture.TopicReader;
+import io.workron.testsupport.TestInfrastructure;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.springframework.context.ConfigurableApplicationContext;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * scheduler-core against a real PostgreSQL and a real broker, with the test playing the workers and
+ * the submitting services on the wire.
+ */
+class SchedulerCoreIT {
+
+  private static final Duration WAIT = Duration.ofSeconds(30);
+  private static final WireCodec codec = new WireCodec();
+  private static TestInfrastructure infra;
+  private static Topics topics;
+  private static String jdbcUrl;
+  private static ConfigurableApplicationContext app;
+  private static KafkaFixture kafka;
+  private static int port;
+  private static final HttpClient http = HttpClient.newHttpClient();
+
+  @BeforeAll
+  static void start() {
+    infra = TestInfrastructure.get();
+    topics = new Topics(infra.newTopicPrefix());
+    jdbcUrl = infra.newDatabase();
+    app =
+        SchedulerCoreApplication.builder()
+            .run(
+                "--server.port=0",
+                "--spring.datasource.url=" + jdbcUrl,
+                "--spring.datasource.username=" + infra.username(),
+                "--spring.datasource.password=" + infra.password(),
+                "--spring.kafka.bootstrap-servers=" + infra.kafkaBootstrapServers(),
+                "--workron.topic-prefix=" + topics.prefix(),
+                "--workron.scheduler.retry-backoff-base=20ms",
+                "--workron.scheduler.retry-backoff-max=100ms");
+    port = app.getEnvironment().getRequiredProperty("local.server.port", Integer.class);
+    kafka = new KafkaFixture(infra.kafkaBootstrapServers());
+  }
+
+  /**
+   * The tests share one scheduler-core; jobs another test left unfinished would take the slots of
+   * this test's workers, so each test starts with none, and with no live worker but its own.
+   */
+  @BeforeEach
+  void finishWhatOtherTestsLeft() throws Exception {
+    try (Connection c = DriverManager.getConnection(jdbcUrl, infra.username(), infra.password())) {
+      c.createStatement()
+          .execute(
+              "update jobs set status = 'cancelled' where status in ('pending', 'blocked', 'running')");
+      c.createStatement().execute("update workers set status = 'offline'");
+    }
+  }
+
+  @AfterAll
+  static void stop() {
+    kafka.close();
+    app.close();
+  }
+
+  // --- ingestion
+
+  @Test
+  void storesEachSubmissionOnceEvenWhenItIsDeliveredTwice() throws Exception {
+    String id = newJobId();
+    byte[] doc = submission(id, "true", null, null);
+    kafka.send(topics.submissions(), id, doc);
+    kafka.send(topics.submissions(), id, doc);
+    String marker = newJobId();
+    kafka.send(topics.submissions(), id, submission(marker, "true", null, null));
+
+    await().atMost(WAIT).until(() -> job(marker) != null);
+    assertThat(count("select count(*) from jobs where id = '" + id + "'")).isEqualTo(1);
+    assertThat(job(id).get("status").asString()).isEqualTo("pending");
+    assertThat(job(id).get("max_retries").asInt()).isEqualTo(3);
+  }
+
+  @Test
+  void sendsAnUnreadableSubmissionToTheDeadLetterTopicAndKeepsConsuming() {
+    try (TopicReader dlq = kafka.read(Topics.deadLetter(topics.submissions()))) {
+      kafka.send(
+          topics.submissions(),
+          "bad",
+          "{\"type\":\"job.submitted.v1\",".getBytes(StandardCharsets.UTF_8));
+      kafka.send(
+          topics.submissions(),
+          "empty",
+          submissionJson("{\"id\":\"job-empty-" + UUID.randomUUID() + "\",\"command\":\"\"}"));
+      String good = newJobId();
+      kafka.send(topics.submissions(), good, submission(good, "true", null, null));
+
+      List<ConsumerRecord<String, byte[]>> dead = dlq.until(r -> r.size() >= 2, WAIT);
+      assertThat(dead)
+          .extracting(r -> header(r, Topics.DLQ_REASON_HEADER))
+          .containsExactlyInAnyOrder("MALFORMED_JSON", "SCHEMA_INVALID");
+      assertThat(dead)
+          .extracting(r -> header(r, Topics.DLQ_ERROR_HEADER))
+          .anySatisfy(e -> assertThat(e).contains("/payload/command"));
+      await().atMost(WAIT).until(() -> job(good) != null);
+    }
+  }
+
+  // --- dispatch and results
+
+  @Test
+  void dispatchesToALiveWorkerUpToItsSlotsAndAppliesTheResults() throws Exception {
+    String worker = "w-slots-" + UUID.randomUUID().toString().substring(0, 6);
+    String dispatchTopic = topics.dispatch(worker);
+    kafka.createTopic(dispatchTopic, 1);
+    List<String> ids = new ArrayList<>();
+    for (int i = 0; i < 5; i++) {
+      String id = newJobId();
+      ids.add(id);
+      kafka.send(topics.submissions(), id, submission(id, "echo " + i, null, "slots-test"));
+    }
+    await().atMost(WAIT).until(() -> ids.stream().allMatch(id -> job(id) != null));
+
+    try (TopicReader dispatches = kafka.read(dispatchTopic)) {
+      heartbeat(worker, "inc-1", 2, List.of());
+      List<Envelope<JobDispatch>> first =
+          decodeDispatches(dispatches.until(r -> r.size() >= 2, WAIT));
+      assertThat(dispatches.drain(Duration.ofSeconds(1))).as("never more than 2 slots").hasSize(2);
+      assertThat(first)
+          .allSatisfy(
+              d -> {
+                assertThat(d.payload().attempt()).isEqualTo(1);
+                assertThat(d.payload().incarnation()).isEqualTo("inc-1");
+                assertThat(d.payload().env()).containsEntry("WORKRON_JOB_ID", d.payload().jobId());
+              });
+
+      JobDispatch d = first.get(0).payload();
+      result(d, JobResult.Outcome.SUCCEEDED, 0, "hello\n");
+      await().atMost(WAIT).until(() -> "done".equals(status(d.jobId())));
+      JsonNode done = job(d.jobId());
+      assertThat(done.get("exit_code").asInt()).isZero();
+      assertThat(done.get("output").asString()).isEqualTo("hello\n");
+      assertThat(done.get("attempt_history").get(0).get("worker_id").asString()).isEqualTo(worker);
+
+      // the freed slot is filled
+      assertThat(dispatches.until(r -> r.size() >= 3, WAIT)).hasSize(3);
+    }
+  }
+
+  @Test
+  void ignoresResultsForAnOldAttemptOrAJobAlreadyFinished() throws Exception {
+    String worker = "w-fence-" + UUID.randomUUID().toString().substring(0, 6);
+    kafka.createTopic(topics.dispatch(worker), 1);
+    String id = newJobId();
+    kafka.send(topics.submissions(), id, submission(id, "true", 2, null));
+    try (TopicReader dispatches = kafka.read(topics.dispatch(worker))) {
+      heartbeat(worker, "inc-1", 1, List.of());
+      JobDispatch d = decodeDispatches(dispatches.until(r -> !r.isEmpty(), WAIT)).get(0).payload();
+
+      JobDispatch wrongAttempt =
+          new JobDispatch(
+              d.jobId(),
+              d.attempt() + 1,
+              d.workerId(),
+              d.incarnation(),
+              d.command(),
+              Map.of(),
+              null);
+      result(wrongAttempt, JobResult.Outcome.FAILED, 9, "zombie");
+      result(d, JobResult.Outcome.SUCCEEDED, 0, "real");
+      result(d, JobResult.Outcome.FAILED, 1, "duplicate after done");
+
+      await().atMost(WAIT).until(() -> "done".equals(status(id)));
+      String later = newJobId();
+      kafka.send(topics.submissions(), later, submission(later, "true", null, null));
+      await().atMost(WAIT).until(() -> job(later) != null);
+      JsonNode job = job(id);
+      assertThat(job.get("status").asString()).isEqualTo("done");
+      assertThat(job.get("exit_code").asInt()).isZero();
+      assertThat(job.get("output").asString()).isEqualTo("real");
+      assertThat(job.get("attempts").asInt()).isEqualTo(1);
+    }
+  }
+
+  @Test
+  void retriesAFailingJobUntilItsAttemptsAreUsedThenCancelsItsDependents() throws Exception {
+    String worker = "w-retry-" + UUID.randomUUID().toString().substring(0, 6);
+    kafka.createTopic(topics.dispatch(worker), 1);
+    String upstream = newJobId();
+    String downstream = newJobId();
+    String further = newJobId();
+    kafka.send(topics.submissions(), upstream, submission(upstream, "exit 3", 2, null));
+    kafka.send(
+        topics.submissions(),
+        downstream,
+        submissionJson(
+            "{\"id\":\""
+                + downstream
+                + "\",\"command\":\"true\",\"depends_on\":[\""
+                + upstream
+                + "\"]}"));
+    kafka.send(
+        topics.submissions(),
+        further,
+        submissionJson(
+            "{\"id\":\""
+                + further
+                + "\",\"command\":\"true\",\"depends_on\":[\""
+                + downstream
+                + "\"]}"));
+    await().atMost(WAIT).until(() -> job(further) != null);
+    assertThat(status(downstream)).isEqualTo("blocked");
+
+    try (TopicReader dispatches = kafka.read(topics.dispatch(worker))) {
+      heartbeat(worker, "inc-1", 1, List.of());
+      JobDispatch first =
+          decodeDispatches(dispatches.until(r -> !r.isEmpty(), WAIT)).get(0).payload();
+      result(first, JobResult.Outcome.FAILED, 3, "boom 1");
+      List<Envelope<JobDispatch>> two =
+          decodeDispatches(dispatches.until(r -> r.size() >= 2, WAIT));
+      JobDispatch second = two.get(1).payload();
+      assertThat(second.jobId()).isEqualTo(upstream);
+      assertThat(second.attempt()).isEqualTo(2);
+      result(second, JobResult.Outcome.FAILED, 3, "boom 2");
+
+      await().atMost(WAIT).until(() -> "failed".equals(status(upstream)));
+      JsonNode failed = job(upstream);
+      assertThat(failed.get("exit_code").asInt()).isEqualTo(3);
+      assertThat(failed.get("failure_reason").asString()).isEqualTo("exit code 3");
+      assertThat(failed.get("attempt_history")).hasSize(2);
+      await().atMost(WAIT).until(() -> "cancelled".equals(status(further)));
+      assertThat(status(downstream)).isEqualTo("cancelled");
+      assertThat(job(further).get("failure_reason").asString()).contains(upstream);
+    }
+  }
+
+  @Test
+  void releasesADependentJobWhenItsUpstreamIsDone() throws Exception {
+    String worker = "w-dag-" + UUID.randomUUID().toString().substring(0, 6);
+    kafka.createTopic(topics.dispatch(worker), 1);
+    String upstream = newJobId();
+    String downstream = newJobId();
+    kafka.send(topics.submissions(), upstream, submission(upstream, "true", null, null));
+    kafka.send(
+        topics.submissions(),
+        downstream,
+        submissionJson(
+            "{\"id\":\""
+                + downstream
+                + "\",\"command\":\"true\",\"depends_on\":[\""
+                + upstream
+                + "\"]}"));
+    await().atMost(WAIT).until(() -> job(downstream) != null);
+    try (TopicReader dispatches = kafka.read(topics.dispatch(worker))) {
+      heartbeat(worker, "inc-1", 1, List.of());
+      JobDispatch first =
+          decodeDispatches(dispatches.until(r -> !r.isEmpty(), WAIT)).get(0).payload();
+      assertThat(first.jobId()).isEqualTo(upstream);
+      assertThat(status(downstream)).isEqualTo("blocked");
+      result(first, JobResult.Outcome.SUCCEEDED, 0, "");
+      JobDispatch second =
+          decodeDispatches(dispatches.until(r -> r.size() >= 2, WAIT)).get(1).payload();
+      assertThat(second.jobId()).isEqualTo(downstream);
+    }
+  }
+
+  @Test
+  void requeuesWhatAPreviousIncarnationHeldWhenAWorkerRestarts() throws Exception {
+    String worker = "w-restart-" + UUID.randomUUID().toString().substring(0, 6);
+    kafka.createTopic(topics.dispatch(worker), 1);
+    String id = newJobId();
+    kafka.send(topics.submissions(), id, submission(id, "sleep 100", 1, null));
+    try (TopicReader dispatches = kafka.read(topics.dispatch(worker))) {
+      heartbeat(worker, "old", 1, List.of());
+      JobDispatch first =
+          decodeDispatches(dispatches.until(r -> !r.isEmpty(), WAIT)).get(0).payload();
+      assertThat(first.incarnation()).isEqualTo("old");
+
+      heartbeat(worker, "new", 1, List.of());
+
+      JobDispatch again =
+          decodeDispatches(dispatches.until(r -> r.size() >= 2, WAIT)).get(1).payload();
+      assertThat(again.jobId()).isEqualTo(id);
+      assertThat(again.incarnation()).isEqualTo("new");
+      assertThat(again.attempt()).isEqualTo(2);
+      // a late result from the old incarnation changes nothing
+      result(first, JobResult.Outcome.SUCCEEDED, 0, "zombie");
+      result(again, JobResult.Outcome.SUCCEEDED, 0, "fresh");
+      await().atMost(WAIT).until(() -> "done".equals(status(id)));
+      assertThat(job(id).get("output").asString()).isEqualTo("fresh");
+      // max_retries is 1, yet the restart did not use it up
+      assertThat(job(id).get("attempt_history").get(0).get("reason").asString())
+          .isEqualTo("worker restarted");
+    }
+  }
+
+  // --- query API
+
+  @Test
+  void listsJobsPageByPageWithACursor() throws Exception {
+    String queue = "page-" + UUID.randomUUID().toString().substring(0, 6);
+    List<String> ids = new ArrayList<>();
+    for (int i = 0; i < 5; i++) {
+      String id = newJobId();
+      ids.add(id);
+      kafka.send(topics.submissions(), id, submission(id, "true", null, queue));
+    }
+    await().atMost(WAIT).until(() -> ids.stream().allMatch(id -> job(id) != null));
+    List<String> seen = new ArrayList<>();
+    String cursor = null;
+    do {
+      JsonNode page = get("/internal/jobs?limit=2" + (cursor == null ? "" : "&cursor=" + cursor));
+      page.get("jobs").forEach(j -> seen.add(j.get("id").asString()));
+      assertThat(page.get("jobs").size()).isLessThanOrEqualTo(2);
+      cursor = page.get("next_cursor").isNull() ? null : page.get("next_cursor").asString();
+    } while (cursor != null);
+    assertThat(seen).doesNotHaveDuplicates().containsAll(ids);
+    assertThat(seen).isSorted();
+  }
+
+  // --- helpers
+
+  private static final java.util.concurrent.atomic.AtomicLong seq =
+      new java.util.concurrent.atomic.AtomicLong();
+
+  private static String newJobId() {
+    return "job-it-" + System.nanoTime() + "-" + seq.incrementAndGet();
+  }
+
+  private static byte[] submission(String id, String command, Integer maxRetries, String queue) {
+    JobSubmission s = new JobSubmission(id, command, null, null, null, queue, maxRetries, null);
+    return codec.encode(WireCodec.envelope(MessageType.JOB_SUBMITTED, "m-" + id, Instant.now(), s));
+  }
+
+  private static byte[] submissionJson(String payload) {
+    return ("{\"type\":\"job.submitted.v1\",\"id\":\"m-"
+            + UUID.randomUUID()
+            + "\",\"time\":\"2026-11-29T12:00:00Z\",\"payload\":"
+            + payload
+            + "}")
+        .getBytes(StandardCharsets.UTF_8);
+  }
+
+  private static void heartbeat(
+      String worker, String incarnation, int slots, List<WorkerHeartbeat.RunningAttempt> running) {
+    WorkerHeartbeat hb =
+        new WorkerHeartbeat(worker, incarnation, slots, Resources.NONE, List.of(), "", running);
+    kafka.send(
+        topics.heartbeats(),
+        worker,
+        codec.encode(
+            WireCodec.envelope(
+                MessageType.WORKER_HEARTBEAT, "hb-" + UUID.randomUUID(), Instant.now(), hb)));
+  }
+
+  private static void result(
+      JobDispatch d, JobResult.Outcome outcome, int exitCode, String output) {
+    Instant now = Instant.now();
+    JobResult r =
+        new JobResult(
+            d.jobId(),
+            d.attempt(),
+            d.workerId(),
+            d.incarnation(),
+            outcome,
+            exitCode,
+            now,
+            now,
+            0L,
+            output,
+            false,
+            null);
+    kafka.send(
+        topics.results(),
+        d.jobId(),
+        codec.encode(WireCodec.envelope(MessageType.JOB_RESULT, "r-" + UUID.randomUUID(), now, r)));
+  }
+
+  private static List<Envelope<JobDispatch>> decodeDispatches(
+      List<ConsumerRecord<String, byte[]>> records) {
+    List<Envelope<JobDispatch>> out = new ArrayList<>();
+    for (ConsumerRecord<String, byte[]> r : records) {
+      try {
+        out.add(codec.decode(r.value(), MessageType.JOB_DISPATCH));
+      } catch (Exception e) {
+        throw new AssertionError("scheduler-core wrote a dispatch its own schema refuses", e);
+      }
+    }
+    return out;
+  }
+
+  private static String header(ConsumerRecord<String, byte[]> r, String name) {
+    return new String(r.headers().lastHeader(name).value(), StandardCharsets.UTF_8);
+  }
+
+  private static JsonNode job(String id) {
+    try {
+      return fetchJob(id);
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static JsonNode fetchJob(String id) throws Exception {
+    HttpResponse<String> response =
+        http.send(
+            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/internal/jobs/" + id))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    if (response.statusCode() == 404) {
+      return null;
+    }
+    assertThat(response.statusCode()).isEqualTo(200);
+    return codec.mapper().readTree(response.body());
+  }
+
+  private static String status(String id) throws Exception {
+    JsonNode j = job(id);
+    return j == null ? null : j.get("status").asString();
+  }
+
+  private static JsonNode get(String path) throws Exception {
+    HttpResponse<String> response =
+        http.send(
+            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).build(),
+            HttpResponse.BodyHandlers.ofString());
+    assertThat(response.statusCode()).isEqualTo(200);
+    return codec.mapper().readTree(response.body());
+  }
+
+  private static long count(String sql) throws Exception {
+    try (Connection c = DriverManager.getConnection(jdbcUrl, infra.username(), infra.password());
+        ResultSet rs = c.createStatement().executeQuery(sql)) {
+      rs.next();
+      return rs.getLong(1);
+    }
+  }
+}

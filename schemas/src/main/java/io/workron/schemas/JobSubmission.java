@@ -1,0 +1,43 @@
+package io.workron.schemas;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import java.util.List;
+
+/**
+ * Payload of {@code job.submitted.v1}: one job to run. Optional fields are null when absent; {@link
+ * #withDefaults()} fills them the way scheduler-core stores them.
+ */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public record JobSubmission(
+    String id,
+    String command,
+    @JsonProperty("depends_on") List<String> dependsOn,
+    Resources resources,
+    Integer priority,
+    @JsonProperty("queue_name") String queueName,
+    @JsonProperty("max_retries") Integer maxRetries,
+    @JsonProperty("idempotency_key") String idempotencyKey) {
+
+  public static final String TYPE = "job.submitted.v1";
+
+  /** Total attempts when the submission does not say (the seed's meaning of max_retries). */
+  public static final int DEFAULT_MAX_RETRIES = 3;
+
+  public static final String DEFAULT_QUEUE = "default";
+
+  /** Longest command accepted, in characters; longer ones are rejected (REST 400, Kafka DLQ). */
+  public static final int MAX_COMMAND_LENGTH = 65536;
+
+  public JobSubmission withDefaults() {
+    return new JobSubmission(
+        id,
+        command,
+        dependsOn == null ? List.of() : List.copyOf(dependsOn),
+        resources == null ? Resources.NONE : resources,
+        priority == null ? 0 : priority,
+        queueName == null || queueName.isBlank() ? DEFAULT_QUEUE : queueName,
+        maxRetries == null ? DEFAULT_MAX_RETRIES : maxRetries,
+        idempotencyKey);
+  }
+}

@@ -1,0 +1,195 @@
+package io.workron.schemas;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+class WireContractTest {
+
+  private final WireCodec codec = new WireCodec();
+
+  static Stream<MessageType<?>> types() {
+    return MessageType.all().stream();
+  }
+
+  static byte[] example(MessageType<?> type) throws IOException {
+    try (InputStream in = WireContractTest.class.getResourceAsStream(type.exampleResource())) {
+      assertThat(in).as("example for %s", type).isNotNull();
+      return in.readAllBytes();
+    }
+  }
+
+  @ParameterizedTest
+  @MethodSource("types")
+  void exampleDocumentAsANonJavaProducerWritesItIsAccepted(MessageType<?> type) throws Exception {
+    byte[] raw = example(type);
+
+    Envelope<?> envelope = codec.decode(raw, type);
+
+    assertThat(envelope.type()).isEqualTo(type.name());
+    assertThat(envelope.payload()).isInstanceOf(type.payloadClass());
+  }
+
+  @ParameterizedTest
+  @MethodSource("types")
+  void whatJavaProducersWriteValidatesAgainstTheSchemaAndReadsBackEqual(MessageType<?> type)
+      throws Exception {
+    Envelope<?> fromExample = codec.decode(example(type), type);
+
+    byte[] written = codec.encode(fromExample);
+
+    assertThat(codec.validate(codec.readTree(written), type)).isEmpty();
+    assertThat(codec.decode(written, type)).isEqualTo(fromExample);
+  }
+
+  @ParameterizedTest
+  @MethodSource("types")
+  void fieldNamesOnTheWireAreSnakeCaseAsTheSchemaSpellsThem(MessageType<?> type) throws Exception {
+    String written = new String(codec.encode(codec.decode(example(type), type)), UTF8);
+    assertThat(written).doesNotContainPattern("\"[a-z]+[A-Z][A-Za-z]*\"\\s*:");
+    // every payload field of the example survives a Java round trip under the same name
+    var original = codec.readTree(example(type)).get("payload");
+    var roundTripped = codec.readTree(written.getBytes(UTF8)).get("payload");
+    for (String name : original.propertyNames()) {
+      if (!isDefaultValue(original.get(name))) {
+        assertThat(roundTripped.has(name)).as("%s keeps field %s", type, name).isTrue();
+      }
+    }
+  }
+
+  private static boolean isDefaultValue(tools.jackson.databind.JsonNode node) {
+    return (node.isNumber() && node.asLong() == 0)
+        || (node.isArray() && node.isEmpty())
+        || (node.isObject() && node.isEmpty());
+  }
+
+  @Test
+  void submissionDefaultsAreTheSeeds() throws Exception {
+    String doc =
+        "{\"type\":\"job.submitted.v1\",\"id\":\"m\",\"time\":\"2026-01-01T00:00:00Z\","
+            + "\"payload\":{\"id\":\"job-1\",\"command\":\"true\"}}";
+    JobSubmission s = codec.decode(doc.getBytes(UTF8), MessageType.JOB_SUBMITTED).payload();
+
+    JobSubmission filled = s.withDefaults();
+
+    assertThat(filled.maxRetries()).isEqualTo(3);
+    assertThat(filled.priority()).isZero();
+    assertThat(filled.queueName()).isEqualTo("default");
+    assertThat(filled.dependsOn()).isEmpty();
+    assertThat(filled.resources()).isEqualTo(Resources.NONE);
+  }
+
+  @Test
+  void unknownFieldsAreIgnoredSoProducersCanAddFields() throws Exception {
+    String doc =
+        "{\"type\":\"job.submitted.v1\",\"id\":\"m\",\"time\":\"2026-01-01T00:00:00Z\","
+            + "\"trace\":\"x\",\"payload\":{\"id\":\"job-1\",\"command\":\"true\",\"new_field\":1}}";
+    assertThat(codec.decode(doc.getBytes(UTF8), MessageType.JOB_SUBMITTED).payload().command())
+        .isEqualTo("true");
+  }
+
+  @Test
+  void emptyCommandIsRefusedNamingTheField() {
+    assertRefused(
+        submission("{\"id\":\"job-1\",\"command\":\"\"}"),
+        InvalidMessageException.Reason.SCHEMA_INVALID,
+        "/payload/command");
+    assertRefused(
+        submission("{\"id\":\"job-1\",\"command\":\"   \"}"),
+        InvalidMessageException.Reason.SCHEMA_INVALID,
+        "/payload/command");
+  }
+
+  @Test
+  void negativeResourcesAreRefusedNamingTheField() {
+    assertRefused(
+        submission("{\"id\":\"job-1\",\"command\":\"true\",\"resources\":{\"vram_mb\":-1}}"),
+        InvalidMessageException.Reason.SCHEMA_INVALID,
+        "/payload/resources/vram_mb");
+  }
+
+  @Test
+  void missingJobIdIsRefusedNamingTheField() {
+    assertRefused(
+        submission("{\"command\":\"true\"}"),
+        InvalidMessageException.Reason.SCHEMA_INVALID,
+        "/payload/id");
+  }
+
+  @Test
+  void oversizedCommandIsRefused() {
+    String big = "x".repeat(JobSubmission.MAX_COMMAND_LENGTH + 1);
+    assertRefused(
+        submission("{\"id\":\"job-1\",\"command\":\"" + big + "\"}"),
+        InvalidMessageException.Reason.SCHEMA_INVALID,
+        "/payload/command");
+  }
+
+  @Test
+  void malformedJsonAndUnknownTypesAreRefused() {
+    assertRefused("{not json".getBytes(UTF8), InvalidMessageException.Reason.MALFORMED_JSON, "");
+    assertRefused(
+        "{\"type\":\"job.exploded.v9\",\"id\":\"m\",\"time\":\"2026-01-01T00:00:00Z\",\"payload\":{}}"
+            .getBytes(UTF8),
+        InvalidMessageException.Reason.UNKNOWN_TYPE,
+        "/type");
+    assertRefused(
+        "{\"type\":\"job.result.v1\",\"id\":\"m\",\"time\":\"2026-01-01T00:00:00Z\",\"payload\":{}}"
+            .getBytes(UTF8),
+        InvalidMessageException.Reason.WRONG_TYPE,
+        "/type");
+  }
+
+  @Test
+  void instantsAreWrittenAsIsoStrings() {
+    Instant t = Instant.parse("2026-11-29T12:00:00.123Z");
+    byte[] bytes =
+        codec.encode(
+            WireCodec.envelope(
+                MessageType.JOB_DISPATCH,
+                "d-1",
+                t,
+                new JobDispatch("job-1", 1, "w", "i", "true", Map.of(), null)));
+    assertThat(new String(bytes, UTF8)).contains("\"time\":\"2026-11-29T12:00:00.123Z\"");
+  }
+
+  @Test
+  void generatedJobIdsSortByCreationTime() {
+    Clock early = Clock.fixed(Instant.parse("2026-01-01T00:00:00Z"), java.time.ZoneOffset.UTC);
+    Clock late = Clock.fixed(Instant.parse("2026-01-01T00:00:01Z"), java.time.ZoneOffset.UTC);
+    List<String> ids = List.of(Ids.newJobId(early), Ids.newJobId(late));
+    assertThat(ids.get(0)).startsWith("job-").isLessThan(ids.get(1));
+    assertThat(Ids.jobIdForIdempotencyKey("k")).isEqualTo(Ids.jobIdForIdempotencyKey("k"));
+    assertThat(Ids.jobIdForIdempotencyKey("k")).isNotEqualTo(Ids.jobIdForIdempotencyKey("l"));
+  }
+
+  private static final java.nio.charset.Charset UTF8 = StandardCharsets.UTF_8;
+
+  private static byte[] submission(String payload) {
+    return ("{\"type\":\"job.submitted.v1\",\"id\":\"m\",\"time\":\"2026-01-01T00:00:00Z\",\"payload\":"
+            + payload
+            + "}")
+        .getBytes(UTF8);
+  }
+
+  private void assertRefused(byte[] doc, InvalidMessageException.Reason reason, String field) {
+    assertThatThrownBy(() -> codec.decode(doc, MessageType.JOB_SUBMITTED))
+        .isInstanceOfSatisfying(
+            InvalidMessageException.class,
+            e -> {
+              assertThat(e.reason()).isEqualTo(reason);
+              assertThat(e.field()).isEqualTo(field);
+            });
+  }
+}

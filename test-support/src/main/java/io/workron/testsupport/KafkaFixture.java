@@ -1,0 +1,132 @@
+package io.workron.testsupport;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.UUID;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.awaitility.Awaitility;
+
+/**
+ * Plain Kafka clients for tests, playing "another service" on the real broker: produce raw bytes,
+ * read what a topic received, create topics.
+ */
+public final class KafkaFixture implements AutoCloseable {
+
+  private final String bootstrap;
+  private final KafkaProducer<String, byte[]> producer;
+  private final Admin admin;
+
+  public KafkaFixture(String bootstrap) {
+    this.bootstrap = bootstrap;
+    this.producer =
+        new KafkaProducer<>(
+            Map.of("bootstrap.servers", bootstrap, "acks", "all", "linger.ms", 1),
+            new StringSerializer(),
+            new ByteArraySerializer());
+    this.admin = Admin.create(Map.of("bootstrap.servers", bootstrap));
+  }
+
+  public void createTopic(String name, int partitions) {
+    try {
+      admin
+          .createTopics(List.of(new NewTopic(name, partitions, (short) 1)))
+          .all()
+          .get(30, TimeUnit.SECONDS);
+    } catch (ExecutionException e) {
+      if (!(e.getCause() instanceof TopicExistsException)) {
+        throw new IllegalStateException(e);
+      }
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** Produces and waits for the broker's ack. */
+  public void send(String topic, String key, byte[] value, Map<String, String> headers) {
+    ProducerRecord<String, byte[]> record = new ProducerRecord<>(topic, key, value);
+    headers.forEach(
+        (k, v) -> record.headers().add(k, v.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+    try {
+      producer.send(record).get(30, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      throw new IllegalStateException("could not produce to " + topic, e);
+    }
+  }
+
+  public void send(String topic, String key, byte[] value) {
+    send(topic, key, value, Map.of());
+  }
+
+  /** Starts reading {@code topic} from its beginning in a fresh consumer group. */
+  public TopicReader read(String topic) {
+    return new TopicReader(bootstrap, topic);
+  }
+
+  @Override
+  public void close() {
+    producer.close(Duration.ofSeconds(5));
+    admin.close(Duration.ofSeconds(5));
+  }
+
+  /** Everything a topic has received, collected as the test waits for what it expects. */
+  public static final class TopicReader implements AutoCloseable {
+    private final KafkaConsumer<String, byte[]> consumer;
+    private final List<ConsumerRecord<String, byte[]>> seen =
+        Collections.synchronizedList(new ArrayList<>());
+
+    TopicReader(String bootstrap, String topic) {
+      Properties p = new Properties();
+      p.put("bootstrap.servers", bootstrap);
+      p.put("group.id", "test-reader-" + UUID.randomUUID());
+      p.put("auto.offset.reset", "earliest");
+      p.put("enable.auto.commit", "false");
+      consumer = new KafkaConsumer<>(p, new StringDeserializer(), new ByteArrayDeserializer());
+      consumer.subscribe(List.of(topic));
+    }
+
+    /** Polls until {@code done} holds for what was received so far, at most {@code timeout}. */
+    public List<ConsumerRecord<String, byte[]>> until(
+        Predicate<List<ConsumerRecord<String, byte[]>>> done, Duration timeout) {
+      Awaitility.await()
+          .atMost(timeout)
+          .pollInterval(Duration.ofMillis(10))
+          .until(
+              () -> {
+                consumer.poll(Duration.ofMillis(200)).forEach(seen::add);
+                return done.test(List.copyOf(seen));
+              });
+      return List.copyOf(seen);
+    }
+
+    /** Polls for {@code duration} more and returns everything received. */
+    public List<ConsumerRecord<String, byte[]>> drain(Duration duration) {
+      long end = System.nanoTime() + duration.toNanos();
+      while (System.nanoTime() < end) {
+        consumer.poll(Duration.ofMillis(100)).forEach(seen::add);
+      }
+      return List.copyOf(seen);
+    }
+
+    @Override
+    public void close() {
+      consumer.close(Duration.ofSeconds(5));
+    }
+  }
+}

@@ -1,0 +1,43 @@
+package io.workron.worker;
+
+import io.workron.schemas.JobResult;
+import io.workron.schemas.Topics;
+import io.workron.schemas.WireCodec;
+import io.workron.worker.execution.CommandRunner;
+import java.security.SecureRandom;
+import java.time.Clock;
+import org.springframework.beans.factory.annotation.Value;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+
+/** The worker's shared building blocks: time, wire format, topic names, identity, the runner. */
+@Configuration(proxyBeanMethods = false)
+class WorkerConfiguration {
+
+  @Bean
+  Clock clock() {
+    return Clock.systemUTC();
+  }
+
+  @Bean
+  WireCodec wireCodec() {
+    return new WireCodec();
+  }
+
+  /** Topic names under {@code workron.topic-prefix}, the key every Workron service shares. */
+  @Bean
+  Topics topics(@Value("${workron.topic-prefix:" + Topics.DEFAULT_PREFIX + "}") String prefix) {
+    return new Topics(prefix);
+  }
+
+  /** A new incarnation for every start of this application context. */
+  @Bean
+  WorkerIdentity workerIdentity(WorkerProperties properties, Clock clock) {
+    return WorkerIdentity.forStart(properties.id(), clock, new SecureRandom());
+  }
+
+  @Bean
+  CommandRunner commandRunner(WorkerProperties properties, Clock clock) {
+    return new CommandRunner(clock, properties.workingDirectory(), JobResult.MAX_OUTPUT_BYTES);
+  }
+}

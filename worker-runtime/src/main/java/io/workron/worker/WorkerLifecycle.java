@@ -1,0 +1,107 @@
+package io.workron.worker;
+
+import io.workron.worker.jobs.DispatchConsumer;
+import io.workron.worker.jobs.JobSlots;
+import java.time.Duration;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.context.SmartLifecycle;
+import org.springframework.stereotype.Component;
+
+/**
+ * The order a worker starts and stops in. Start: create topics, register (first heartbeat), then
+ * consume dispatches. Stop: stop consuming, let running commands finish within {@code
+ * shutdownDeadline}, stop the rest (SIGTERM, {@code stopGrace}, SIGKILL) and report them
+ * interrupted, then send a last heartbeat that lists nothing.
+ */
+@Component
+class WorkerLifecycle implements SmartLifecycle {
+
+  /**
+   * Starts after the web server (so health answers while registering) and stops before its graceful
+   * shutdown (so actuator stays reachable while jobs drain). Spring stops higher phases first.
+   */
+  static final int PHASE = SmartLifecycle.DEFAULT_PHASE - 512;
+
+  /** How long interrupted jobs get to deliver their results after their commands ended. */
+  private static final Duration REPORT_WINDOW = Duration.ofSeconds(10);
+
+  private static final Logger log = LoggerFactory.getLogger(WorkerLifecycle.class);
+
+  private final WorkerIdentity identity;
+  private final WorkerProperties properties;
+  private final TopicSetup topicSetup;
+  private final HeartbeatPublisher heartbeats;
+  private final DispatchConsumer dispatches;
+  private final JobSlots slots;
+  private volatile boolean running;
+
+  WorkerLifecycle(
+      WorkerIdentity identity,
+      WorkerProperties properties,
+      TopicSetup topicSetup,
+      HeartbeatPublisher heartbeats,
+      DispatchConsumer dispatches,
+      JobSlots slots) {
+    this.identity = identity;
+    this.properties = properties;
+    this.topicSetup = topicSetup;
+    this.heartbeats = heartbeats;
+    this.dispatches = dispatches;
+    this.slots = slots;
+  }
+
+  @Override
+  public void start() {
+    topicSetup.createMissingTopics(dispatches.topic());
+    heartbeats.register();
+    heartbeats.startBeating();
+    dispatches.start();
+    running = true;
+    log.info(
+        "worker started id={} incarnation={} slots={} dispatch_topic={}",
+        identity.workerId(),
+        identity.incarnation(),
+        properties.slots(),
+        dispatches.topic());
+  }
+
+  @Override
+  public void stop() {
+    running = false;
+    dispatches.stop();
+    log.info(
+        "worker stopping id={}: no new dispatches; waiting up to {} for {} running jobs",
+        identity.workerId(),
+        properties.shutdownDeadline(),
+        slots.runningCount());
+    try {
+      if (!slots.drain(properties.shutdownDeadline())) {
+        log.info(
+            "stopping {} jobs still running after {} (grace {})",
+            slots.runningCount(),
+            properties.shutdownDeadline(),
+            properties.stopGrace());
+        if (!slots.interruptAll(properties.stopGrace(), REPORT_WINDOW)) {
+          log.warn("some results were not delivered before shutdown; see the errors above");
+        }
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } finally {
+      slots.close();
+      heartbeats.sendFinal();
+      log.info("worker stopped id={} incarnation={}", identity.workerId(), identity.incarnation());
+    }
+  }
+
+  @Override
+  public boolean isRunning() {
+    return running;
+  }
+
+  @Override
+  public int getPhase() {
+    return PHASE;
+  }
+}

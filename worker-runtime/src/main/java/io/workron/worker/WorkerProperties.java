@@ -1,0 +1,64 @@
+package io.workron.worker;
+
+import jakarta.validation.constraints.Min;
+import jakarta.validation.constraints.NotNull;
+import jakarta.validation.constraints.Pattern;
+import jakarta.validation.constraints.PositiveOrZero;
+import jakarta.validation.constraints.Size;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.hibernate.validator.constraints.time.DurationMin;
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.context.properties.bind.DefaultValue;
+import org.springframework.validation.annotation.Validated;
+
+/**
+ * How this worker presents itself to the scheduler and how it runs and stops commands. Every
+ * property can also be set as an environment variable ({@code WORKRON_WORKER_SLOTS}, …).
+ *
+ * @param id the worker's stable name; its dispatch topic is {@code <prefix>.dispatch.<id>}. Keep it
+ *     the same across restarts of the same machine so the scheduler recognises it. Blank means
+ *     {@code worker-} plus 8 random hex characters, a new worker on every start.
+ * @param slots how many commands run at once; the scheduler never places more on this worker, and
+ *     any extra dispatch waits in a queue here.
+ * @param vramMb GPU memory this worker offers to placement, in MiB; 0 offers none.
+ * @param memoryMb memory this worker offers to placement, in MiB; 0 offers none.
+ * @param tags labels jobs can ask for (for example {@code gpu}); empty means none.
+ * @param execAddr the address peers of a gang job use to reach this machine (for example {@code
+ *     10.0.0.7:29500}); empty when the worker does not take part in gangs.
+ * @param heartbeatInterval how often the worker reports that it is alive and what it runs; the
+ *     scheduler marks a worker offline after a few missed beats (15 s by default).
+ * @param stopGrace time a stopped command gets between SIGTERM and SIGKILL to save its work.
+ * @param shutdownDeadline how long a graceful shutdown lets running commands finish before stopping
+ *     them; the worst-case shutdown is this plus {@code stopGrace} plus a few seconds, so the
+ *     orchestrator's kill timeout must be longer.
+ * @param workDir working directory of every command; unset means the worker's own working
+ *     directory.
+ * @param replicationFactor replication factor of the topics the worker creates when they are
+ *     missing (its dispatch and dead-letter topics, heartbeats, results); 3 on a production
+ *     cluster.
+ */
+@ConfigurationProperties("workron.worker")
+@Validated
+public record WorkerProperties(
+    @Pattern(
+            regexp = "^$|^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$",
+            message = "must be blank or 1-128 characters of letters, digits, '.', '_' or '-'")
+        String id,
+    @DefaultValue("4") @Min(1) int slots,
+    @DefaultValue("0") @PositiveOrZero long vramMb,
+    @DefaultValue("0") @PositiveOrZero long memoryMb,
+    @DefaultValue @NotNull @Size(max = 100) List<@Size(min = 1, max = 128) String> tags,
+    @DefaultValue("") @NotNull @Size(max = 256) String execAddr,
+    @DefaultValue("3s") @NotNull @DurationMin(millis = 100) Duration heartbeatInterval,
+    @DefaultValue("15s") @NotNull @DurationMin(millis = 0) Duration stopGrace,
+    @DefaultValue("30s") @NotNull @DurationMin(millis = 0) Duration shutdownDeadline,
+    Path workDir,
+    @DefaultValue("1") @Min(1) short replicationFactor) {
+
+  /** The directory commands run in: {@code workDir}, or the worker's own working directory. */
+  public Path workingDirectory() {
+    return workDir != null ? workDir : Path.of("").toAbsolutePath();
+  }
+}

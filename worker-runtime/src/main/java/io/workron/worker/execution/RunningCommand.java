@@ -1,0 +1,169 @@
+package io.workron.worker.execution;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One started command. {@link #await()} waits for it to end; {@link #stop(Duration)} ends it from
+ * another thread: SIGTERM to its process group, a grace period, then SIGKILL.
+ *
+ * <p>When the shell exits but processes it left in the background still hold the output pipe, the
+ * job is over: after {@link #OUTPUT_DRAIN} they are killed so the slot is really free again.
+ */
+public final class RunningCommand {
+
+  /** How long background leftovers of a finished shell may keep writing before they are killed. */
+  static final Duration OUTPUT_DRAIN = Duration.ofSeconds(2);
+
+  private static final Logger log = LoggerFactory.getLogger(RunningCommand.class);
+
+  private final Process process;
+  private final boolean ownProcessGroup;
+  private final Instant startedAt;
+  private final Clock clock;
+  private final OutputTail tail;
+  private final Thread reader;
+  private volatile boolean stopRequested;
+
+  RunningCommand(
+      Process process, boolean ownProcessGroup, Instant startedAt, Clock clock, OutputTail tail) {
+    this.process = process;
+    this.ownProcessGroup = ownProcessGroup;
+    this.startedAt = startedAt;
+    this.clock = clock;
+    this.tail = tail;
+    closeStdin(process);
+    this.reader = new Thread(this::copyOutput, "workron-output-" + process.pid());
+    reader.setDaemon(true);
+    reader.start();
+  }
+
+  public long pid() {
+    return process.pid();
+  }
+
+  public Instant startedAt() {
+    return startedAt;
+  }
+
+  /** Waits until the command has exited and its output is read. */
+  public CommandCompletion await() throws InterruptedException {
+    int exitCode = process.waitFor();
+    Instant finishedAt = clock.instant();
+    reader.join(OUTPUT_DRAIN.toMillis());
+    if (reader.isAlive()) {
+      log.info(
+          "command pid={} exited with {} but left processes holding its output; killing them",
+          pid(),
+          exitCode);
+      signal("KILL", List.of());
+      reader.join(OUTPUT_DRAIN.toMillis());
+    }
+    return new CommandCompletion(
+        exitCode, tail.text(), tail.truncated(), startedAt, finishedAt, stopRequested);
+  }
+
+  /**
+   * Ends the command and everything it started: SIGTERM to the process group, up to {@code grace}
+   * for them to exit, then SIGKILL to whatever is left. Returns once the signals are sent and the
+   * shell has exited (or after {@code grace} plus a moment if even SIGKILL did not end it).
+   */
+  public void stop(Duration grace) {
+    stopRequested = true;
+    List<ProcessHandle> members =
+        Stream.concat(Stream.of(process.toHandle()), process.descendants()).toList();
+    signal("TERM", members);
+    if (!allExit(members, grace)) {
+      log.info("command pid={} still running {} after SIGTERM; sending SIGKILL", pid(), grace);
+    }
+    signal("KILL", members);
+    allExit(List.of(process.toHandle()), Duration.ofSeconds(5));
+  }
+
+  /** The output kept so far, while the command still runs. */
+  String outputSoFar() {
+    return tail.text();
+  }
+
+  /** Whether {@link #stop(Duration)} was called. */
+  public boolean stopRequested() {
+    return stopRequested;
+  }
+
+  private void signal(String signal, List<ProcessHandle> members) {
+    if (!ownProcessGroup) {
+      // no process group of its own: reach the shell and the children it still knows about
+      List<ProcessHandle> targets =
+          members.isEmpty()
+              ? Stream.concat(Stream.of(process.toHandle()), process.descendants()).toList()
+              : members;
+      for (ProcessHandle target : targets) {
+        if (signal.equals("KILL")) {
+          target.destroyForcibly();
+        } else {
+          target.destroy();
+        }
+      }
+      return;
+    }
+    try {
+      // the shell's own kill builtin: /bin/sh is already required, a kill binary is not
+      Process kill =
+          new ProcessBuilder("/bin/sh", "-c", "kill -" + signal + " -" + pid() + " 2>/dev/null")
+              .redirectErrorStream(true)
+              .start();
+      kill.getInputStream().readAllBytes();
+      kill.waitFor(5, TimeUnit.SECONDS);
+    } catch (IOException e) {
+      log.warn("could not send SIG{} to process group {}: {}", signal, pid(), e.toString());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private static boolean allExit(List<ProcessHandle> members, Duration within) {
+    CompletableFuture<?>[] exits =
+        members.stream().map(ProcessHandle::onExit).toArray(CompletableFuture[]::new);
+    try {
+      CompletableFuture.allOf(exits).get(within.toMillis(), TimeUnit.MILLISECONDS);
+      return true;
+    } catch (TimeoutException | ExecutionException e) {
+      return false;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
+  }
+
+  private void copyOutput() {
+    byte[] buffer = new byte[8192];
+    try (InputStream in = process.getInputStream()) {
+      int read;
+      while ((read = in.read(buffer)) >= 0) {
+        tail.write(buffer, 0, read);
+      }
+    } catch (IOException e) {
+      // the pipe closes when the process group is killed; what was read is kept
+    }
+  }
+
+  /** A job has no input: a command that reads stdin gets end-of-file instead of hanging. */
+  private static void closeStdin(Process process) {
+    try {
+      process.getOutputStream().close();
+    } catch (IOException ignored) {
+      // nothing to do: the command already has no usable stdin
+    }
+  }
+}

@@ -1,0 +1,295 @@
+package io.workron.worker.jobs;
+
+import io.micrometer.core.instrument.Gauge;
+import io.workron.schemas.JobDispatch;
+import io.workron.schemas.JobResult;
+import io.workron.schemas.JobResult.Outcome;
+import io.workron.schemas.WorkerHeartbeat.RunningAttempt;
+import io.workron.worker.WorkerIdentity;
+import io.workron.worker.WorkerProperties;
+import io.workron.worker.execution.CommandCompletion;
+import io.workron.worker.execution.CommandRunner;
+import io.workron.worker.execution.RunningCommand;
+import java.io.IOException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
+import org.springframework.stereotype.Component;
+
+/**
+ * Runs accepted dispatches, at most {@code slots} at a time; the rest wait in a queue. An attempt
+ * stays listed in heartbeats from the moment it is accepted until its result is acknowledged by the
+ * broker, so the scheduler never re-queues work this worker still owns.
+ */
+@Component
+public final class JobSlots implements AutoCloseable {
+
+  private static final Logger log = LoggerFactory.getLogger(JobSlots.class);
+  private static final int MAX_REASON_LENGTH = 4096;
+  static final String SHUTTING_DOWN = "worker shutting down";
+
+  private final WorkerIdentity identity;
+  private final WorkerProperties properties;
+  private final CommandRunner runner;
+  private final ResultPublisher results;
+  private final JobMetrics metrics;
+  private final Clock clock;
+  private final ThreadPoolExecutor executor;
+
+  private final Object lock = new Object();
+  private final Map<Attempt, Boolean> accepted = new LinkedHashMap<>();
+  private final Map<Attempt, RunningCommand> running = new HashMap<>();
+  private boolean draining;
+
+  JobSlots(
+      WorkerIdentity identity,
+      WorkerProperties properties,
+      CommandRunner runner,
+      ResultPublisher results,
+      JobMetrics metrics,
+      Clock clock) {
+    this.identity = identity;
+    this.properties = properties;
+    this.runner = runner;
+    this.results = results;
+    this.metrics = metrics;
+    this.clock = clock;
+    this.executor =
+        new ThreadPoolExecutor(
+            properties.slots(),
+            properties.slots(),
+            0,
+            TimeUnit.MILLISECONDS,
+            new LinkedBlockingQueue<>(),
+            threads("workron-job-"));
+    Gauge.builder("workron.worker.jobs.running", this, JobSlots::runningCount)
+        .description("Commands this worker is running now")
+        .register(metrics.registry());
+  }
+
+  /** Queues an admitted dispatch; it starts as soon as a slot is free. */
+  void accept(JobDispatch dispatch, String requestId) {
+    Attempt attempt = Attempt.of(dispatch);
+    synchronized (lock) {
+      accepted.put(attempt, Boolean.TRUE);
+    }
+    executor.execute(() -> run(dispatch, attempt, requestId));
+  }
+
+  /** Attempts accepted and not yet reported, for the heartbeat. */
+  public List<RunningAttempt> activeAttempts() {
+    synchronized (lock) {
+      return accepted.keySet().stream().map(Attempt::toWire).toList();
+    }
+  }
+
+  /** Commands running now (not counting queued attempts). */
+  public int runningCount() {
+    synchronized (lock) {
+      return running.size();
+    }
+  }
+
+  /**
+   * Starts no more commands (queued attempts are reported as interrupted) and waits up to {@code
+   * deadline} for the running ones to finish and be reported. True when all have.
+   */
+  public boolean drain(Duration deadline) throws InterruptedException {
+    synchronized (lock) {
+      draining = true;
+    }
+    executor.shutdown();
+    return executor.awaitTermination(deadline.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  /**
+   * Stops every command still running (SIGTERM, {@code grace}, SIGKILL), all at once, and waits up
+   * to {@code reportWithin} more for their results to be delivered. True when all were.
+   */
+  public boolean interruptAll(Duration grace, Duration reportWithin) throws InterruptedException {
+    List<Map.Entry<Attempt, RunningCommand>> toStop;
+    synchronized (lock) {
+      draining = true;
+      toStop = new ArrayList<>(running.entrySet());
+    }
+    List<Thread> stoppers = new ArrayList<>();
+    for (Map.Entry<Attempt, RunningCommand> entry : toStop) {
+      log.info(
+          "stopping {} pid={} because the worker is shutting down", entry.getKey(), pid(entry));
+      Thread stopper = threads("workron-stop-").newThread(() -> entry.getValue().stop(grace));
+      stopper.start();
+      stoppers.add(stopper);
+    }
+    for (Thread stopper : stoppers) {
+      stopper.join();
+    }
+    return executor.awaitTermination(reportWithin.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  /** Gives up on results still being retried (logging them) and releases the threads. */
+  @Override
+  public void close() {
+    results.close();
+    executor.shutdownNow();
+  }
+
+  private void run(JobDispatch dispatch, Attempt attempt, String requestId) {
+    MDC.put("job_id", attempt.jobId());
+    MDC.put("worker_id", identity.workerId());
+    if (requestId != null) {
+      MDC.put("request_id", requestId);
+    }
+    try {
+      JobResult result = execute(dispatch, attempt);
+      boolean delivered = results.publish(result, requestId);
+      metrics.finished(result.outcome());
+      log.info(
+          "job finished job_id={} attempt={} outcome={} exit_code={} duration_ms={}{}",
+          attempt.jobId(),
+          attempt.attempt(),
+          result.outcome().name().toLowerCase(java.util.Locale.ROOT),
+          result.exitCode(),
+          result.durationMs(),
+          delivered ? "" : " (result not delivered)");
+    } catch (RuntimeException e) {
+      // a bug must not kill the slot thread silently; the attempt is re-queued by the scheduler
+      log.error("job {} crashed the worker's job thread", attempt, e);
+    } finally {
+      synchronized (lock) {
+        accepted.remove(attempt);
+      }
+      MDC.clear();
+    }
+  }
+
+  private JobResult execute(JobDispatch dispatch, Attempt attempt) {
+    RunningCommand command;
+    synchronized (lock) {
+      if (draining) {
+        Instant now = clock.instant();
+        return result(attempt, Outcome.INTERRUPTED, null, now, now, null, false, SHUTTING_DOWN);
+      }
+      Map<String, String> env = new HashMap<>();
+      if (dispatch.env() != null) {
+        env.putAll(dispatch.env());
+      }
+      // set last so a dispatch cannot disguise which attempt is running
+      env.put("WORKRON_JOB_ID", dispatch.jobId());
+      env.put("WORKRON_ATTEMPT", Integer.toString(dispatch.attempt()));
+      try {
+        command = runner.start(dispatch.command(), env);
+      } catch (IOException | RuntimeException e) {
+        Instant now = clock.instant();
+        log.warn(
+            "job could not start job_id={} attempt={}: {}",
+            attempt.jobId(),
+            attempt.attempt(),
+            e.getMessage());
+        return result(
+            attempt,
+            Outcome.FAILED,
+            null,
+            now,
+            now,
+            null,
+            false,
+            "could not start: " + e.getMessage());
+      }
+      running.put(attempt, command);
+    }
+    log.info(
+        "job started job_id={} attempt={} pid={}",
+        attempt.jobId(),
+        attempt.attempt(),
+        command.pid());
+    CommandCompletion done;
+    try {
+      done = command.await();
+    } catch (InterruptedException e) {
+      // only a forced close interrupts a job thread: do not leave the command behind
+      Thread.currentThread().interrupt();
+      command.stop(properties.stopGrace());
+      Instant now = clock.instant();
+      return result(
+          attempt, Outcome.INTERRUPTED, null, command.startedAt(), now, null, false, SHUTTING_DOWN);
+    } finally {
+      synchronized (lock) {
+        running.remove(attempt);
+      }
+    }
+    if (done.exitCode() == 0) {
+      return completed(attempt, Outcome.SUCCEEDED, done, null);
+    }
+    if (done.stopped()) {
+      return completed(attempt, Outcome.INTERRUPTED, done, SHUTTING_DOWN);
+    }
+    return completed(attempt, Outcome.FAILED, done, "exit code " + done.exitCode());
+  }
+
+  private JobResult completed(
+      Attempt attempt, Outcome outcome, CommandCompletion done, String reason) {
+    return result(
+        attempt,
+        outcome,
+        done.exitCode(),
+        done.startedAt(),
+        done.finishedAt(),
+        done.output(),
+        done.outputTruncated(),
+        reason);
+  }
+
+  private JobResult result(
+      Attempt attempt,
+      Outcome outcome,
+      Integer exitCode,
+      Instant startedAt,
+      Instant finishedAt,
+      String output,
+      boolean truncated,
+      String reason) {
+    String boundedReason =
+        reason == null || reason.length() <= MAX_REASON_LENGTH
+            ? reason
+            : reason.substring(0, MAX_REASON_LENGTH);
+    return new JobResult(
+        attempt.jobId(),
+        attempt.attempt(),
+        identity.workerId(),
+        identity.incarnation(),
+        outcome,
+        exitCode,
+        startedAt,
+        finishedAt,
+        Math.max(0, Duration.between(startedAt, finishedAt).toMillis()),
+        output == null ? "" : output,
+        truncated,
+        boundedReason);
+  }
+
+  private static long pid(Map.Entry<Attempt, RunningCommand> entry) {
+    return entry.getValue().pid();
+  }
+
+  private static ThreadFactory threads(String prefix) {
+    AtomicInteger counter = new AtomicInteger();
+    return task -> {
+      Thread thread = new Thread(task, prefix + counter.incrementAndGet());
+      thread.setDaemon(true);
+      return thread;
+    };
+  }
+}

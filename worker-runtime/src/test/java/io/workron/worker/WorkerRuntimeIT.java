@@ -1,0 +1,297 @@
+package io.workron.worker;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.workron.schemas.Envelope;
+import io.workron.schemas.Ids;
+import io.workron.schemas.JobDispatch;
+import io.workron.schemas.JobResult;
+import io.workron.schemas.MessageType;
+import io.workron.schemas.Topics;
+import io.workron.schemas.WireCodec;
+import io.workron.schemas.WorkerHeartbeat;
+import io.workron.schemas.WorkerHeartbeat.RunningAttempt;
+import io.workron.testsupport.TestInfrastructure;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.springframework.context.ConfigurableApplicationContext;
+
+/**
+ * One real worker against a real broker, driven only through its topics, as the scheduler would.
+ * The class shares one worker; the last test shuts it down.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class WorkerRuntimeIT {
+
+  private static final Duration CEILING = Duration.ofSeconds(60);
+  private static final WireCodec codec = new WireCodec();
+  private static final Clock clock = Clock.systemUTC();
+
+  private static String workerId;
+  private static Topics topics;
+  private static ConfigurableApplicationContext worker;
+  private static TopicRecorder recorder;
+  private static KafkaProducer<String, byte[]> producer;
+  private static String incarnation;
+
+  @BeforeAll
+  static void startWorker() {
+    TestInfrastructure infra = TestInfrastructure.get();
+    String prefix = infra.newTopicPrefix();
+    topics = new Topics(prefix);
+    workerId = "it-" + UUID.randomUUID().toString().substring(0, 8);
+    worker =
+        WorkerApplication.builder()
+            .properties(
+                "spring.kafka.bootstrap-servers=" + infra.kafkaBootstrapServers(),
+                "workron.topic-prefix=" + prefix,
+                "workron.worker.id=" + workerId,
+                "workron.worker.slots=2",
+                "workron.worker.shutdown-deadline=1s",
+                "workron.worker.stop-grace=2s",
+                "server.port=0")
+            .run();
+    String dispatchTopic = topics.dispatch(workerId);
+    recorder =
+        new TopicRecorder(
+            infra.kafkaBootstrapServers(),
+            List.of(topics.heartbeats(), topics.results(), Topics.deadLetter(dispatchTopic)));
+    producer =
+        new KafkaProducer<>(
+            Map.of(
+                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                infra.kafkaBootstrapServers(),
+                ProducerConfig.ACKS_CONFIG,
+                "all"),
+            new StringSerializer(),
+            new ByteArraySerializer());
+  }
+
+  @AfterAll
+  static void stopEverything() throws InterruptedException {
+    if (worker != null) {
+      worker.close();
+    }
+    if (producer != null) {
+      producer.close(Duration.ofSeconds(5));
+    }
+    if (recorder != null) {
+      recorder.close();
+    }
+  }
+
+  @Test
+  @Order(1)
+  void registersWithAHeartbeatListingItsCapacityAndNoJobs() {
+    WorkerHeartbeat registration =
+        await()
+            .atMost(CEILING)
+            .until(() -> heartbeats().stream().findFirst(), Optional::isPresent)
+            .orElseThrow();
+
+    assertThat(registration.workerId()).isEqualTo(workerId);
+    assertThat(registration.slots()).isEqualTo(2);
+    assertThat(registration.running()).isEmpty();
+    assertThat(registration.incarnation()).isNotBlank();
+    incarnation = registration.incarnation();
+  }
+
+  @Test
+  @Order(2)
+  void runsADispatchedCommandAndReportsItsExitCodeAndOutput() throws Exception {
+    String jobId = Ids.newJobId(clock);
+    dispatch(
+        new JobDispatch(
+            jobId,
+            1,
+            workerId,
+            incarnation(),
+            "echo \"hello $WORKRON_JOB_ID $GREETING\"; exit 3",
+            Map.of("GREETING", "from-env"),
+            null),
+        "req-42");
+
+    ConsumerRecord<String, byte[]> record = awaitResultRecord(jobId);
+    JobResult result = decodeResult(record);
+
+    assertThat(result.outcome()).isEqualTo(JobResult.Outcome.FAILED);
+    assertThat(result.exitCode()).isEqualTo(3);
+    assertThat(result.reason()).isEqualTo("exit code 3");
+    assertThat(result.outputTail()).isEqualTo("hello " + jobId + " from-env\n");
+    assertThat(result.workerId()).isEqualTo(workerId);
+    assertThat(result.incarnation()).isEqualTo(incarnation());
+    assertThat(result.durationMs()).isNotNegative();
+    assertThat(record.key()).isEqualTo(jobId);
+    assertThat(header(record, Topics.REQUEST_ID_HEADER)).isEqualTo("req-42");
+  }
+
+  @Test
+  @Order(3)
+  void ignoresADispatchMeantForAnotherIncarnationAndRunsTheNextOne() throws Exception {
+    String jobId = Ids.newJobId(clock);
+    dispatch(new JobDispatch(jobId, 1, workerId, "previous-life", "echo stale", null, null), null);
+    dispatch(new JobDispatch(jobId, 2, workerId, incarnation(), "echo fresh", null, null), null);
+
+    awaitResultRecord(jobId);
+
+    List<JobResult> results = resultsFor(jobId);
+    assertThat(results).extracting(JobResult::attempt).containsExactly(2);
+    assertThat(results.get(0).outputTail()).isEqualTo("fresh\n");
+    assertThat(counter("workron.worker.dispatches.ignored", "reason", "other_incarnation"))
+        .isEqualTo(1.0);
+  }
+
+  @Test
+  @Order(4)
+  void deadLettersAMalformedDispatchAndKeepsRunningTheNextOnes() throws Exception {
+    String dispatchTopic = topics.dispatch(workerId);
+    byte[] garbage = "{not json".getBytes(StandardCharsets.UTF_8);
+    producer.send(new ProducerRecord<>(dispatchTopic, "garbage", garbage)).get();
+    String jobId = Ids.newJobId(clock);
+    dispatch(new JobDispatch(jobId, 1, workerId, incarnation(), "echo alive", null, null), null);
+
+    JobResult result = decodeResult(awaitResultRecord(jobId));
+    assertThat(result.outcome()).isEqualTo(JobResult.Outcome.SUCCEEDED);
+    assertThat(result.exitCode()).isZero();
+    assertThat(result.outputTail()).isEqualTo("alive\n");
+
+    ConsumerRecord<String, byte[]> dead =
+        await()
+            .atMost(CEILING)
+            .until(
+                () -> recorder.records(Topics.deadLetter(dispatchTopic)).stream().findFirst(),
+                Optional::isPresent)
+            .orElseThrow();
+    assertThat(dead.value()).isEqualTo(garbage);
+    assertThat(header(dead, Topics.DLQ_REASON_HEADER)).isEqualTo("MALFORMED_JSON");
+    assertThat(header(dead, Topics.DLQ_ERROR_HEADER)).contains("not valid JSON");
+    assertThat(counter("workron.dead.letters", "topic", dispatchTopic)).isEqualTo(1.0);
+  }
+
+  @Test
+  @Order(5)
+  void reportsARunningJobInterruptedAndSignsOffWhenTheWorkerShutsDown() throws Exception {
+    String jobId = Ids.newJobId(clock);
+    dispatch(new JobDispatch(jobId, 1, workerId, incarnation(), "sleep 60", null, null), null);
+    await()
+        .atMost(CEILING)
+        .until(
+            () ->
+                heartbeats().stream()
+                    .anyMatch(h -> h.running().contains(new RunningAttempt(jobId, 1))));
+
+    long closeStarted = System.nanoTime();
+    worker.close();
+    Duration closeTook = Duration.ofNanos(System.nanoTime() - closeStarted);
+
+    // deadline 1 s + grace 2 s: the close is bounded by configuration, not by the job
+    assertThat(closeTook).isLessThan(Duration.ofSeconds(20));
+    JobResult result = decodeResult(awaitResultRecord(jobId));
+    assertThat(result.outcome()).isEqualTo(JobResult.Outcome.INTERRUPTED);
+    assertThat(result.reason()).isEqualTo("worker shutting down");
+    assertThat(Duration.ofMillis(result.durationMs())).isLessThan(Duration.ofSeconds(20));
+    await()
+        .atMost(CEILING)
+        .untilAsserted(
+            () -> {
+              List<WorkerHeartbeat> beats = heartbeats();
+              assertThat(beats.get(beats.size() - 1).running()).isEmpty();
+              assertThat(beats).anyMatch(h -> h.running().contains(new RunningAttempt(jobId, 1)));
+            });
+  }
+
+  private static String incarnation() {
+    if (incarnation == null) {
+      incarnation =
+          await()
+              .atMost(CEILING)
+              .until(() -> heartbeats().stream().findFirst(), Optional::isPresent)
+              .orElseThrow()
+              .incarnation();
+    }
+    return incarnation;
+  }
+
+  private static void dispatch(JobDispatch dispatch, String requestId) throws Exception {
+    Envelope<JobDispatch> envelope =
+        WireCodec.envelope(
+            MessageType.JOB_DISPATCH, Ids.newMessageId("dispatch", clock), Instant.now(), dispatch);
+    ProducerRecord<String, byte[]> record =
+        new ProducerRecord<>(topics.dispatch(workerId), dispatch.jobId(), codec.encode(envelope));
+    if (requestId != null) {
+      record.headers().add(Topics.REQUEST_ID_HEADER, requestId.getBytes(StandardCharsets.UTF_8));
+    }
+    producer.send(record).get(30, TimeUnit.SECONDS);
+  }
+
+  private static List<WorkerHeartbeat> heartbeats() {
+    return recorder.records(topics.heartbeats()).stream()
+        .filter(r -> workerId.equals(r.key()))
+        .map(r -> decode(r.value(), MessageType.WORKER_HEARTBEAT))
+        .toList();
+  }
+
+  private static ConsumerRecord<String, byte[]> awaitResultRecord(String jobId) {
+    return await()
+        .atMost(CEILING)
+        .until(
+            () ->
+                recorder.records(topics.results()).stream()
+                    .filter(r -> jobId.equals(r.key()))
+                    .findFirst(),
+            Optional::isPresent)
+        .orElseThrow();
+  }
+
+  private static List<JobResult> resultsFor(String jobId) {
+    return recorder.records(topics.results()).stream()
+        .filter(r -> jobId.equals(r.key()))
+        .map(WorkerRuntimeIT::decodeResult)
+        .toList();
+  }
+
+  private static JobResult decodeResult(ConsumerRecord<String, byte[]> record) {
+    return decode(record.value(), MessageType.JOB_RESULT);
+  }
+
+  private static <P> P decode(byte[] bytes, MessageType<P> type) {
+    try {
+      return codec.decode(bytes, type).payload();
+    } catch (Exception e) {
+      throw new AssertionError("the worker wrote an invalid " + type + ": " + e.getMessage(), e);
+    }
+  }
+
+  private static String header(ConsumerRecord<String, byte[]> record, String name) {
+    Header header = record.headers().lastHeader(name);
+    return header == null ? null : new String(header.value(), StandardCharsets.UTF_8);
+  }
+
+  private static double counter(String name, String tag, String value) {
+    return worker.getBean(MeterRegistry.class).find(name).tag(tag, value).counters().stream()
+        .mapToDouble(c -> c.count())
+        .sum();
+  }
+}

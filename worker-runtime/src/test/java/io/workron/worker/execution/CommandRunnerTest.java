@@ -1,0 +1,149 @@
+package io.workron.worker.execution;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import io.workron.schemas.JobResult;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+@Timeout(value = 30, unit = TimeUnit.SECONDS)
+class CommandRunnerTest {
+
+  private static final int TAIL = JobResult.MAX_OUTPUT_BYTES;
+
+  @TempDir Path workDir;
+
+  private CommandRunner runner() {
+    return new CommandRunner(Clock.systemUTC(), workDir, TAIL);
+  }
+
+  @Test
+  void runsARealShellPipeline() throws Exception {
+    CommandCompletion done = runner().start("echo a | tr a b", Map.of()).await();
+
+    assertThat(done.exitCode()).isZero();
+    assertThat(done.output()).isEqualTo("b\n");
+    assertThat(done.outputTruncated()).isFalse();
+    assertThat(done.stopped()).isFalse();
+  }
+
+  @Test
+  void reportsTheExitCodeWithStdoutAndStderrMerged() throws Exception {
+    CommandCompletion done = runner().start("echo out; echo err >&2; exit 3", Map.of()).await();
+
+    assertThat(done.exitCode()).isEqualTo(3);
+    assertThat(done.output()).contains("out\n").contains("err\n");
+  }
+
+  @Test
+  void keepsExactlyTheLast64KibOfALargerOutputAndFlagsTheTruncation() throws Exception {
+    // 100,000 numbered lines of 7 bytes each: 700,000 bytes, far beyond the tail
+    String command = "i=0; while [ $i -lt 100000 ]; do printf '%06d\\n' $i; i=$((i+1)); done";
+
+    CommandCompletion done = runner().start(command, Map.of()).await();
+
+    assertThat(done.exitCode()).isZero();
+    assertThat(done.outputTruncated()).isTrue();
+    byte[] kept = done.output().getBytes(StandardCharsets.UTF_8);
+    assertThat(kept).hasSize(TAIL);
+    StringBuilder all = new StringBuilder();
+    for (int i = 0; i < 100_000; i++) {
+      all.append(String.format("%06d%n", i));
+    }
+    String expected = all.substring(all.length() - TAIL);
+    assertThat(done.output()).isEqualTo(expected).endsWith("099999\n");
+  }
+
+  @Test
+  void keepsAllOfAnOutputThatFitsWithoutFlaggingIt() throws Exception {
+    CommandCompletion done =
+        runner().start("head -c 65536 /dev/zero | tr '\\0' x", Map.of()).await();
+
+    assertThat(done.output()).hasSize(TAIL).matches("x+");
+    assertThat(done.outputTruncated()).isFalse();
+  }
+
+  @Test
+  void passesTheJobVariablesAndTheDispatchEnvironmentToTheCommand() throws Exception {
+    Map<String, String> env =
+        Map.of("WORKRON_JOB_ID", "job-1", "WORKRON_ATTEMPT", "2", "MODEL", "resnet 50");
+
+    CommandCompletion done =
+        runner()
+            .start("echo \"$WORKRON_JOB_ID/$WORKRON_ATTEMPT/$MODEL/${PATH:+has-path}\"", env)
+            .await();
+
+    assertThat(done.output()).isEqualTo("job-1/2/resnet 50/has-path\n");
+  }
+
+  @Test
+  void runsInTheConfiguredWorkingDirectory() throws Exception {
+    CommandCompletion done = runner().start("pwd -P", Map.of()).await();
+
+    assertThat(Path.of(done.output().strip())).isEqualTo(workDir.toRealPath());
+  }
+
+  @Test
+  void refusesToStartInAMissingWorkingDirectory() {
+    CommandRunner runner =
+        new CommandRunner(Clock.systemUTC(), workDir.resolve("does-not-exist"), TAIL);
+
+    assertThatThrownBy(() -> runner.start("true", Map.of())).isInstanceOf(IOException.class);
+  }
+
+  @Test
+  void stoppingEndsTheShellAndTheChildrenItSpawnedLongBeforeTheyWouldFinish() throws Exception {
+    RunningCommand command = runner().start("sleep 60 & echo child=$!; wait", Map.of());
+    long child = awaitChildPid(command);
+
+    long started = System.nanoTime();
+    command.stop(Duration.ofSeconds(2));
+    CommandCompletion done = command.await();
+
+    assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(10));
+    assertThat(done.stopped()).isTrue();
+    assertThat(done.exitCode()).isNotZero();
+    awaitGone(child);
+  }
+
+  @Test
+  void killsACommandThatIgnoresSigtermOnceTheGraceIsOver() throws Exception {
+    RunningCommand command =
+        runner().start("trap '' TERM; sleep 60 & echo child=$!; wait", Map.of());
+    long child = awaitChildPid(command);
+
+    long started = System.nanoTime();
+    command.stop(Duration.ofMillis(500));
+    CommandCompletion done = command.await();
+
+    assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(10));
+    assertThat(done.exitCode()).isEqualTo(128 + 9);
+    awaitGone(child);
+  }
+
+  /** The first line the command prints is {@code child=<pid>}; wait until it is there. */
+  private static long awaitChildPid(RunningCommand command) {
+    String output =
+        await()
+            .atMost(Duration.ofSeconds(10))
+            .until(command::outputSoFar, o -> o.startsWith("child=") && o.contains("\n"));
+    return Long.parseLong(output.substring("child=".length(), output.indexOf('\n')));
+  }
+
+  private static void awaitGone(long pid) {
+    await()
+        .atMost(Duration.ofSeconds(5))
+        .until(
+            () -> ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false), alive -> !alive);
+  }
+}
