@@ -1,0 +1,273 @@
+package io.workron.standalone;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.workron.schemas.MessageType;
+import io.workron.schemas.Topics;
+import io.workron.schemas.WireCodec;
+import io.workron.testsupport.KafkaFixture;
+import io.workron.testsupport.TestInfrastructure;
+import java.io.InputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * The three services and two workers together, as standalone mode runs them, on a real broker and a
+ * real PostgreSQL: jobs go in through REST and through a plain Kafka producer and come out done.
+ */
+class EndToEndIT {
+
+  private static final Duration WAIT = Duration.ofSeconds(120);
+  private static final WireCodec codec = new WireCodec();
+  private static final HttpClient http =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+  private static StandaloneStack stack;
+  private static KafkaFixture kafka;
+  private static Topics topics;
+
+  @BeforeAll
+  static void start() throws Exception {
+    TestInfrastructure infra = TestInfrastructure.get();
+    topics = new Topics(infra.newTopicPrefix());
+    stack =
+        StandaloneStack.start(
+            new StandaloneStack.Options(
+                Files.createTempDirectory("workron-e2e"),
+                infra.kafkaBootstrapServers(),
+                0,
+                infra.newDatabase(),
+                infra.username(),
+                infra.password(),
+                0,
+                0,
+                0,
+                2,
+                8,
+                topics.prefix(),
+                Map.of(
+                    "workron.scheduler.retry-backoff-base", "100ms",
+                    "workron.worker.memory-mb", "4096")));
+    kafka = new KafkaFixture(infra.kafkaBootstrapServers());
+  }
+
+  @AfterAll
+  static void stop() {
+    if (kafka != null) {
+      kafka.close();
+    }
+    if (stack != null) {
+      stack.close();
+    }
+  }
+
+  @Test
+  void runsTwoHundredRestJobsAndTwoHundredKafkaJobsToDone() throws Exception {
+    List<CompletableFuture<HttpResponse<String>>> posts = new ArrayList<>();
+    for (int i = 0; i < 200; i++) {
+      posts.add(
+          http.sendAsync(
+              post("/jobs", "{\"command\":\"echo rest " + i + "\"}"),
+              HttpResponse.BodyHandlers.ofString()));
+    }
+    Set<String> ids = new HashSet<>();
+    for (CompletableFuture<HttpResponse<String>> f : posts) {
+      HttpResponse<String> response = f.join();
+      assertThat(response.statusCode()).as(response.body()).isIn(201, 202);
+      String location = response.headers().firstValue("Location").orElseThrow();
+      ids.add(location.substring(location.lastIndexOf('/') + 1));
+    }
+    String example = exampleSubmission();
+    for (int i = 0; i < 200; i++) {
+      String id = "job-kafka-" + UUID.randomUUID();
+      String doc = example.replace("job-example-0001", id).replace("example-0001", id);
+      kafka.send(topics.submissions(), id, doc.getBytes(StandardCharsets.UTF_8));
+      ids.add(id);
+    }
+    assertThat(ids).hasSize(400);
+
+    await()
+        .atMost(WAIT)
+        .pollInterval(Duration.ofMillis(500))
+        .until(() -> idsWithStatus("done").containsAll(ids));
+    JsonNode kafkaJob =
+        job(ids.stream().filter(i -> i.startsWith("job-kafka-")).findFirst().orElseThrow());
+    assertThat(kafkaJob.get("output").asString()).isEqualTo("HELLO FROM KAFKA\n");
+    assertThat(kafkaJob.get("attempts").asInt()).isEqualTo(1);
+    assertThat(idsWithStatus("failed")).doesNotContainAnyElementsOf(ids);
+  }
+
+  @Test
+  void aCommandExitingThreeEndsFailedWithExitCodeThreeAndItsOutput() throws Exception {
+    String id = submit("{\"command\":\"echo oops; exit 3\",\"max_retries\":1}");
+
+    await().atMost(WAIT).until(() -> "failed".equals(job(id).get("status").asString()));
+    JsonNode job = job(id);
+    assertThat(job.get("exit_code").asInt()).isEqualTo(3);
+    assertThat(job.get("output").asString()).isEqualTo("oops\n");
+    assertThat(job.get("failure_reason").asString()).isEqualTo("exit code 3");
+  }
+
+  @Test
+  void aFailingJobIsRetriedUpToMaxRetriesAttempts() throws Exception {
+    String id = submit("{\"command\":\"exit 1\",\"max_retries\":2}");
+
+    await().atMost(WAIT).until(() -> "failed".equals(job(id).get("status").asString()));
+    assertThat(job(id).get("attempts").asInt()).isEqualTo(2);
+    assertThat(job(id).get("attempt_history")).hasSize(2);
+  }
+
+  @Test
+  void aShellPipelineRuns() throws Exception {
+    String id = submit("{\"command\":\"echo a | tr a b\"}");
+
+    await().atMost(WAIT).until(() -> "done".equals(job(id).get("status").asString()));
+    assertThat(job(id).get("output").asString()).isEqualTo("b\n");
+  }
+
+  @Test
+  void theJobSeesItsIdAndAttemptInItsEnvironment() throws Exception {
+    String id = submit("{\"command\":\"echo $WORKRON_JOB_ID/$WORKRON_ATTEMPT\"}");
+
+    await().atMost(WAIT).until(() -> "done".equals(job(id).get("status").asString()));
+    assertThat(job(id).get("output").asString()).isEqualTo(id + "/1\n");
+  }
+
+  @Test
+  void aRedeliveredSubmissionDoesNotCreateOrRunASecondJob() throws Exception {
+    String id = "job-redelivered-" + UUID.randomUUID();
+    byte[] doc =
+        exampleSubmission()
+            .replace("job-example-0001", id)
+            .replace("example-0001", id)
+            .getBytes(StandardCharsets.UTF_8);
+    kafka.send(topics.submissions(), id, doc);
+    await()
+        .atMost(WAIT)
+        .until(() -> job(id) != null && "done".equals(job(id).get("status").asString()));
+
+    kafka.send(topics.submissions(), id, doc);
+    String after = "job-after-" + UUID.randomUUID();
+    kafka.send(
+        topics.submissions(),
+        id,
+        exampleSubmission()
+            .replace("job-example-0001", after)
+            .replace("example-0001", after)
+            .getBytes(StandardCharsets.UTF_8));
+    await().atMost(WAIT).until(() -> job(after) != null);
+
+    JsonNode job = job(id);
+    assertThat(job.get("status").asString()).isEqualTo("done");
+    assertThat(job.get("attempts").asInt()).isEqualTo(1);
+    assertThat(job.get("attempt_history")).hasSize(1);
+    assertThat(idsWithStatus("done").stream().filter(id::equals)).hasSize(1);
+  }
+
+  @Test
+  void bothWorkersAreRegisteredAndTheGatewayIsHealthy() throws Exception {
+    await()
+        .atMost(WAIT)
+        .until(
+            () -> {
+              JsonNode workers = get("/workers");
+              Set<String> active = new HashSet<>();
+              workers.forEach(
+                  w -> {
+                    if ("active".equals(w.get("status").asString())) {
+                      active.add(w.get("id").asString());
+                    }
+                  });
+              return active.containsAll(stack.workerIds());
+            });
+    JsonNode health = get("/health");
+    assertThat(health.get("status").asString()).isEqualTo("ok");
+    assertThat(health.get("instance_id").asString()).hasSize(8);
+  }
+
+  // --- helpers
+
+  private static String exampleSubmission() throws Exception {
+    try (InputStream in =
+        EndToEndIT.class.getResourceAsStream(MessageType.JOB_SUBMITTED.exampleResource())) {
+      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    }
+  }
+
+  private static HttpRequest post(String path, String body) {
+    return HttpRequest.newBuilder(uri(path))
+        .header("Content-Type", "application/json")
+        .timeout(Duration.ofSeconds(30))
+        .POST(HttpRequest.BodyPublishers.ofString(body))
+        .build();
+  }
+
+  private static String submit(String body) throws Exception {
+    HttpResponse<String> response =
+        http.send(post("/jobs", body), HttpResponse.BodyHandlers.ofString());
+    assertThat(response.statusCode()).as(response.body()).isIn(201, 202);
+    String location = response.headers().firstValue("Location").orElseThrow();
+    return location.substring(location.lastIndexOf('/') + 1);
+  }
+
+  private static JsonNode job(String id) throws Exception {
+    HttpResponse<String> response =
+        http.send(
+            HttpRequest.newBuilder(uri("/jobs/" + id)).build(),
+            HttpResponse.BodyHandlers.ofString());
+    if (response.statusCode() == 404) {
+      return null;
+    }
+    assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+    return codec.mapper().readTree(response.body());
+  }
+
+  private static JsonNode get(String path) throws Exception {
+    HttpResponse<String> response =
+        http.send(HttpRequest.newBuilder(uri(path)).build(), HttpResponse.BodyHandlers.ofString());
+    assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+    return codec.mapper().readTree(response.body());
+  }
+
+  /** Every job id with {@code status}, read page by page through the public list API. */
+  private static List<String> idsWithStatus(String status) throws Exception {
+    List<String> ids = new ArrayList<>();
+    String cursor = null;
+    do {
+      HttpResponse<String> response =
+          http.send(
+              HttpRequest.newBuilder(
+                      uri(
+                          "/jobs?status="
+                              + status
+                              + "&limit=1000"
+                              + (cursor == null ? "" : "&cursor=" + cursor)))
+                  .build(),
+              HttpResponse.BodyHandlers.ofString());
+      assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+      codec.mapper().readTree(response.body()).forEach(j -> ids.add(j.get("id").asString()));
+      cursor = response.headers().firstValue("X-Next-Cursor").orElse(null);
+    } while (cursor != null);
+    return ids;
+  }
+
+  private static URI uri(String path) {
+    return URI.create("http://127.0.0.1:" + stack.gatewayPort() + path);
+  }
+}
