@@ -321,7 +321,8 @@ public final class Bench implements Callable<Integer> {
   private void validate(List<String> selected) {
     CommandLine cl = spec.commandLine();
     if (jobs < 1 || latencyJobs < 1 || warmupJobs < 0) {
-      throw new ParameterException(cl, "--jobs and --latency-jobs must be at least 1");
+      throw new ParameterException(
+          cl, "--jobs and --latency-jobs must be at least 1, --warmup-jobs at least 0");
     }
     if (!(rate > 0) || workers < 1 || slots < 1) {
       throw new ParameterException(cl, "--rate, --workers and --slots must be positive");

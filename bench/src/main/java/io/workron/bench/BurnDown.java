@@ -47,7 +47,7 @@ final class BurnDown {
   Result run(String phase, int n, long deadlineNanos) {
     log.info("{}: preparing {} job ids", phase, n);
     JobSet jobs = JobSet.fresh(n, clock);
-    try (JobEventWatch watch = target.openEventWatch(codec);
+    try (JobEventWatch watch = target.openEventWatch(codec, deadlineNanos);
         Submitter submitter =
             Submitter.bulk(target.kafkaBootstrap(), target.topics().submissions(), codec, clock)) {
       long[] firstSend = new long[1];
@@ -69,6 +69,7 @@ final class BurnDown {
               },
               "bench-producer");
       log.info("{}: producing {} submissions", phase, n);
+      producer.setDaemon(true); // never keeps the JVM alive after a failed phase
       producer.start();
       watch.drain(
           phase,

@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.UUID;
+import java.util.concurrent.locks.LockSupport;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
@@ -92,14 +93,16 @@ final class JobEventWatch implements AutoCloseable {
       } catch (KafkaException e) {
         last = e;
       }
-      consumer.listTopics(Duration.ofSeconds(1)); // paces the retry without sleeping blind
+      LockSupport.parkNanos(Duration.ofMillis(500).toNanos()); // scheduler-core may be starting
     }
     throw new BenchFailure(
-        "topic "
+        "could not find topic "
             + topic
-            + " does not exist after "
+            + " within "
             + wait.toSeconds()
-            + " s; is scheduler-core running against this Kafka with this --topic-prefix?",
+            + " s: is Kafka reachable, and is scheduler-core running against it with this"
+            + " --topic-prefix?"
+            + (last == null ? "" : " (last error: " + last + ")"),
         last);
   }
 

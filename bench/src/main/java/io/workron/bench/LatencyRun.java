@@ -45,7 +45,7 @@ final class LatencyRun {
   Result run(String phase, int n, double rate, long deadlineNanos) {
     JobSet jobs = JobSet.fresh(n, clock);
     long[] submitMicros = new long[n];
-    try (JobEventWatch watch = target.openEventWatch(codec);
+    try (JobEventWatch watch = target.openEventWatch(codec, deadlineNanos);
         Submitter submitter =
             Submitter.immediate(
                 target.kafkaBootstrap(), target.topics().submissions(), codec, clock)) {
@@ -76,6 +76,7 @@ final class LatencyRun {
               },
               "bench-pacer");
       log.info("{}: submitting {} jobs at {}/s", phase, n, rate);
+      sender.setDaemon(true); // never keeps the JVM alive after a failed phase
       sender.start();
       watch.drain(
           phase,

@@ -157,12 +157,17 @@ final class Target implements AutoCloseable {
     return startSeconds;
   }
 
-  /** A consumer of the job-events topic positioned at its current end. */
-  JobEventWatch openEventWatch(WireCodec codec) {
+  /**
+   * A consumer of the job-events topic positioned at its current end; waits for the topic at most
+   * two minutes and never past {@code deadlineNanos}.
+   */
+  JobEventWatch openEventWatch(WireCodec codec, long deadlineNanos) {
     if (kafkaBootstrap == null) {
       throw new BenchFailure("no Kafka to submit to: give --kafka or let the bench start a stack");
     }
-    return JobEventWatch.open(kafkaBootstrap, topics.jobEvents(), codec, TOPIC_WAIT);
+    long left = Math.max(0, deadlineNanos - System.nanoTime());
+    Duration wait = Duration.ofNanos(Math.min(TOPIC_WAIT.toNanos(), left));
+    return JobEventWatch.open(kafkaBootstrap, topics.jobEvents(), codec, wait);
   }
 
   /** Stops the stack (bounded: a stuck shutdown is abandoned) and deletes its temporary data. */

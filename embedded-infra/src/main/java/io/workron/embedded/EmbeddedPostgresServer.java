@@ -33,6 +33,8 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
             .setCleanDataDirectory(!keepData)
             .setPort(port == 0 ? EmbeddedKafka.freePort() : port)
             .setPGStartupWait(Duration.ofSeconds(60))
+            // the owner stops it, after the services that use it
+            .setRegisterShutdownHook(false)
             .setServerConfig("max_connections", "300")
             .setServerConfig("shared_buffers", "256MB")
             .setServerConfig("synchronous_commit", "on")

@@ -10,7 +10,9 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** {@code java -jar standalone/target/workron-standalone.jar}: all of Workron in one process. */
+/**
+ * {@code java -jar standalone/target/workron-standalone-exec.jar}: all of Workron in one process.
+ */
 @Command(
     name = "workron-standalone",
     mixinStandardHelpOptions = true,

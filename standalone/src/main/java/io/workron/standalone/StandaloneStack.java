@@ -96,6 +96,7 @@ public final class StandaloneStack implements AutoCloseable {
     common.put("spring.kafka.bootstrap-servers", kafkaBootstrap);
     common.put("workron.topic-prefix", o.topicPrefix());
     common.put("spring.main.banner-mode", "off");
+    common.put("spring.main.log-startup-info", "false");
     common.putAll(o.extraProperties());
 
     Map<String, String> scheduler = new LinkedHashMap<>(common);

@@ -121,7 +121,7 @@ class HeartbeatPublisher implements AutoCloseable {
             identity.workerId(),
             identity.incarnation(),
             properties.slots(),
-            new Resources(properties.vramMb(), properties.memoryMb()),
+            new Resources(properties.vramMb(), properties.offeredMemoryMb()),
             properties.tags(),
             properties.execAddr().isEmpty() ? null : properties.execAddr(),
             running);

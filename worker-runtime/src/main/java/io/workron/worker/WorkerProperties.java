@@ -23,7 +23,8 @@ import org.springframework.validation.annotation.Validated;
  * @param slots how many commands run at once; the scheduler never places more on this worker, and
  *     any extra dispatch waits in a queue here.
  * @param vramMb GPU memory this worker offers to placement, in MiB; 0 offers none.
- * @param memoryMb memory this worker offers to placement, in MiB; 0 offers none.
+ * @param memoryMb memory this worker offers to placement, in MiB; 0 offers none; -1 (the default)
+ *     offers the machine's physical memory.
  * @param tags labels jobs can ask for (for example {@code gpu}); empty means none.
  * @param execAddr the address peers of a gang job use to reach this machine (for example {@code
  *     10.0.0.7:29500}); empty when the worker does not take part in gangs.
@@ -48,7 +49,7 @@ public record WorkerProperties(
         String id,
     @DefaultValue("4") @Min(1) int slots,
     @DefaultValue("0") @PositiveOrZero long vramMb,
-    @DefaultValue("0") @PositiveOrZero long memoryMb,
+    @DefaultValue("-1") @Min(-1) long memoryMb,
     @DefaultValue @NotNull @Size(max = 100) List<@Size(min = 1, max = 128) String> tags,
     @DefaultValue("") @NotNull @Size(max = 256) String execAddr,
     @DefaultValue("3s") @NotNull @DurationMin(millis = 100) Duration heartbeatInterval,
@@ -56,6 +57,19 @@ public record WorkerProperties(
     @DefaultValue("30s") @NotNull @DurationMin(millis = 0) Duration shutdownDeadline,
     Path workDir,
     @DefaultValue("1") @Min(1) short replicationFactor) {
+
+  /** Memory offered to placement: {@code memoryMb}, or the machine's physical memory if -1. */
+  public long offeredMemoryMb() {
+    if (memoryMb >= 0) {
+      return memoryMb;
+    }
+    java.lang.management.OperatingSystemMXBean os =
+        java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+    if (os instanceof com.sun.management.OperatingSystemMXBean sun) {
+      return sun.getTotalMemorySize() / (1024 * 1024);
+    }
+    return 0;
+  }
 
   /** The directory commands run in: {@code workDir}, or the worker's own working directory. */
   public Path workingDirectory() {
