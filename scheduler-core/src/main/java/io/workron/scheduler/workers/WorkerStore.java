@@ -1,8 +1,8 @@
 package io.workron.scheduler.workers;
 
 import io.micrometer.core.instrument.MeterRegistry;
-import io.workron.scheduler.core.JobStatus;
 import io.workron.scheduler.dispatch.DispatchLoop;
+import io.workron.scheduler.liveness.Requeuer;
 import io.workron.scheduler.outbox.JobEvents;
 import io.workron.scheduler.outbox.Outbox;
 import io.workron.scheduler.outbox.OutboxMessage;
@@ -20,8 +20,9 @@ import org.springframework.transaction.support.TransactionTemplate;
 
 /**
  * Records workers from their heartbeats. A heartbeat from a new incarnation of a known worker means
- * the process restarted: whatever the previous incarnation held goes back to pending at once,
- * without consuming a retry, and the new incarnation ignores dispatches meant for the old one.
+ * the process restarted: whatever the previous incarnation held goes back to pending at once, (the
+ * attempt counts, as for a lost worker), and the new incarnation ignores dispatches meant for the
+ * old one.
  */
 @Component
 class WorkerStore {
@@ -35,6 +36,7 @@ class WorkerStore {
   private final JobEvents events;
   private final Outbox outbox;
   private final MeterRegistry meters;
+  private final Requeuer requeuer;
 
   WorkerStore(
       DSLContext db,
@@ -43,7 +45,9 @@ class WorkerStore {
       DispatchLoop dispatch,
       JobEvents events,
       Outbox outbox,
-      MeterRegistry meters) {
+      MeterRegistry meters,
+      Requeuer requeuer) {
+    this.requeuer = requeuer;
     this.db = db;
     this.tx = tx;
     this.clock = clock;
@@ -113,12 +117,20 @@ class WorkerStore {
       }
     }
     if (!liveIds.isEmpty()) {
-      db.execute(
-          "update jobs j set last_heartbeat_at = ?::timestamptz from unnest(?::varchar[], ?::int[]) as v(id, attempt) "
-              + "where j.id = v.id and j.attempt = v.attempt and j.status = 'running'",
-          now,
-          liveIds.toArray(String[]::new),
-          liveAttempts.toArray(Integer[]::new));
+      int fresh =
+          db.execute(
+              "update jobs j set last_heartbeat_at = ?::timestamptz from unnest(?::varchar[], ?::int[]) as v(id, attempt) "
+                  + "where j.id = v.id and j.attempt = v.attempt and j.status = 'running'",
+              now,
+              liveIds.toArray(String[]::new),
+              liveAttempts.toArray(Integer[]::new));
+      if (fresh < liveIds.size()) {
+        // a worker still lists attempts the scheduler took back or that already finished
+        meters
+            .counter("workron_stale_messages_total", "kind", "heartbeat")
+            .increment(liveIds.size() - fresh);
+        log.debug("{} listed attempts are no longer current", liveIds.size() - fresh);
+      }
     }
     outbox.addAll(messages);
     return !messages.isEmpty();
@@ -126,36 +138,13 @@ class WorkerStore {
 
   private List<OutboxMessage> requeuePreviousIncarnation(
       String workerId, String incarnation, OffsetDateTime now) {
-    List<OutboxMessage> messages = new ArrayList<>();
-    db.resultQuery(
-            "update jobs set status = 'pending', run_at = ?::timestamptz, free_attempts = free_attempts + 1, "
-                + "failure_reason = 'worker restarted', worker_id = null, worker_incarnation = null "
-                + "where status = 'running' and worker_id = ? and worker_incarnation <> ? "
-                + "returning id, attempt, queue_name",
-            now,
-            workerId,
-            incarnation)
-        .forEach(
-            r -> {
-              String jobId = r.get(0, String.class);
-              int attempt = r.get(1, Integer.class);
-              db.execute(
-                  "update job_attempts set finished_at = ?::timestamptz, outcome = 'worker_lost', "
-                      + "reason = 'worker restarted' where job_id = ? and attempt = ?",
-                  now,
-                  jobId,
-                  attempt);
-              messages.add(
-                  events.simple(
-                      jobId,
-                      JobStatus.PENDING,
-                      attempt,
-                      "worker restarted",
-                      r.get(2, String.class)));
-              meters
-                  .counter("workron_jobs_requeued_total", "reason", "worker_restarted")
-                  .increment();
-            });
-    return messages;
+    List<Requeuer.Held> held =
+        db.resultQuery(
+                "select id, attempt from jobs where status = 'running' and worker_id = ? "
+                    + "and worker_incarnation <> ?",
+                workerId,
+                incarnation)
+            .fetch(r -> new Requeuer.Held(r.get(0, String.class), r.get(1, Integer.class)));
+    return requeuer.requeue(held, Requeuer.Cause.WORKER_RESTARTED, now).messages();
   }
 }

@@ -1,0 +1,313 @@
+package io.workron.scheduler;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.workron.scheduler.liveness.Reaper;
+import io.workron.schemas.Envelope;
+import io.workron.schemas.JobDispatch;
+import io.workron.schemas.JobResult;
+import io.workron.schemas.JobSubmission;
+import io.workron.schemas.MessageType;
+import io.workron.schemas.Resources;
+import io.workron.schemas.Topics;
+import io.workron.schemas.WireCodec;
+import io.workron.schemas.WorkerHeartbeat;
+import io.workron.schemas.WorkerHeartbeat.RunningAttempt;
+import io.workron.testsupport.KafkaFixture;
+import io.workron.testsupport.KafkaFixture.TopicReader;
+import io.workron.testsupport.TestInfrastructure;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.springframework.context.ConfigurableApplicationContext;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * Failure detection: scheduler-core with short timers against a real PostgreSQL and broker, the
+ * test playing workers that go silent, never acknowledge, or stop listing an attempt.
+ */
+class ReaperIT {
+
+  private static final Duration WAIT = Duration.ofSeconds(30);
+  private static final WireCodec codec = new WireCodec();
+  private static final HttpClient http = HttpClient.newHttpClient();
+  private static TestInfrastructure infra;
+  private static Topics topics;
+  private static String jdbcUrl;
+  private static ConfigurableApplicationContext app;
+  private static KafkaFixture kafka;
+  private static int port;
+  private final ScheduledExecutorService beats = Executors.newScheduledThreadPool(2);
+
+  @BeforeAll
+  static void start() {
+    infra = TestInfrastructure.get();
+    topics = new Topics(infra.newTopicPrefix());
+    jdbcUrl = infra.newDatabase();
+    app =
+        SchedulerCoreApplication.builder()
+            .run(
+                "--server.port=0",
+                "--spring.datasource.url=" + jdbcUrl,
+                "--spring.datasource.username=" + infra.username(),
+                "--spring.datasource.password=" + infra.password(),
+                "--spring.kafka.bootstrap-servers=" + infra.kafkaBootstrapServers(),
+                "--workron.topic-prefix=" + topics.prefix(),
+                "--workron.scheduler.reaper-tick=200ms",
+                "--workron.scheduler.worker-offline-after=2s",
+                "--workron.scheduler.dispatch-ack-timeout=2s",
+                "--workron.scheduler.job-heartbeat-timeout=2s",
+                "--workron.scheduler.retry-backoff-base=20ms");
+    port = app.getEnvironment().getRequiredProperty("local.server.port", Integer.class);
+    kafka = new KafkaFixture(infra.kafkaBootstrapServers());
+  }
+
+  /** Each test starts with no unfinished job and no live worker left by another test. */
+  @BeforeEach
+  void finishWhatOtherTestsLeft() throws Exception {
+    try (Connection c = DriverManager.getConnection(jdbcUrl, infra.username(), infra.password())) {
+      c.createStatement()
+          .execute(
+              "update jobs set status = 'cancelled' where status in ('pending', 'blocked', 'running')");
+      c.createStatement().execute("update workers set status = 'offline'");
+    }
+  }
+
+  @AfterEach
+  void stopBeating() {
+    beats.shutdownNow();
+  }
+
+  @AfterAll
+  static void stop() {
+    kafka.close();
+    app.close();
+  }
+
+  @Test
+  void marksASilentWorkerOfflineAndRunsItsAttemptElsewhere() throws Exception {
+    String silent = worker("silent");
+    String healthy = worker("healthy");
+    String id = submit("sleep 60", 3);
+    List<RunningAttempt> silentRuns = new CopyOnWriteArrayList<>();
+    try (TopicReader silentDispatches = kafka.read(topics.dispatch(silent));
+        TopicReader healthyDispatches = kafka.read(topics.dispatch(healthy))) {
+      var silentBeat =
+          beats.scheduleAtFixedRate(
+              () -> heartbeat(silent, "s1", silentRuns), 0, 300, TimeUnit.MILLISECONDS);
+      JobDispatch first = dispatches(silentDispatches.until(r -> !r.isEmpty(), WAIT)).get(0);
+      silentRuns.add(new RunningAttempt(first.jobId(), first.attempt()));
+      await().atMost(WAIT).until(() -> !job(id).path("last_heart_beat").isMissingNode());
+
+      silentBeat.cancel(false);
+      beats.scheduleAtFixedRate(
+          () -> heartbeat(healthy, "h1", List.of()), 0, 300, TimeUnit.MILLISECONDS);
+
+      JobDispatch second = dispatches(healthyDispatches.until(r -> !r.isEmpty(), WAIT)).get(0);
+      assertThat(second.jobId()).isEqualTo(id);
+      assertThat(second.attempt()).isEqualTo(2);
+      JsonNode history = job(id).get("attempt_history");
+      assertThat(history.get(0).get("outcome").asString()).isEqualTo("worker_lost");
+      assertThat(history.get(0).get("reason").asString()).isEqualTo("worker lost");
+      assertThat(workerStatus(silent)).isEqualTo("offline");
+    }
+  }
+
+  @Test
+  void requeuesADispatchTheWorkerNeverAcknowledgesWithoutUsingARetry() throws Exception {
+    String forgetful = worker("forgetful");
+    String id = submit("true", 1);
+    try (TopicReader dispatches = kafka.read(topics.dispatch(forgetful))) {
+      // it heartbeats, but never lists what it was sent
+      beats.scheduleAtFixedRate(
+          () -> heartbeat(forgetful, "f1", List.of()), 0, 300, TimeUnit.MILLISECONDS);
+
+      List<JobDispatch> sent = dispatches(dispatches.until(r -> r.size() >= 2, WAIT));
+      assertThat(sent).extracting(JobDispatch::attempt).startsWith(1, 2);
+      JsonNode job = job(id);
+      assertThat(job.get("status").asString()).isIn("running", "pending");
+      assertThat(job.get("attempt_history").get(0).get("outcome").asString())
+          .isEqualTo("not_acknowledged");
+      // max_retries is 1: had the unacknowledged attempt counted, the job would have failed
+      JobDispatch last = sent.get(sent.size() - 1);
+      result(last, JobResult.Outcome.SUCCEEDED, 0);
+      await().atMost(WAIT).until(() -> "done".equals(job(id).get("status").asString()));
+    }
+  }
+
+  @Test
+  void failsAnAttemptWhoseHeartbeatWentStaleWhenItWasTheLast() throws Exception {
+    String w = worker("stale");
+    String id = submit("sleep 60", 1);
+    List<RunningAttempt> runs = new CopyOnWriteArrayList<>();
+    try (TopicReader dispatches = kafka.read(topics.dispatch(w))) {
+      beats.scheduleAtFixedRate(() -> heartbeat(w, "x1", runs), 0, 300, TimeUnit.MILLISECONDS);
+      JobDispatch d = dispatches(dispatches.until(r -> !r.isEmpty(), WAIT)).get(0);
+      runs.add(new RunningAttempt(d.jobId(), d.attempt()));
+      await().atMost(WAIT).until(() -> !job(id).path("last_heart_beat").isMissingNode());
+      runs.clear(); // the worker lives on but no longer runs the attempt
+
+      await().atMost(WAIT).until(() -> "failed".equals(job(id).get("status").asString()));
+      assertThat(job(id).get("failure_reason").asString()).isEqualTo("heartbeat timeout");
+      assertThat(job(id).get("attempt_history").get(0).get("outcome").asString())
+          .isEqualTo("heartbeat_timeout");
+    }
+  }
+
+  @Test
+  void countsHeartbeatsAndResultsForAttemptsThatAreNotCurrentAndChangesNothing() throws Exception {
+    MeterRegistry meters = app.getBean(MeterRegistry.class);
+    double staleHeartbeats = count(meters, "heartbeat");
+    double staleResults = count(meters, "result");
+    String id = submit("true", 3);
+    await().atMost(WAIT).until(() -> job(id) != null);
+
+    heartbeat(worker("zombie"), "z1", List.of(new RunningAttempt(id, 7)));
+    result(
+        new JobDispatch(id, 7, "zombie", "z1", "true", java.util.Map.of(), null),
+        JobResult.Outcome.SUCCEEDED,
+        0);
+
+    await()
+        .atMost(WAIT)
+        .until(
+            () ->
+                count(meters, "heartbeat") > staleHeartbeats
+                    && count(meters, "result") > staleResults);
+    assertThat(job(id).get("status").asString()).isNotEqualTo("done");
+    assertThat(job(id).path("last_heart_beat").isMissingNode()).isTrue();
+  }
+
+  @Test
+  void onlyTheReplicaHoldingTheAdvisoryLockRunsTheReaper() throws Exception {
+    Reaper reaper = app.getBean(Reaper.class);
+    MeterRegistry meters = app.getBean(MeterRegistry.class);
+    try (Connection other =
+        DriverManager.getConnection(jdbcUrl, infra.username(), infra.password())) {
+      other.setAutoCommit(false);
+      other.createStatement().execute("select pg_advisory_xact_lock(" + Reaper.LOCK_ID + ")");
+
+      assertThat(reaper.tick().leader()).isFalse();
+      assertThat(meters.get("workron_reaper_leader").gauge().value()).isZero();
+
+      other.commit();
+    }
+    assertThat(reaper.tick().leader()).isTrue();
+    assertThat(meters.get("workron_reaper_leader").gauge().value()).isEqualTo(1.0);
+  }
+
+  // --- helpers
+
+  private static double count(MeterRegistry meters, String kind) {
+    var c = meters.find("workron_stale_messages_total").tag("kind", kind).counter();
+    return c == null ? 0 : c.count();
+  }
+
+  private static String worker(String name) {
+    String id = name + "-" + UUID.randomUUID().toString().substring(0, 6);
+    kafka.createTopic(topics.dispatch(id), 1);
+    return id;
+  }
+
+  private static String submit(String command, int maxRetries) {
+    String id = "job-reaper-" + UUID.randomUUID();
+    JobSubmission s = new JobSubmission(id, command, null, null, null, null, maxRetries, null);
+    kafka.send(
+        topics.submissions(),
+        id,
+        codec.encode(WireCodec.envelope(MessageType.JOB_SUBMITTED, "m-" + id, Instant.now(), s)));
+    return id;
+  }
+
+  private static void heartbeat(String worker, String incarnation, List<RunningAttempt> running) {
+    WorkerHeartbeat hb =
+        new WorkerHeartbeat(
+            worker, incarnation, 1, Resources.NONE, List.of(), "", List.copyOf(running));
+    kafka.send(
+        topics.heartbeats(),
+        worker,
+        codec.encode(
+            WireCodec.envelope(
+                MessageType.WORKER_HEARTBEAT, "hb-" + UUID.randomUUID(), Instant.now(), hb)));
+  }
+
+  private static void result(JobDispatch d, JobResult.Outcome outcome, int exitCode) {
+    Instant now = Instant.now();
+    JobResult r =
+        new JobResult(
+            d.jobId(),
+            d.attempt(),
+            d.workerId(),
+            d.incarnation(),
+            outcome,
+            exitCode,
+            now,
+            now,
+            0L,
+            "",
+            false,
+            null);
+    kafka.send(
+        topics.results(),
+        d.jobId(),
+        codec.encode(WireCodec.envelope(MessageType.JOB_RESULT, "r-" + UUID.randomUUID(), now, r)));
+  }
+
+  private static List<JobDispatch> dispatches(List<ConsumerRecord<String, byte[]>> records)
+      throws Exception {
+    List<JobDispatch> out = new ArrayList<>();
+    for (ConsumerRecord<String, byte[]> r : records) {
+      Envelope<JobDispatch> e = codec.decode(r.value(), MessageType.JOB_DISPATCH);
+      out.add(e.payload());
+    }
+    return out;
+  }
+
+  private static JsonNode job(String id) {
+    try {
+      HttpResponse<String> response =
+          http.send(
+              HttpRequest.newBuilder(
+                      URI.create("http://127.0.0.1:" + port + "/internal/jobs/" + id))
+                  .build(),
+              HttpResponse.BodyHandlers.ofString());
+      return response.statusCode() == 404 ? null : codec.mapper().readTree(response.body());
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static String workerStatus(String worker) throws Exception {
+    HttpResponse<String> response =
+        http.send(
+            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/internal/workers"))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    for (JsonNode w : codec.mapper().readTree(response.body())) {
+      if (w.get("id").asString().equals(worker)) {
+        return w.get("status").asString();
+      }
+    }
+    return null;
+  }
+}
