@@ -27,6 +27,9 @@ import org.springframework.validation.annotation.Validated;
  *     re-queued (or failed when it was the last attempt)
  * @param retryBackoffBase first retry delay; doubles per failed attempt, with jitter
  * @param retryBackoffMax longest retry delay
+ * @param outboxRelayEnabled whether this replica publishes outbox rows at all (its own and, as
+ *     sweep leader, those of others); only ever false in fault-injection tests, to hold a replica
+ *     between claiming work and relaying it
  * @param submissionPartitions partitions of the submissions, results and job-events topics when
  *     scheduler-core creates them
  * @param replicationFactor replication factor of the topics scheduler-core creates
@@ -40,6 +43,8 @@ public record SchedulerProperties(
     @Min(1) int outboxBatchSize,
     Duration outboxSweepAge,
     Duration outboxSweepInterval,
+    @org.springframework.boot.context.properties.bind.DefaultValue("true")
+        boolean outboxRelayEnabled,
     Duration workerOfflineAfter,
     Duration reaperTick,
     Duration dispatchAckTimeout,

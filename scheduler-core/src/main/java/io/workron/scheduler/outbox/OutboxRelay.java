@@ -82,6 +82,12 @@ public class OutboxRelay implements SmartLifecycle {
   @Override
   public void start() {
     running = true;
+    if (!properties.outboxRelayEnabled()) {
+      log.warn("outbox relay disabled on this replica (workron.scheduler.outbox-relay-enabled)");
+      relayThread = daemon("outbox-relay-disabled", () -> {});
+      sweepThread = daemon("outbox-sweep-disabled", () -> {});
+      return;
+    }
     relayThread = daemon("outbox-relay", this::relayLoop);
     sweepThread = daemon("outbox-sweep", this::sweepLoop);
   }
@@ -94,6 +100,9 @@ public class OutboxRelay implements SmartLifecycle {
     sweepThread.interrupt();
     join(sweepThread);
     // what this replica committed last is published before it exits
+    if (!properties.outboxRelayEnabled()) {
+      return;
+    }
     try {
       for (int round = 0; round < 100 && relayOwnRows() > 0; round++) {
         log.debug("relaying the outbox before shutdown, round {}", round);

@@ -1,0 +1,200 @@
+package io.workron.scheduler;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.workron.testsupport.TestInfrastructure;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.springframework.context.ConfigurableApplicationContext;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * scheduler-core's probes as Kubernetes sees them: readiness follows PostgreSQL and Kafka, liveness
+ * follows neither. One scheduler-core runs against the real servers, another against a Kafka
+ * address where nothing listens.
+ */
+class HealthProbesIT {
+
+  private static final Duration CEILING = Duration.ofSeconds(30);
+
+  /** A probe must answer within this even while a server it checks is unreachable. */
+  private static final Duration PROBE_PATIENCE = Duration.ofSeconds(5);
+
+  private static final JsonMapper JSON = JsonMapper.builder().build();
+  private static final HttpClient http = HttpClient.newHttpClient();
+
+  private static TestInfrastructure infra;
+  private static String jdbcUrl;
+  private static ConfigurableApplicationContext connected;
+  private static ConfigurableApplicationContext withoutKafka;
+
+  @BeforeAll
+  static void start() {
+    infra = TestInfrastructure.get();
+    jdbcUrl = infra.newDatabase();
+    connected = startSchedulerCore(jdbcUrl, infra.kafkaBootstrapServers());
+    withoutKafka = startSchedulerCore(infra.newDatabase(), "127.0.0.1:" + closedPort());
+  }
+
+  @AfterAll
+  static void stop() {
+    if (connected != null) {
+      connected.close();
+    }
+    if (withoutKafka != null) {
+      withoutKafka.close();
+    }
+  }
+
+  @Test
+  void isReadyAndAliveWhilePostgresqlAndKafkaAnswer() {
+    Probe readiness = probe(connected, "readiness");
+    Probe liveness = probe(connected, "liveness");
+
+    assertThat(readiness.status()).isEqualTo(200);
+    assertThat(readiness.component("db")).isEqualTo("UP");
+    assertThat(readiness.component("kafka")).isEqualTo("UP");
+    assertThat(liveness.status()).isEqualTo(200);
+    assertThat(liveness.componentNames()).containsExactly("livenessState");
+  }
+
+  @Test
+  void isNotReadyButStaysAliveWhileKafkaIsUnreachable() {
+    await()
+        .atMost(CEILING)
+        .untilAsserted(() -> assertThat(probe(withoutKafka, "readiness").status()).isEqualTo(503));
+
+    Probe readiness = probe(withoutKafka, "readiness");
+    assertThat(readiness.component("kafka")).isEqualTo("DOWN");
+    assertThat(readiness.component("db")).isEqualTo("UP");
+    assertThat(probe(withoutKafka, "liveness").status()).isEqualTo(200);
+  }
+
+  @Test
+  void isNotReadyButStaysAliveWhilePostgresqlIsUnreachableAndReadyAgainOnceItIsBack()
+      throws Exception {
+    String database = databaseName(jdbcUrl);
+    try (Connection admin =
+        DriverManager.getConnection(adminUrl(), infra.username(), infra.password())) {
+      admin.createStatement().execute("ALTER DATABASE " + database + " ALLOW_CONNECTIONS false");
+      try {
+        await().atMost(CEILING).until(() -> terminateConnections(admin, database) == 0);
+        await()
+            .atMost(CEILING)
+            .untilAsserted(() -> assertThat(probe(connected, "readiness").status()).isEqualTo(503));
+
+        Probe readiness = probe(connected, "readiness");
+        assertThat(readiness.component("db")).isEqualTo("DOWN");
+        assertThat(readiness.component("kafka")).isEqualTo("UP");
+        assertThat(probe(connected, "liveness").status()).isEqualTo(200);
+        assertThat(get(connected, "/actuator/health").status()).isEqualTo(503);
+      } finally {
+        admin.createStatement().execute("ALTER DATABASE " + database + " ALLOW_CONNECTIONS true");
+      }
+    }
+
+    await()
+        .atMost(CEILING)
+        .untilAsserted(() -> assertThat(probe(connected, "readiness").status()).isEqualTo(200));
+  }
+
+  private static ConfigurableApplicationContext startSchedulerCore(String jdbc, String kafka) {
+    return SchedulerCoreApplication.builder()
+        .run(
+            "--server.port=0",
+            "--spring.datasource.url=" + jdbc,
+            "--spring.datasource.username=" + infra.username(),
+            "--spring.datasource.password=" + infra.password(),
+            "--spring.kafka.bootstrap-servers=" + kafka,
+            // creating topics on a broker that is not there gives up after this, not 30 s
+            "--spring.kafka.admin.operation-timeout=2s",
+            "--workron.topic-prefix=" + infra.newTopicPrefix());
+  }
+
+  /** Closes the database's sessions (scheduler-core's pool) and says how many there were. */
+  private static int terminateConnections(Connection admin, String database) throws SQLException {
+    try (ResultSet terminated =
+        admin
+            .createStatement()
+            .executeQuery(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '"
+                    + database
+                    + "' AND pid <> pg_backend_pid()")) {
+      int count = 0;
+      while (terminated.next()) {
+        count++;
+      }
+      return count;
+    }
+  }
+
+  private static String databaseName(String url) {
+    int start = url.indexOf('/', "jdbc:postgresql://".length()) + 1;
+    int query = url.indexOf('?', start);
+    return url.substring(start, query < 0 ? url.length() : query);
+  }
+
+  /** The same server's {@code postgres} database: a database cannot lock out its own session. */
+  private static String adminUrl() {
+    String database = databaseName(jdbcUrl);
+    int at = jdbcUrl.indexOf("/" + database) + 1;
+    return jdbcUrl.substring(0, at) + "postgres" + jdbcUrl.substring(at + database.length());
+  }
+
+  private static int closedPort() {
+    try (ServerSocket socket = new ServerSocket(0)) {
+      return socket.getLocalPort();
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static Probe probe(ConfigurableApplicationContext app, String group) {
+    return get(app, "/actuator/health/" + group);
+  }
+
+  /** Fails if scheduler-core has not answered within {@link #PROBE_PATIENCE}. */
+  private static Probe get(ConfigurableApplicationContext app, String path) {
+    int port = app.getEnvironment().getRequiredProperty("local.server.port", Integer.class);
+    HttpRequest request =
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+            .timeout(PROBE_PATIENCE)
+            .build();
+    try {
+      HttpResponse<String> response = http.send(request, HttpResponse.BodyHandlers.ofString());
+      return new Probe(response.statusCode(), JSON.readTree(response.body()));
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private record Probe(int status, JsonNode body) {
+
+    String component(String name) {
+      return body.path("components").path(name).path("status").asString();
+    }
+
+    List<String> componentNames() {
+      return new ArrayList<>(body.path("components").propertyNames());
+    }
+  }
+}

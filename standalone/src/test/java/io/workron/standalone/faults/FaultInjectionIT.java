@@ -1,0 +1,322 @@
+package io.workron.standalone.faults;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.workron.schemas.JobSubmission;
+import io.workron.schemas.MessageType;
+import io.workron.schemas.WireCodec;
+import io.workron.testsupport.KafkaFixture;
+import io.workron.testsupport.KafkaFixture.TopicReader;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+
+/**
+ * Kills and restarts real processes and servers while jobs flow, then checks the same invariants
+ * after each scenario: every accepted job is done, none completed twice, attempts match history.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class FaultInjectionIT {
+
+  private static final Duration STARTUP = Duration.ofSeconds(180);
+  private static final WireCodec codec = new WireCodec();
+  private static FaultCluster cluster;
+  private static KafkaFixture kafka;
+
+  @BeforeAll
+  static void start() throws Exception {
+    cluster = new FaultCluster();
+    cluster.startPostgres();
+    cluster.startKafka();
+    kafka = new KafkaFixture(cluster.kafkaBootstrap());
+    cluster.startScheduler("scheduler-a");
+    cluster.startWorker("worker-1");
+    cluster.startWorker("worker-2");
+    awaitReady("scheduler-a");
+    awaitWorkerActive("worker-1", null);
+    awaitWorkerActive("worker-2", null);
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    if (kafka != null) {
+      kafka.close();
+    }
+    if (cluster != null) {
+      cluster.close();
+    }
+  }
+
+  @Test
+  @Order(1)
+  void aJobWhoseWorkerIsKilledMidwayRunsAgainOnTheOtherWorkerAndIsDoneOnce() throws Exception {
+    String id = submit("sleep 20", 3);
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .until(
+            () ->
+                value(
+                        "select last_heartbeat_at is not null from jobs where id = ? and status = 'running'",
+                        id)
+                    != null);
+    String victim = value("select worker_id from jobs where id = ?", id);
+    String victimIncarnation = value("select incarnation from workers where id = ?", victim);
+
+    cluster.kill(victim);
+    Instant killedAt = Instant.now();
+
+    await().atMost(Duration.ofSeconds(90)).until(() -> "done".equals(status(id)));
+    assertThat(value("select count(*)::text from job_attempts where job_id = ?", id))
+        .isEqualTo("2");
+    assertThat(value("select outcome from job_attempts where job_id = ? and attempt = 1", id))
+        .isEqualTo("worker_lost");
+    assertThat(value("select worker_id from job_attempts where job_id = ? and attempt = 2", id))
+        .isNotEqualTo(victim);
+    Instant redispatched =
+        Instant.parse(
+            value(
+                "select to_char(dispatched_at at time zone 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') from job_attempts where job_id = ? and attempt = 2",
+                id));
+    report(
+        "worker killed mid-job",
+        "re-dispatched "
+            + Duration.between(killedAt, redispatched).toMillis()
+            + " ms after kill -9, 2 attempts");
+    Invariants.check(cluster.jdbcUrl(), cluster.dbUser(), cluster.dbPassword(), List.of(id));
+
+    cluster.startWorker(victim);
+    awaitWorkerActive(victim, victimIncarnation);
+  }
+
+  @Test
+  @Order(2)
+  void aReplicaKilledBetweenClaimAndRelayLeavesItsWorkToTheSurvivor() throws Exception {
+    // the victim never relays its outbox, so the kill always lands after a claim and before relay
+    cluster.startScheduler("scheduler-c", "--workron.scheduler.outbox-relay-enabled=false");
+    awaitReady("scheduler-c");
+    List<String> ids = new ArrayList<>();
+    for (int i = 0; i < 40; i++) {
+      ids.add(submit("true", 3));
+    }
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .until(
+            () ->
+                value(
+                        "select id::text from outbox where owner = 'scheduler-c' and topic like ? limit 1",
+                        FaultCluster.PREFIX + ".dispatch.%")
+                    != null);
+    String stranded =
+        value(
+            "select count(*)::text from outbox where owner = 'scheduler-c' and topic like ?",
+            FaultCluster.PREFIX + ".dispatch.%");
+
+    cluster.kill("scheduler-c");
+    Instant killedAt = Instant.now();
+
+    await().atMost(Duration.ofSeconds(120)).until(() -> countDone(ids) == ids.size());
+    report(
+        "scheduler replica killed before relay",
+        stranded
+            + " claimed dispatches stranded; all 40 jobs done "
+            + Duration.between(killedAt, Instant.now()).toMillis()
+            + " ms after kill -9");
+    Invariants.check(cluster.jdbcUrl(), cluster.dbUser(), cluster.dbPassword(), ids);
+  }
+
+  @Test
+  @Order(3)
+  void aThousandJobsSurviveARestartOfTheKafkaBroker() throws Exception {
+    List<String> ids = new ArrayList<>();
+    for (int i = 0; i < 1000; i++) {
+      ids.add(submit("true", 3));
+    }
+    await().atMost(Duration.ofSeconds(120)).until(() -> countDone(ids) >= 100);
+
+    cluster.stopKafka();
+    Instant stoppedAt = Instant.now();
+    int doneAtStop = countDone(ids);
+    try {
+      await().atMost(Duration.ofSeconds(30)).until(() -> cluster.readiness("scheduler-a") == 503);
+      assertThat(cluster.liveness("scheduler-a")).isEqualTo(200);
+    } finally {
+      cluster.startKafka();
+    }
+    Instant restartedAt = Instant.now();
+    await().atMost(Duration.ofSeconds(60)).until(() -> cluster.readiness("scheduler-a") == 200);
+
+    await().atMost(Duration.ofSeconds(240)).until(() -> countDone(ids) == ids.size());
+    report(
+        "Kafka broker restarted",
+        doneAtStop
+            + "/1000 done at stop, broker down "
+            + Duration.between(stoppedAt, restartedAt).toMillis()
+            + " ms, all done "
+            + Duration.between(restartedAt, Instant.now()).toMillis()
+            + " ms after restart, max attempts "
+            + value("select max(attempt)::text from jobs where id = any(?)", ids));
+    Invariants.check(cluster.jdbcUrl(), cluster.dbUser(), cluster.dbPassword(), ids);
+  }
+
+  @Test
+  @Order(4)
+  void jobsSurviveARestartOfPostgresqlAndTheSchedulerIsUnreadyMeanwhile() throws Exception {
+    List<String> ids = new ArrayList<>();
+    for (int i = 0; i < 300; i++) {
+      ids.add(submit("true", 3));
+    }
+    await().atMost(Duration.ofSeconds(120)).until(() -> countDone(ids) >= 30);
+
+    cluster.stopPostgres();
+    Instant stoppedAt = Instant.now();
+    Duration toUnready;
+    try {
+      await().atMost(Duration.ofSeconds(30)).until(() -> cluster.readiness("scheduler-a") == 503);
+      assertThat(cluster.liveness("scheduler-a")).isEqualTo(200);
+      toUnready = Duration.between(stoppedAt, Instant.now());
+    } finally {
+      cluster.startPostgres();
+    }
+    Instant restartedAt = Instant.now();
+    await().atMost(Duration.ofSeconds(60)).until(() -> cluster.readiness("scheduler-a") == 200);
+    Duration toReady = Duration.between(restartedAt, Instant.now());
+
+    await().atMost(Duration.ofSeconds(240)).until(() -> countDone(ids) == ids.size());
+    report(
+        "PostgreSQL restarted",
+        "unready "
+            + toUnready.toMillis()
+            + " ms after stop, ready "
+            + toReady.toMillis()
+            + " ms after restart, all 300 done "
+            + Duration.between(restartedAt, Instant.now()).toMillis()
+            + " ms after restart");
+    Invariants.check(cluster.jdbcUrl(), cluster.dbUser(), cluster.dbPassword(), ids);
+  }
+
+  @Test
+  @Order(5)
+  void aDuplicateSubmissionAndAReplayedResultMakeOneJobWithOneCompletion() throws Exception {
+    try (TopicReader results = kafka.read(cluster.topics().results())) {
+      String id = "job-dup-" + UUID.randomUUID();
+      byte[] doc = submission(id, "echo once", 3);
+      kafka.send(cluster.topics().submissions(), id, doc);
+      kafka.send(cluster.topics().submissions(), id, doc);
+      await().atMost(Duration.ofSeconds(60)).until(() -> "done".equals(status(id)));
+
+      ConsumerRecord<String, byte[]> result =
+          results
+              .until(rs -> rs.stream().anyMatch(r -> id.equals(r.key())), Duration.ofSeconds(30))
+              .stream()
+              .filter(r -> id.equals(r.key()))
+              .findFirst()
+              .orElseThrow();
+      double staleBefore = staleResults();
+      kafka.send(cluster.topics().results(), id, result.value());
+
+      await().atMost(Duration.ofSeconds(30)).until(() -> staleResults() > staleBefore);
+      assertThat(value("select count(*)::text from jobs where id = ?", id)).isEqualTo("1");
+      report("duplicate submission + replayed result", "1 job, 1 attempt, replay counted as stale");
+      Invariants.check(cluster.jdbcUrl(), cluster.dbUser(), cluster.dbPassword(), List.of(id));
+    }
+  }
+
+  // --- helpers
+
+  private static void report(String scenario, String observed) {
+    System.out.println("FAULT-INJECTION " + scenario + ": " + observed);
+  }
+
+  private static void awaitReady(String scheduler) {
+    await()
+        .atMost(STARTUP)
+        .pollInterval(Duration.ofMillis(500))
+        .until(() -> cluster.readiness(scheduler) == 200);
+  }
+
+  private static void awaitWorkerActive(String worker, String notIncarnation) {
+    await()
+        .atMost(STARTUP)
+        .pollInterval(Duration.ofMillis(500))
+        .until(
+            () -> {
+              String inc =
+                  value(
+                      "select incarnation from workers where id = ? and status = 'active'", worker);
+              return inc != null && !inc.equals(notIncarnation);
+            });
+  }
+
+  private static byte[] submission(String id, String command, int maxRetries) {
+    JobSubmission s = new JobSubmission(id, command, null, null, null, null, maxRetries, null);
+    return codec.encode(WireCodec.envelope(MessageType.JOB_SUBMITTED, "m-" + id, Instant.now(), s));
+  }
+
+  private static String submit(String command, int maxRetries) {
+    String id = "job-fault-" + UUID.randomUUID();
+    kafka.send(cluster.topics().submissions(), id, submission(id, command, maxRetries));
+    return id;
+  }
+
+  private static String status(String id) throws Exception {
+    return value("select status from jobs where id = ?", id);
+  }
+
+  private static int countDone(List<String> ids) throws Exception {
+    String n = value("select count(*)::text from jobs where status = 'done' and id = any(?)", ids);
+    return n == null ? 0 : Integer.parseInt(n);
+  }
+
+  /** First column of the first row as text, or null; null too while PostgreSQL is down. */
+  private static String value(String sql, Object param) {
+    try (Connection c =
+            DriverManager.getConnection(cluster.jdbcUrl(), cluster.dbUser(), cluster.dbPassword());
+        PreparedStatement st = c.prepareStatement(sql)) {
+      if (param instanceof List<?> list) {
+        st.setArray(1, c.createArrayOf("varchar", list.toArray()));
+      } else {
+        st.setObject(1, param);
+      }
+      try (ResultSet rs = st.executeQuery()) {
+        return rs.next() ? rs.getString(1) : null;
+      }
+    } catch (java.sql.SQLException e) {
+      return null;
+    }
+  }
+
+  private static double staleResults() throws Exception {
+    // scheduler-a's own metric, as Prometheus scrapes it
+    HttpResponse<String> r =
+        HttpClient.newHttpClient()
+            .send(
+                HttpRequest.newBuilder(
+                        URI.create(cluster.schedulerUrl("scheduler-a") + "/actuator/prometheus"))
+                    .build(),
+                HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+    return r.body()
+        .lines()
+        .filter(l -> l.startsWith("workron_stale_messages_total") && l.contains("kind=\"result\""))
+        .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
+        .sum();
+  }
+}
