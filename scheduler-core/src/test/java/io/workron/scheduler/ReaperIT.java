@@ -242,7 +242,7 @@ class ReaperIT {
   private static void heartbeat(String worker, String incarnation, List<RunningAttempt> running) {
     WorkerHeartbeat hb =
         new WorkerHeartbeat(
-            worker, incarnation, 1, Resources.NONE, List.of(), "", List.copyOf(running));
+            worker, incarnation, 1, Resources.NONE, List.of(), "", List.copyOf(running), null);
     kafka.send(
         topics.heartbeats(),
         worker,

@@ -135,6 +135,55 @@ class SchedulerCoreIT {
     }
   }
 
+  @Test
+  void deadLettersBadMessagesOnEveryConsumedTopicWithTheReasonAndCountsThem() {
+    io.micrometer.core.instrument.MeterRegistry meters =
+        app.getBean(io.micrometer.core.instrument.MeterRegistry.class);
+    try (TopicReader submissionsDlq = kafka.read(Topics.deadLetter(topics.submissions()));
+        TopicReader resultsDlq = kafka.read(Topics.deadLetter(topics.results()));
+        TopicReader heartbeatsDlq = kafka.read(Topics.deadLetter(topics.heartbeats()))) {
+      kafka.send(
+          topics.submissions(),
+          "unknown",
+          "{\"type\":\"job.exploded.v9\",\"id\":\"m\",\"time\":\"2026-11-29T12:00:00Z\",\"payload\":{}}"
+              .getBytes(StandardCharsets.UTF_8));
+      String tooLong = "x".repeat(io.workron.schemas.JobSubmission.MAX_COMMAND_LENGTH + 1);
+      kafka.send(
+          topics.submissions(),
+          "oversized",
+          submissionJson("{\"id\":\"job-big\",\"command\":\"" + tooLong + "\"}"));
+      kafka.send(topics.results(), "bad", "not json".getBytes(StandardCharsets.UTF_8));
+      kafka.send(
+          topics.heartbeats(),
+          "bad",
+          "{\"type\":\"worker.heartbeat.v1\",\"id\":\"h\",\"time\":\"2026-11-29T12:00:00Z\",\"payload\":{\"worker_id\":\"w\"}}"
+              .getBytes(StandardCharsets.UTF_8));
+
+      assertThat(submissionsDlq.until(r -> r.size() >= 2, WAIT))
+          .extracting(
+              r -> header(r, Topics.DLQ_REASON_HEADER) + " " + header(r, Topics.DLQ_ERROR_HEADER))
+          .anySatisfy(e -> assertThat(e).startsWith("UNKNOWN_TYPE"))
+          .anySatisfy(e -> assertThat(e).startsWith("SCHEMA_INVALID /payload/command"));
+      assertThat(resultsDlq.until(r -> !r.isEmpty(), WAIT))
+          .extracting(r -> header(r, Topics.DLQ_REASON_HEADER))
+          .containsExactly("MALFORMED_JSON");
+      assertThat(heartbeatsDlq.until(r -> !r.isEmpty(), WAIT))
+          .extracting(r -> header(r, Topics.DLQ_REASON_HEADER))
+          .containsExactly("SCHEMA_INVALID");
+      await()
+          .atMost(WAIT)
+          .until(
+              () ->
+                  meters.find("workron_dead_letters_total").tag("topic", topics.results()).counter()
+                          != null
+                      && meters
+                              .find("workron_dead_letters_total")
+                              .tag("topic", topics.heartbeats())
+                              .counter()
+                          != null);
+    }
+  }
+
   // --- dispatch and results
 
   @Test
@@ -300,17 +349,17 @@ class SchedulerCoreIT {
     String id = newJobId();
     kafka.send(topics.submissions(), id, submission(id, "sleep 100", 2, null));
     try (TopicReader dispatches = kafka.read(topics.dispatch(worker))) {
-      heartbeat(worker, "old", 1, List.of());
+      heartbeat(worker, "inc-1-old", 1, List.of());
       JobDispatch first =
           decodeDispatches(dispatches.until(r -> !r.isEmpty(), WAIT)).get(0).payload();
-      assertThat(first.incarnation()).isEqualTo("old");
+      assertThat(first.incarnation()).isEqualTo("inc-1-old");
 
-      heartbeat(worker, "new", 1, List.of());
+      heartbeat(worker, "inc-2-new", 1, List.of());
 
       JobDispatch again =
           decodeDispatches(dispatches.until(r -> r.size() >= 2, WAIT)).get(1).payload();
       assertThat(again.jobId()).isEqualTo(id);
-      assertThat(again.incarnation()).isEqualTo("new");
+      assertThat(again.incarnation()).isEqualTo("inc-2-new");
       assertThat(again.attempt()).isEqualTo(2);
       // a late result from the old incarnation changes nothing
       result(first, JobResult.Outcome.SUCCEEDED, 0, "zombie");
@@ -320,6 +369,55 @@ class SchedulerCoreIT {
       JsonNode taken = job(id).get("attempt_history").get(0);
       assertThat(taken.get("reason").asString()).isEqualTo("worker restarted");
       assertThat(taken.get("outcome").asString()).isEqualTo("worker_restarted");
+    }
+  }
+
+  @Test
+  void aStoppingWorkerGetsNothingNewAndWhatItLeftReturnsWithoutUsingARetry() throws Exception {
+    String leaving = "w-leaving-" + UUID.randomUUID().toString().substring(0, 6);
+    String staying = "w-staying-" + UUID.randomUUID().toString().substring(0, 6);
+    kafka.createTopic(topics.dispatch(leaving), 1);
+    kafka.createTopic(topics.dispatch(staying), 1);
+    String held = newJobId();
+    kafka.send(topics.submissions(), held, submission(held, "sleep 100", 1, null));
+    try (TopicReader leavingDispatches = kafka.read(topics.dispatch(leaving));
+        TopicReader stayingDispatches = kafka.read(topics.dispatch(staying))) {
+      heartbeat(leaving, "inc-1", 2, List.of());
+      JobDispatch first =
+          decodeDispatches(leavingDispatches.until(r -> !r.isEmpty(), WAIT)).get(0).payload();
+      List<WorkerHeartbeat.RunningAttempt> holding =
+          List.of(new WorkerHeartbeat.RunningAttempt(held, first.attempt()));
+
+      heartbeat(leaving, "inc-1", 2, holding, WorkerHeartbeat.State.STOPPING);
+      await().atMost(WAIT).until(() -> "draining".equals(workerStatus(leaving)));
+      String fresh = newJobId();
+      kafka.send(topics.submissions(), fresh, submission(fresh, "true", null, null));
+      heartbeat(staying, "inc-1", 2, List.of());
+      assertThat(
+              decodeDispatches(stayingDispatches.until(r -> !r.isEmpty(), WAIT))
+                  .get(0)
+                  .payload()
+                  .jobId())
+          .isEqualTo(fresh);
+
+      heartbeat(leaving, "inc-1", 2, List.of(), WorkerHeartbeat.State.STOPPED);
+
+      JobDispatch again =
+          decodeDispatches(stayingDispatches.until(r -> r.size() >= 2, WAIT)).get(1).payload();
+      assertThat(again.jobId()).isEqualTo(held);
+      assertThat(again.attempt()).isEqualTo(2);
+      assertThat(job(held).get("attempt_history").get(0).get("outcome").asString())
+          .isEqualTo("worker_stopped");
+      assertThat(decodeDispatches(leavingDispatches.drain(Duration.ofMillis(500)))).hasSize(1);
+      assertThat(workerStatus(leaving)).isEqualTo("offline");
+
+      // a heartbeat from an older incarnation (a zombie process) does not revive the worker
+      io.micrometer.core.instrument.MeterRegistry meters =
+          app.getBean(io.micrometer.core.instrument.MeterRegistry.class);
+      double staleBefore = staleHeartbeats(meters);
+      heartbeat(leaving, "inc-0", 2, List.of());
+      await().atMost(WAIT).until(() -> staleHeartbeats(meters) > staleBefore);
+      assertThat(workerStatus(leaving)).isEqualTo("offline");
     }
   }
 
@@ -372,14 +470,45 @@ class SchedulerCoreIT {
 
   private static void heartbeat(
       String worker, String incarnation, int slots, List<WorkerHeartbeat.RunningAttempt> running) {
-    WorkerHeartbeat hb =
-        new WorkerHeartbeat(worker, incarnation, slots, Resources.NONE, List.of(), "", running);
+    heartbeat(worker, incarnation, slots, running, null);
+  }
+
+  private static void heartbeat(
+      String worker,
+      String incarnation,
+      int slots,
+      List<WorkerHeartbeat.RunningAttempt> running,
+      WorkerHeartbeat.State state) {
     kafka.send(
-        topics.heartbeats(),
-        worker,
-        codec.encode(
-            WireCodec.envelope(
-                MessageType.WORKER_HEARTBEAT, "hb-" + UUID.randomUUID(), Instant.now(), hb)));
+        topics.heartbeats(), worker, heartbeatBytes(worker, incarnation, slots, running, state));
+  }
+
+  private static byte[] heartbeatBytes(
+      String worker,
+      String incarnation,
+      int slots,
+      List<WorkerHeartbeat.RunningAttempt> running,
+      WorkerHeartbeat.State state) {
+    WorkerHeartbeat hb =
+        new WorkerHeartbeat(
+            worker, incarnation, slots, Resources.NONE, List.of(), "", running, state);
+    return codec.encode(
+        WireCodec.envelope(
+            MessageType.WORKER_HEARTBEAT, "hb-" + UUID.randomUUID(), Instant.now(), hb));
+  }
+
+  private static double staleHeartbeats(io.micrometer.core.instrument.MeterRegistry meters) {
+    var c = meters.find("workron_stale_messages_total").tag("kind", "heartbeat").counter();
+    return c == null ? 0 : c.count();
+  }
+
+  private static String workerStatus(String worker) throws Exception {
+    for (JsonNode w : get("/internal/workers")) {
+      if (w.get("id").asString().equals(worker)) {
+        return w.get("status").asString();
+      }
+    }
+    return null;
   }
 
   private static void result(

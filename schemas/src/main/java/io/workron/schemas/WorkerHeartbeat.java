@@ -16,9 +16,28 @@ public record WorkerHeartbeat(
     Resources resources,
     List<String> tags,
     @JsonProperty("exec_addr") String execAddr,
-    List<RunningAttempt> running) {
+    List<RunningAttempt> running,
+    State state) {
 
   public static final String TYPE = "worker.heartbeat.v1";
+
+  /** Where the worker process is in its life; absent means {@link State#ACTIVE}. */
+  public enum State {
+    /** Takes dispatches. */
+    @JsonProperty("active")
+    ACTIVE,
+    /** Shutting down: finishing what it holds, must get nothing new. */
+    @JsonProperty("stopping")
+    STOPPING,
+    /** The incarnation's last heartbeat: anything it still held will not be reported. */
+    @JsonProperty("stopped")
+    STOPPED
+  }
+
+  /** The state, reading an absent one as {@link State#ACTIVE}. */
+  public State stateOrActive() {
+    return state == null ? State.ACTIVE : state;
+  }
 
   /** One attempt the worker is running now. */
   public record RunningAttempt(@JsonProperty("job_id") String jobId, int attempt) {}

@@ -8,6 +8,7 @@ import io.workron.schemas.Topics;
 import io.workron.schemas.WireCodec;
 import io.workron.schemas.WorkerHeartbeat;
 import io.workron.schemas.WorkerHeartbeat.RunningAttempt;
+import io.workron.schemas.WorkerHeartbeat.State;
 import io.workron.worker.jobs.JobSlots;
 import java.time.Clock;
 import java.util.List;
@@ -25,7 +26,8 @@ import org.springframework.stereotype.Component;
 
 /**
  * Tells the scheduler this worker is alive, what it offers and which attempts it owns. The first
- * heartbeat registers the incarnation; the last one, sent on shutdown, lists nothing.
+ * heartbeat registers the incarnation; on shutdown it says "stopping" (no new work, please), and
+ * the last one says "stopped" and lists nothing.
  */
 @Component
 class HeartbeatPublisher implements AutoCloseable {
@@ -40,6 +42,7 @@ class HeartbeatPublisher implements AutoCloseable {
   private final WorkerProperties properties;
   private final JobSlots slots;
   private final Clock clock;
+  private volatile State state = State.ACTIVE;
   private final ScheduledExecutorService timer =
       Executors.newSingleThreadScheduledExecutor(
           task -> {
@@ -68,7 +71,7 @@ class HeartbeatPublisher implements AutoCloseable {
   /** Sends the registration heartbeat and waits for the broker to have it. */
   void register() {
     try {
-      send(slots.activeAttempts()).get(ACK_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+      send(slots.activeAttempts(), State.ACTIVE).get(ACK_TIMEOUT_SECONDS, TimeUnit.SECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted while registering", e);
@@ -83,11 +86,26 @@ class HeartbeatPublisher implements AutoCloseable {
     timer.scheduleAtFixedRate(this::beat, every, every, TimeUnit.MILLISECONDS);
   }
 
-  /** Stops the periodic heartbeats and sends one listing no attempts. */
+  /**
+   * From now on every heartbeat says the worker is stopping, so the scheduler sends it nothing new
+   * while it finishes what it holds. Sent at once and waited for.
+   */
+  void announceStopping() {
+    state = State.STOPPING;
+    try {
+      send(slots.activeAttempts(), State.STOPPING).get(ACK_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (ExecutionException | TimeoutException | RuntimeException e) {
+      log.warn("could not announce the shutdown: {}", e.toString());
+    }
+  }
+
+  /** Stops the periodic heartbeats and sends the last one: stopped, listing no attempts. */
   void sendFinal() {
     timer.shutdownNow();
     try {
-      send(List.of()).get(ACK_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+      send(List.of(), State.STOPPED).get(ACK_TIMEOUT_SECONDS, TimeUnit.SECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     } catch (ExecutionException | TimeoutException | RuntimeException e) {
@@ -102,7 +120,7 @@ class HeartbeatPublisher implements AutoCloseable {
 
   private void beat() {
     try {
-      send(slots.activeAttempts())
+      send(slots.activeAttempts(), state)
           .whenComplete(
               (sent, failure) -> {
                 if (failure != null) {
@@ -115,7 +133,7 @@ class HeartbeatPublisher implements AutoCloseable {
     }
   }
 
-  private CompletableFuture<?> send(List<RunningAttempt> running) {
+  private CompletableFuture<?> send(List<RunningAttempt> running, State sentState) {
     WorkerHeartbeat heartbeat =
         new WorkerHeartbeat(
             identity.workerId(),
@@ -124,7 +142,8 @@ class HeartbeatPublisher implements AutoCloseable {
             new Resources(properties.vramMb(), properties.offeredMemoryMb()),
             properties.tags(),
             properties.execAddr().isEmpty() ? null : properties.execAddr(),
-            running);
+            running,
+            sentState);
     Envelope<WorkerHeartbeat> envelope =
         WireCodec.envelope(
             MessageType.WORKER_HEARTBEAT,

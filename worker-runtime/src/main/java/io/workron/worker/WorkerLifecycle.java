@@ -69,6 +69,7 @@ class WorkerLifecycle implements SmartLifecycle {
   @Override
   public void stop() {
     running = false;
+    heartbeats.announceStopping();
     dispatches.stop();
     log.info(
         "worker stopping id={}: no new dispatches; waiting up to {} for {} running jobs",

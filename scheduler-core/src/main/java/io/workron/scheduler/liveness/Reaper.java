@@ -94,7 +94,7 @@ public class Reaper implements SmartLifecycle {
 
     List<String> lost =
         db.resultQuery(
-                "update workers set status = 'offline' where status = 'active' "
+                "update workers set status = 'offline' where status in ('active', 'draining') "
                     + "and last_heartbeat_at < ?::timestamptz returning id",
                 now.minus(properties.workerOfflineAfter()))
             .fetch(r -> r.get(0, String.class));

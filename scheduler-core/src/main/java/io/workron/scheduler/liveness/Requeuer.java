@@ -28,6 +28,8 @@ public class Requeuer {
     WORKER_RESTARTED("worker restarted", true),
     /** The job's own heartbeat went stale while its worker lived on; the attempt counts. */
     HEARTBEAT_TIMEOUT("heartbeat timeout", true),
+    /** The worker shut down gracefully without reporting the attempt; it does not count. */
+    WORKER_STOPPED("worker stopped", false),
     /** The worker never listed the attempt; it never ran, so it does not count. */
     NOT_ACKNOWLEDGED("dispatch not acknowledged", false);
 

@@ -75,16 +75,32 @@ class WorkerStore {
     List<Integer> liveAttempts = new ArrayList<>();
     for (WorkerHeartbeat hb : heartbeats) {
       Resources res = hb.resources() == null ? Resources.NONE : hb.resources();
+      String status =
+          switch (hb.stateOrActive()) {
+            case ACTIVE -> "active";
+            case STOPPING -> "draining";
+            case STOPPED -> "offline";
+          };
       String previous =
           db.resultQuery("select incarnation from workers where id = ? for update", hb.workerId())
               .fetchOptional(r -> r.get(0, String.class))
               .orElse(null);
+      if (previous != null && previous.compareTo(hb.incarnation()) > 0) {
+        // incarnations are time-ordered (UUIDv7): this is an older process that is still talking
+        meters.counter("workron_stale_messages_total", "kind", "heartbeat").increment();
+        log.info(
+            "ignored heartbeat of an older incarnation worker_id={} incarnation={} current={}",
+            hb.workerId(),
+            hb.incarnation(),
+            previous);
+        continue;
+      }
       db.execute(
           "insert into workers (id, incarnation, slots, vram_mb, memory_mb, tags, exec_addr, status, "
-              + "registered_at, last_heartbeat_at) values (?, ?, ?, ?, ?, ?, ?, 'active', ?::timestamptz, ?::timestamptz) "
-              + "on conflict (id) do update set incarnation = excluded.incarnation, "
+              + "registered_at, last_heartbeat_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?::timestamptz, "
+              + "?::timestamptz) on conflict (id) do update set incarnation = excluded.incarnation, "
               + "slots = excluded.slots, vram_mb = excluded.vram_mb, memory_mb = excluded.memory_mb, "
-              + "tags = excluded.tags, exec_addr = excluded.exec_addr, status = 'active', "
+              + "tags = excluded.tags, exec_addr = excluded.exec_addr, status = excluded.status, "
               + "last_heartbeat_at = excluded.last_heartbeat_at",
           hb.workerId(),
           hb.incarnation(),
@@ -93,6 +109,7 @@ class WorkerStore {
           res.memoryMb(),
           hb.tags() == null ? "" : String.join(",", hb.tags()),
           hb.execAddr() == null ? "" : hb.execAddr(),
+          status,
           now,
           now);
       if (previous == null) {
@@ -108,6 +125,10 @@ class WorkerStore {
             hb.incarnation(),
             previous);
         messages.addAll(requeuePreviousIncarnation(hb.workerId(), hb.incarnation(), now));
+      }
+      if (hb.stateOrActive() == WorkerHeartbeat.State.STOPPED) {
+        log.info("worker stopped worker_id={} incarnation={}", hb.workerId(), hb.incarnation());
+        messages.addAll(requeueStoppedIncarnation(hb.workerId(), hb.incarnation(), now));
       }
       if (hb.running() != null) {
         for (WorkerHeartbeat.RunningAttempt a : hb.running()) {
@@ -134,6 +155,18 @@ class WorkerStore {
     }
     outbox.addAll(messages);
     return !messages.isEmpty();
+  }
+
+  private List<OutboxMessage> requeueStoppedIncarnation(
+      String workerId, String incarnation, OffsetDateTime now) {
+    List<Requeuer.Held> held =
+        db.resultQuery(
+                "select id, attempt from jobs where status = 'running' and worker_id = ? "
+                    + "and worker_incarnation = ?",
+                workerId,
+                incarnation)
+            .fetch(r -> new Requeuer.Held(r.get(0, String.class), r.get(1, Integer.class)));
+    return requeuer.requeue(held, Requeuer.Cause.WORKER_STOPPED, now).messages();
   }
 
   private List<OutboxMessage> requeuePreviousIncarnation(

@@ -137,6 +137,11 @@ final class FaultCluster implements AutoCloseable {
                 "--workron.worker.shutdown-deadline=5s")));
   }
 
+  /** {@code kill -TERM} and wait for the process to exit. */
+  void stop(String name) throws InterruptedException {
+    processes.remove(name).close();
+  }
+
   void kill(String name) throws InterruptedException {
     processes.remove(name).kill();
   }

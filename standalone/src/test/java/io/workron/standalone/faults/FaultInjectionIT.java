@@ -240,6 +240,41 @@ class FaultInjectionIT {
     }
   }
 
+  @Test
+  @Order(6)
+  void aWorkerAskedToStopHandsItsJobBackWithoutUsingARetry() throws Exception {
+    // max_retries 1: had the interrupted attempt counted, the job would fail
+    String id = submit("sleep 12", 1);
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .until(
+            () ->
+                value(
+                        "select last_heartbeat_at is not null from jobs where id = ? and status = 'running'",
+                        id)
+                    != null);
+    String leaving = value("select worker_id from jobs where id = ?", id);
+    String incarnation = value("select incarnation from workers where id = ?", leaving);
+
+    Instant asked = Instant.now();
+    cluster.stop(leaving); // SIGTERM: deadline 5 s, then TERM to the job, grace 2 s, then KILL
+
+    await().atMost(Duration.ofSeconds(90)).until(() -> "done".equals(status(id)));
+    assertThat(value("select outcome from job_attempts where job_id = ? and attempt = 1", id))
+        .isEqualTo("interrupted");
+    assertThat(value("select worker_id from job_attempts where job_id = ? and attempt = 2", id))
+        .isNotEqualTo(leaving);
+    report(
+        "worker stopped gracefully",
+        "job handed back and done on the other worker "
+            + Duration.between(asked, Instant.now()).toMillis()
+            + " ms after SIGTERM, 2 attempts, no retry used");
+    Invariants.check(cluster.jdbcUrl(), cluster.dbUser(), cluster.dbPassword(), List.of(id));
+
+    cluster.startWorker(leaving);
+    awaitWorkerActive(leaving, incarnation);
+  }
+
   // --- helpers
 
   private static void report(String scenario, String observed) {
