@@ -18,7 +18,9 @@ import org.springframework.util.backoff.FixedBackOff;
  *
  * <p>The topic has one partition and exactly one reader, so the partition is assigned directly
  * instead of through group rebalancing: consumption starts at once and stops without a rebalance.
- * Offsets are still committed, after each record, under the group {@code workron-worker-<id>}.
+ * Offsets are committed after each poll's records are handled, under the group {@code
+ * workron-worker-<id>}; a redelivery after a crash is harmless, because handling only queues the
+ * attempt and an attempt this incarnation already accepted is ignored.
  */
 @Component
 public final class DispatchConsumer {
@@ -41,7 +43,7 @@ public final class DispatchConsumer {
     ContainerProperties properties = new ContainerProperties(new TopicPartitionOffset(topic, 0));
     properties.setGroupId("workron-worker-" + identity.workerId());
     properties.setClientId("workron-worker-" + identity.workerId());
-    properties.setAckMode(ContainerProperties.AckMode.RECORD);
+    properties.setAckMode(ContainerProperties.AckMode.BATCH);
     properties.setStopImmediate(true);
     properties.setMessageListener(listener);
     Properties overrides = new Properties();
