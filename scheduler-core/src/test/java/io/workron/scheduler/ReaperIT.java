@@ -77,7 +77,8 @@ class ReaperIT {
                 "--workron.scheduler.worker-offline-after=2s",
                 "--workron.scheduler.dispatch-ack-timeout=2s",
                 "--workron.scheduler.job-heartbeat-timeout=2s",
-                "--workron.scheduler.retry-backoff-base=20ms");
+                "--workron.scheduler.retry-backoff-base=20ms",
+                "--workron.scheduler.requeue-delay=3s");
     port = app.getEnvironment().getRequiredProperty("local.server.port", Integer.class);
     kafka = new KafkaFixture(infra.kafkaBootstrapServers());
   }
@@ -152,6 +153,29 @@ class ReaperIT {
       JobDispatch last = sent.get(sent.size() - 1);
       result(last, JobResult.Outcome.SUCCEEDED, 0);
       await().atMost(WAIT).until(() -> "done".equals(job(id).get("status").asString()));
+    }
+  }
+
+  @Test
+  void aResultThatArrivesAfterTheAttemptWasTakenBackStillCountsUntilItIsDispatchedAgain()
+      throws Exception {
+    String slow = worker("slow");
+    String id = submit("true", 1);
+    try (TopicReader dispatches = kafka.read(topics.dispatch(slow))) {
+      // the worker ran the job so fast that no heartbeat listed it, and its result is late
+      beats.scheduleAtFixedRate(
+          () -> heartbeat(slow, "l1", List.of()), 0, 300, TimeUnit.MILLISECONDS);
+      JobDispatch d = dispatches(dispatches.until(r -> !r.isEmpty(), WAIT)).get(0);
+      await().atMost(WAIT).until(() -> "pending".equals(job(id).get("status").asString()));
+
+      result(d, JobResult.Outcome.SUCCEEDED, 0);
+
+      await().atMost(WAIT).until(() -> "done".equals(job(id).get("status").asString()));
+      JsonNode job = job(id);
+      assertThat(job.get("attempts").asInt()).isEqualTo(1);
+      assertThat(job.get("attempt_history")).hasSize(1);
+      assertThat(job.get("attempt_history").get(0).get("outcome").asString())
+          .isEqualTo("succeeded");
     }
   }
 

@@ -128,6 +128,14 @@ class WireContractTest {
   }
 
   @Test
+  void aCommandWithANulCharacterIsRefusedBecausePostgresqlCannotStoreIt() {
+    assertRefused(
+        submission("{\"id\":\"job-1\",\"command\":\"echo a\\u0000b\"}"),
+        InvalidMessageException.Reason.SCHEMA_INVALID,
+        "/payload/command");
+  }
+
+  @Test
   void oversizedCommandIsRefused() {
     String big = "x".repeat(JobSubmission.MAX_COMMAND_LENGTH + 1);
     assertRefused(

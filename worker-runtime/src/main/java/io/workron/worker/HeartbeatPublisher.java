@@ -105,6 +105,8 @@ class HeartbeatPublisher implements AutoCloseable {
   void sendFinal() {
     timer.shutdownNow();
     try {
+      // a beat still being sent must not overtake the final one
+      timer.awaitTermination(ACK_TIMEOUT_SECONDS, TimeUnit.SECONDS);
       send(List.of(), State.STOPPED).get(ACK_TIMEOUT_SECONDS, TimeUnit.SECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();

@@ -38,6 +38,8 @@ final class SubmissionRules {
           new FieldProblem(
               "command",
               "command is longer than " + JobSubmission.MAX_COMMAND_LENGTH + " characters"));
+    } else if (request.command().indexOf('\u0000') >= 0) {
+      problems.add(new FieldProblem("command", "command must not contain NUL characters"));
     }
     List<String> dependsOn = request.dependsOn() == null ? List.of() : request.dependsOn();
     if (dependsOn.size() > MAX_DEPENDENCIES) {
@@ -61,6 +63,9 @@ final class SubmissionRules {
       problems.add(
           new FieldProblem(
               "priority", "priority must be between -" + MAX_PRIORITY + " and " + MAX_PRIORITY));
+    }
+    if (request.queueName() != null && request.queueName().indexOf('\u0000') >= 0) {
+      problems.add(new FieldProblem("queue_name", "queue_name must not contain NUL characters"));
     }
     if (request.queueName() != null && request.queueName().length() > MAX_QUEUE_NAME_LENGTH) {
       problems.add(

@@ -20,6 +20,8 @@ import org.springframework.validation.annotation.Validated;
  * @param outboxSweepInterval how often the sweep looks for such rows
  * @param workerOfflineAfter a worker whose last heartbeat is older than this gets no new
  *     dispatches, and the reaper marks it offline and re-queues its attempts
+ * @param requeueDelay how long a job taken back from a lost, stopped or silent worker waits before
+ *     it is dispatched again, so that a result already on its way can still count
  * @param reaperTick how often the reaper looks for lost workers and stale attempts
  * @param dispatchAckTimeout a dispatch its worker has not listed in a heartbeat by then is
  *     re-queued, without using a retry
@@ -46,6 +48,7 @@ public record SchedulerProperties(
     @org.springframework.boot.context.properties.bind.DefaultValue("true")
         boolean outboxRelayEnabled,
     Duration workerOfflineAfter,
+    @org.springframework.boot.context.properties.bind.DefaultValue("2s") Duration requeueDelay,
     Duration reaperTick,
     Duration dispatchAckTimeout,
     Duration jobHeartbeatTimeout,

@@ -4,7 +4,7 @@ import java.time.Duration;
 import java.util.random.RandomGenerator;
 
 /**
- * Exponential backoff with full jitter between attempts: the n-th retry waits a random time in
+ * Exponential backoff with equal jitter between attempts: the n-th retry waits a random time in
  * [base·2ⁿ⁻¹ / 2, base·2ⁿ⁻¹], capped at {@code max}.
  */
 public record RetryPolicy(Duration base, Duration max) {

@@ -39,11 +39,18 @@ public class DependencyGraph {
         dependsOn.toArray(String[]::new));
   }
 
-  /** Blocked jobs among {@code candidates} whose every dependency is done become pending. */
+  /**
+   * Blocked jobs among {@code candidates} whose every dependency is done become pending.
+   *
+   * <p>The candidates are locked first and checked in a second statement. Two transactions that
+   * each finish one upstream of the same job (a fan-in) then serialise on that job, and the second
+   * one's check, taking a fresh snapshot after the first committed, sees both upstreams done.
+   */
   public List<Moved> releaseReady(Collection<String> candidates) {
     if (candidates.isEmpty()) {
       return List.of();
     }
+    lockInOrder(candidates);
     return db.resultQuery(
             "update jobs j set status = 'pending', run_at = ?::timestamptz "
                 + "where j.id = any(?::varchar[]) and j.status = 'blocked' "
@@ -79,6 +86,17 @@ public class DependencyGraph {
     if (failedIds.isEmpty()) {
       return List.of();
     }
+    List<String> downstream =
+        db.resultQuery(
+                "with recursive down(id) as (select job_id from job_dependencies "
+                    + "where depends_on = any(?::varchar[]) union select d.job_id "
+                    + "from job_dependencies d join down on d.depends_on = down.id) select id from down",
+                (Object) failedIds.toArray(String[]::new))
+            .fetch(r -> r.get(0, String.class));
+    if (downstream.isEmpty()) {
+      return List.of();
+    }
+    lockInOrder(downstream);
     return db.resultQuery(
             "with recursive down(id, root) as ("
                 + "  select d.job_id, d.depends_on from job_dependencies d "
@@ -111,6 +129,28 @@ public class DependencyGraph {
                 + "where d.job_id = any(?::varchar[]) and p.status in ('failed', 'cancelled')",
             (Object) candidates.toArray(String[]::new))
         .fetch(r -> r.get(0, String.class));
+  }
+
+  /**
+   * Locks upstream jobs with a share lock before a new job's readiness is checked, so a result
+   * being applied to one of them either commits first (and the check sees it) or waits for this
+   * transaction (and then sees the new job's edges).
+   */
+  public void lockUpstreams(Collection<String> upstreamIds) {
+    if (upstreamIds.isEmpty()) {
+      return;
+    }
+    db.resultQuery(
+            "select id from jobs where id = any(?::varchar[]) order by id for share",
+            (Object) upstreamIds.stream().distinct().toArray(String[]::new))
+        .fetch();
+  }
+
+  private void lockInOrder(Collection<String> ids) {
+    db.resultQuery(
+            "select id from jobs where id = any(?::varchar[]) order by id for update",
+            (Object) ids.stream().distinct().toArray(String[]::new))
+        .fetch();
   }
 
   private OffsetDateTime now() {

@@ -106,12 +106,13 @@ public class DispatchLoop implements SmartLifecycle {
     OffsetDateTime now = OffsetDateTime.now(clock);
     List<WorkerCapacity> workers =
         repository.lockWorkersWithCapacity(now.minus(properties.workerOfflineAfter()));
-    int free = workers.stream().mapToInt(WorkerCapacity::freeSlots).sum();
+    int free = workers.stream().mapToInt(w -> Math.max(0, w.freeSlots())).sum();
     if (free <= 0) {
       return 0;
     }
-    List<DispatchRepository.PendingJob> claimed =
-        repository.claimPending(now, Math.min(free, properties.dispatchBatchSize()));
+    // claim more than fits, so jobs nobody can take right now (resources) do not block the queue
+    int claim = Math.min(properties.dispatchBatchSize(), Math.max(free * 4, 64));
+    List<DispatchRepository.PendingJob> claimed = repository.claimPending(now, claim);
     if (claimed.isEmpty()) {
       return 0;
     }

@@ -35,27 +35,52 @@ class DispatchRepository {
    * what their running jobs use.
    */
   List<WorkerCapacity> lockWorkersWithCapacity(OffsetDateTime aliveSince) {
-    return db.resultQuery(
-            "with w as (select id, incarnation, slots, vram_mb, memory_mb from workers "
-                + "  where status = 'active' and last_heartbeat_at >= ?::timestamptz "
-                + "  order by id for update skip locked) "
-                + "select w.id, w.incarnation, w.slots, w.vram_mb, w.memory_mb, "
-                + "  coalesce(u.n, 0), coalesce(u.vram, 0), coalesce(u.mem, 0) "
-                + "from w left join lateral (select count(*) as n, sum(j.vram_mb) as vram, "
-                + "  sum(j.memory_mb) as mem from jobs j "
-                + "  where j.status = 'running' and j.worker_id = w.id) u on true",
-            aliveSince)
-        .fetch(
+    record Locked(String id, String incarnation, int slots, long vramMb, long memoryMb) {}
+    List<Locked> locked =
+        db.resultQuery(
+                "select id, incarnation, slots, vram_mb, memory_mb from workers "
+                    + "where status = 'active' and last_heartbeat_at >= ?::timestamptz "
+                    + "order by id for update skip locked",
+                aliveSince)
+            .fetch(
+                r ->
+                    new Locked(
+                        r.get(0, String.class),
+                        r.get(1, String.class),
+                        r.get(2, Integer.class),
+                        r.get(3, Long.class),
+                        r.get(4, Long.class)));
+    if (locked.isEmpty()) {
+      return List.of();
+    }
+    // A separate statement, so its snapshot is taken after the locks were granted: it sees every
+    // dispatch another replica committed to these workers before we could lock them.
+    java.util.Map<String, long[]> usage = new java.util.HashMap<>();
+    db.resultQuery(
+            "select worker_id, count(*), coalesce(sum(vram_mb), 0), coalesce(sum(memory_mb), 0) "
+                + "from jobs where status = 'running' and worker_id = any(?::varchar[]) "
+                + "group by worker_id",
+            (Object) locked.stream().map(Locked::id).toArray(String[]::new))
+        .forEach(
             r ->
-                new WorkerCapacity(
+                usage.put(
                     r.get(0, String.class),
-                    r.get(1, String.class),
-                    r.get(2, Integer.class),
-                    r.get(3, Long.class),
-                    r.get(4, Long.class),
-                    r.get(5, Integer.class),
-                    r.get(6, Long.class),
-                    r.get(7, Long.class)));
+                    new long[] {r.get(1, Long.class), r.get(2, Long.class), r.get(3, Long.class)}));
+    return locked.stream()
+        .map(
+            w -> {
+              long[] u = usage.getOrDefault(w.id(), new long[3]);
+              return new WorkerCapacity(
+                  w.id(),
+                  w.incarnation(),
+                  w.slots(),
+                  w.vramMb(),
+                  w.memoryMb(),
+                  (int) u[0],
+                  u[1],
+                  u[2]);
+            })
+        .toList();
   }
 
   /** Claims up to {@code limit} runnable jobs, highest priority first, then oldest. */

@@ -153,6 +153,7 @@ class SubmissionStore {
                   null),
               a.requestId()));
     }
+    graph.lockUpstreams(edgeTo);
     graph.addEdges(edgeFrom, edgeTo);
     if (!blocked.isEmpty()) {
       // an upstream job may already have finished, well or badly, before this one arrived

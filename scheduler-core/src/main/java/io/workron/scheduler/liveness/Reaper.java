@@ -44,6 +44,12 @@ public class Reaper implements SmartLifecycle {
   private final Outbox outbox;
   private final DispatchLoop dispatch;
   private final AtomicInteger leader = new AtomicInteger();
+
+  /**
+   * Since when this replica has held the reaper lock without interruption; null when it does not.
+   */
+  private volatile OffsetDateTime leadingSince;
+
   private volatile boolean running;
   private Thread thread;
 
@@ -84,10 +90,19 @@ public class Reaper implements SmartLifecycle {
             .fetchOne(r -> r.get(0, Boolean.class));
     if (!Boolean.TRUE.equals(locked)) {
       leader.set(0);
+      leadingSince = null;
       return new Tick(false, 0, 0, 0);
     }
     leader.set(1);
     OffsetDateTime now = OffsetDateTime.now(clock);
+    if (leadingSince == null) {
+      leadingSince = now;
+    }
+    if (now.isBefore(leadingSince.plus(properties.workerOfflineAfter()))) {
+      // Heartbeats may not have been read for a while (this replica just started, took over, or
+      // lost the database): judge liveness only after a full offline window of fresh heartbeats.
+      return new Tick(true, 0, 0, 0);
+    }
     List<OutboxMessage> messages = new ArrayList<>();
     int requeued = 0;
     int failed = 0;
@@ -123,7 +138,12 @@ public class Reaper implements SmartLifecycle {
                 now.minus(properties.dispatchAckTimeout()))
             .fetch(r -> new Requeuer.Held(r.get(0, String.class), r.get(1, Integer.class)));
     if (!unacknowledged.isEmpty()) {
-      Requeuer.Outcome o = requeuer.requeue(unacknowledged, Requeuer.Cause.NOT_ACKNOWLEDGED, now);
+      Requeuer.Outcome o =
+          requeuer.requeue(
+              unacknowledged,
+              Requeuer.Cause.NOT_ACKNOWLEDGED,
+              now,
+              new Requeuer.Guard(now.minus(properties.dispatchAckTimeout()), null));
       messages.addAll(o.messages());
       requeued += o.requeued();
       log.warn(
@@ -139,7 +159,12 @@ public class Reaper implements SmartLifecycle {
                 now.minus(properties.jobHeartbeatTimeout()))
             .fetch(r -> new Requeuer.Held(r.get(0, String.class), r.get(1, Integer.class)));
     if (!stale.isEmpty()) {
-      Requeuer.Outcome o = requeuer.requeue(stale, Requeuer.Cause.HEARTBEAT_TIMEOUT, now);
+      Requeuer.Outcome o =
+          requeuer.requeue(
+              stale,
+              Requeuer.Cause.HEARTBEAT_TIMEOUT,
+              now,
+              new Requeuer.Guard(null, now.minus(properties.jobHeartbeatTimeout())));
       messages.addAll(o.messages());
       requeued += o.requeued();
       failed += o.failed();
@@ -190,6 +215,7 @@ public class Reaper implements SmartLifecycle {
         tick();
       } catch (RuntimeException e) {
         leader.set(0);
+        leadingSince = null;
         log.warn(
             "reaper tick failed; next tick in {}: {}",
             properties.reaperTick(),

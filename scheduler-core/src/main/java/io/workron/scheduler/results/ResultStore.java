@@ -30,8 +30,9 @@ import org.springframework.transaction.support.TransactionTemplate;
 
 /**
  * Applies a batch of attempt results in one transaction. A result counts only if its {@code
- * (job_id, attempt)} is the job's current, running attempt; anything else (an old attempt, a
- * duplicate, a job re-queued meanwhile) is a no-op, counted and logged.
+ * (job_id, attempt)} is the job's current attempt, running or taken back but not yet dispatched
+ * again; anything else (an old attempt, a duplicate, a job finished or dispatched again meanwhile)
+ * is a no-op, counted and logged.
  */
 @Component
 class ResultStore {
@@ -119,7 +120,7 @@ class ResultStore {
     int applied = 0;
     for (JobResult r : results) {
       Current c = current.get(r.jobId());
-      if (c == null || !c.status().equals(JobStatus.RUNNING.wire()) || c.attempt() != r.attempt()) {
+      if (c == null || c.attempt() != r.attempt() || !acceptsResult(c.status())) {
         stale(r, c);
         continue;
       }
@@ -131,6 +132,11 @@ class ResultStore {
               retryPolicy,
               now.toInstant(),
               random);
+      if (c.status().equals(JobStatus.PENDING.wire())
+          && verdict.kind() == AttemptVerdict.Kind.REQUEUE) {
+        stale(r, c); // taken back already; an interruption adds nothing
+        continue;
+      }
       current.put(
           c.id(),
           new Current(
@@ -144,7 +150,7 @@ class ResultStore {
       applied++;
       OffsetDateTime started = at(r.startedAt());
       OffsetDateTime finished = at(r.finishedAt());
-      String reason = verdict.reason();
+      String reason = withoutNul(verdict.reason());
       writes.add(jobUpdate(r, verdict, started, finished, reason));
       writes.add(
           db.query(
@@ -154,7 +160,7 @@ class ResultStore {
               finished,
               r.exitCode(),
               r.outcome().name().toLowerCase(java.util.Locale.ROOT),
-              r.reason(),
+              withoutNul(r.reason()),
               r.jobId(),
               r.attempt()));
       writes.add(
@@ -164,7 +170,7 @@ class ResultStore {
                   + "output = excluded.output, truncated = excluded.truncated",
               r.jobId(),
               r.attempt(),
-              r.outputTail() == null ? "" : r.outputTail().replace("\u0000", ""),
+              r.outputTail() == null ? "" : withoutNul(r.outputTail()),
               Boolean.TRUE.equals(r.outputTruncated())));
       messages.add(
           events.of(
@@ -213,7 +219,7 @@ class ResultStore {
       OffsetDateTime started,
       OffsetDateTime finished,
       String reason) {
-    String guard = " where id = ? and attempt = ? and status = 'running'";
+    String guard = " where id = ? and attempt = ? and status in ('running', 'pending')";
     return switch (verdict.kind()) {
       case DONE ->
           db.query(
@@ -261,6 +267,16 @@ class ResultStore {
     };
   }
 
+  /**
+   * A result counts for a running attempt, and also for one that liveness took back but that has
+   * not been dispatched again (still pending at the same attempt number): the result proves the
+   * attempt ran, and it wins over the guess that it was lost. Once the job is dispatched again, the
+   * attempt number has moved on and the old result is stale.
+   */
+  private static boolean acceptsResult(String status) {
+    return status.equals(JobStatus.RUNNING.wire()) || status.equals(JobStatus.PENDING.wire());
+  }
+
   private void stale(JobResult r, Current c) {
     meters.counter("workron_stale_messages_total", "kind", "result").increment();
     log.info(
@@ -269,6 +285,11 @@ class ResultStore {
         r.attempt(),
         r.workerId(),
         c == null ? "unknown" : c.status() + " at attempt " + c.attempt());
+  }
+
+  /** PostgreSQL text cannot hold NUL; a worker's text must not be able to wedge the batch. */
+  private static String withoutNul(String text) {
+    return text == null ? null : text.replace("\u0000", "");
   }
 
   private static OffsetDateTime at(Instant i) {

@@ -13,7 +13,10 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.springframework.kafka.annotation.KafkaListener;
 import org.springframework.stereotype.Component;
 
-/** Consumes {@code workron.heartbeats}; only the newest heartbeat per worker in a poll matters. */
+/**
+ * Consumes {@code workron.heartbeats}; the newest heartbeat per worker incarnation in a poll
+ * counts.
+ */
 @Component
 class HeartbeatListener {
 
@@ -38,11 +41,18 @@ class HeartbeatListener {
       try {
         Envelope<WorkerHeartbeat> envelope =
             codec.decode(record.value(), MessageType.WORKER_HEARTBEAT);
-        latest.put(envelope.payload().workerId(), envelope.payload());
+        WorkerHeartbeat hb = envelope.payload();
+        // one per incarnation, so a restart's last "stopped" and the successor's registration
+        // arriving in the same poll are both applied, in order
+        latest.put(hb.workerId() + "/" + hb.incarnation(), hb);
       } catch (InvalidMessageException e) {
         deadLetters.send(record, e);
       }
     }
-    store.record(List.copyOf(latest.values()));
+    List<WorkerHeartbeat> ordered = new java.util.ArrayList<>(latest.values());
+    // worker rows are then locked in id order, like everywhere else (stable: keeps incarnations in
+    // arrival order)
+    ordered.sort(java.util.Comparator.comparing(WorkerHeartbeat::workerId));
+    store.record(ordered);
   }
 }

@@ -138,6 +138,10 @@ class WorkerStore {
       }
     }
     if (!liveIds.isEmpty()) {
+      db.resultQuery(
+              "select id from jobs where id = any(?::varchar[]) order by id for update",
+              (Object) liveIds.stream().distinct().sorted().toArray(String[]::new))
+          .fetch();
       int fresh =
           db.execute(
               "update jobs j set last_heartbeat_at = ?::timestamptz from unnest(?::varchar[], ?::int[]) as v(id, attempt) "
