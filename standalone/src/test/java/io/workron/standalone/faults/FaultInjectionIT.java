@@ -113,31 +113,34 @@ class FaultInjectionIT {
     // the victim never relays its outbox, so the kill always lands after a claim and before relay
     cluster.startScheduler("scheduler-c", "--workron.scheduler.outbox-relay-enabled=false");
     awaitReady("scheduler-c");
+    // Submit one job at a time until the victim has claimed some: a replica that ingests a
+    // submission is woken at once and usually claims it, and the 12 partitions are split between
+    // the two replicas.
     List<String> ids = new ArrayList<>();
-    for (int i = 0; i < 40; i++) {
-      ids.add(submit("true", 3));
+    String stranded;
+    try {
+      while (victimDispatchesWaiting() == 0) {
+        assertThat(ids).as("scheduler-c never claimed a job").hasSizeLessThan(400);
+        ids.add(submit("true", 3));
+        try {
+          await().atMost(Duration.ofMillis(300)).until(() -> victimDispatchesWaiting() > 0);
+        } catch (org.awaitility.core.ConditionTimeoutException notYet) {
+          // the other replica took it; submit another
+        }
+      }
+      stranded = Integer.toString(victimDispatchesWaiting());
+    } finally {
+      cluster.kill("scheduler-c");
     }
-    await()
-        .atMost(Duration.ofSeconds(60))
-        .until(
-            () ->
-                value(
-                        "select id::text from outbox where owner = 'scheduler-c' and topic like ? limit 1",
-                        FaultCluster.PREFIX + ".dispatch.%")
-                    != null);
-    String stranded =
-        value(
-            "select count(*)::text from outbox where owner = 'scheduler-c' and topic like ?",
-            FaultCluster.PREFIX + ".dispatch.%");
-
-    cluster.kill("scheduler-c");
     Instant killedAt = Instant.now();
 
     await().atMost(Duration.ofSeconds(120)).until(() -> countDone(ids) == ids.size());
     report(
         "scheduler replica killed before relay",
         stranded
-            + " claimed dispatches stranded; all 40 jobs done "
+            + " claimed dispatches stranded; all "
+            + ids.size()
+            + " jobs done "
             + Duration.between(killedAt, Instant.now()).toMillis()
             + " ms after kill -9");
     Invariants.check(cluster.jdbcUrl(), cluster.dbUser(), cluster.dbPassword(), ids);
@@ -278,6 +281,14 @@ class FaultInjectionIT {
   }
 
   // --- helpers
+
+  private static int victimDispatchesWaiting() {
+    String n =
+        value(
+            "select count(*)::text from outbox where owner = 'scheduler-c' and topic like ?",
+            FaultCluster.PREFIX + ".dispatch.%");
+    return n == null ? 0 : Integer.parseInt(n);
+  }
 
   private static void report(String scenario, String observed) {
     System.out.println("FAULT-INJECTION " + scenario + ": " + observed);

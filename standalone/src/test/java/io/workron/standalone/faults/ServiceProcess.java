@@ -34,6 +34,8 @@ final class ServiceProcess implements AutoCloseable {
             .redirectErrorStream(true)
             .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
             .start();
+    // never outlive the test JVM, whatever happens to it short of kill -9
+    Runtime.getRuntime().addShutdownHook(new Thread(p::destroyForcibly, "stop-" + name));
     return new ServiceProcess(name, p);
   }
 
