@@ -124,11 +124,15 @@ class WorkerStore {
             hb.workerId(),
             hb.incarnation(),
             previous);
-        messages.addAll(requeuePreviousIncarnation(hb.workerId(), hb.incarnation(), now));
+        messages.addAll(
+            requeueHeldBy(
+                hb.workerId(), hb.incarnation(), false, Requeuer.Cause.WORKER_RESTARTED, now));
       }
       if (hb.stateOrActive() == WorkerHeartbeat.State.STOPPED) {
         log.info("worker stopped worker_id={} incarnation={}", hb.workerId(), hb.incarnation());
-        messages.addAll(requeueStoppedIncarnation(hb.workerId(), hb.incarnation(), now));
+        messages.addAll(
+            requeueHeldBy(
+                hb.workerId(), hb.incarnation(), true, Requeuer.Cause.WORKER_STOPPED, now));
       }
       if (hb.running() != null) {
         for (WorkerHeartbeat.RunningAttempt a : hb.running()) {
@@ -161,27 +165,24 @@ class WorkerStore {
     return !messages.isEmpty();
   }
 
-  private List<OutboxMessage> requeueStoppedIncarnation(
-      String workerId, String incarnation, OffsetDateTime now) {
+  /**
+   * Takes back the running attempts of one worker: those of {@code incarnation} itself ({@code
+   * sameIncarnation}, it stopped) or of any other incarnation (it was replaced by this one).
+   */
+  private List<OutboxMessage> requeueHeldBy(
+      String workerId,
+      String incarnation,
+      boolean sameIncarnation,
+      Requeuer.Cause cause,
+      OffsetDateTime now) {
     List<Requeuer.Held> held =
         db.resultQuery(
                 "select id, attempt from jobs where status = 'running' and worker_id = ? "
-                    + "and worker_incarnation = ?",
+                    + "and (worker_incarnation = ?) = ?",
                 workerId,
-                incarnation)
+                incarnation,
+                sameIncarnation)
             .fetch(r -> new Requeuer.Held(r.get(0, String.class), r.get(1, Integer.class)));
-    return requeuer.requeue(held, Requeuer.Cause.WORKER_STOPPED, now).messages();
-  }
-
-  private List<OutboxMessage> requeuePreviousIncarnation(
-      String workerId, String incarnation, OffsetDateTime now) {
-    List<Requeuer.Held> held =
-        db.resultQuery(
-                "select id, attempt from jobs where status = 'running' and worker_id = ? "
-                    + "and worker_incarnation <> ?",
-                workerId,
-                incarnation)
-            .fetch(r -> new Requeuer.Held(r.get(0, String.class), r.get(1, Integer.class)));
-    return requeuer.requeue(held, Requeuer.Cause.WORKER_RESTARTED, now).messages();
+    return requeuer.requeue(held, cause, now).messages();
   }
 }
