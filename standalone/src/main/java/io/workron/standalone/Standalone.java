@@ -81,12 +81,20 @@ public final class Standalone implements Callable<Integer> {
       description = "Any service property, e.g. -D workron.scheduler.retry-backoff-base=2s.")
   Map<String, String> properties = new LinkedHashMap<>();
 
+  /**
+   * Logging for this command only (Kafka, PostgreSQL and four services in one console), under a
+   * name of its own so programs that embed {@link StandaloneStack} keep their logback.xml.
+   */
+  static final String LOGGING_CONFIG = "workron-standalone-logback.xml";
+
   public static void main(String[] args) {
+    System.setProperty("logback.configurationFile", LOGGING_CONFIG);
     System.exit(new CommandLine(new Standalone()).execute(args));
   }
 
   @Override
   public Integer call() throws Exception {
+    properties.putIfAbsent("logging.config", "classpath:" + LOGGING_CONFIG);
     StandaloneStack stack =
         StandaloneStack.start(
             new StandaloneStack.Options(
