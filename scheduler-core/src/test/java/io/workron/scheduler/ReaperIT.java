@@ -5,30 +5,16 @@ import static org.awaitility.Awaitility.await;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import io.workron.scheduler.liveness.Reaper;
-import io.workron.schemas.Envelope;
 import io.workron.schemas.JobDispatch;
 import io.workron.schemas.JobResult;
-import io.workron.schemas.JobSubmission;
-import io.workron.schemas.MessageType;
-import io.workron.schemas.Resources;
 import io.workron.schemas.Topics;
-import io.workron.schemas.WireCodec;
-import io.workron.schemas.WorkerHeartbeat;
 import io.workron.schemas.WorkerHeartbeat.RunningAttempt;
 import io.workron.testsupport.KafkaFixture;
 import io.workron.testsupport.KafkaFixture.TopicReader;
-import io.workron.testsupport.TestInfrastructure;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.time.Duration;
-import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -49,49 +35,30 @@ import tools.jackson.databind.JsonNode;
 class ReaperIT {
 
   private static final Duration WAIT = Duration.ofSeconds(30);
-  private static final WireCodec codec = new WireCodec();
-  private static final HttpClient http = HttpClient.newHttpClient();
-  private static TestInfrastructure infra;
+  private static SchedulerUnderTest sut;
   private static Topics topics;
-  private static String jdbcUrl;
-  private static ConfigurableApplicationContext app;
   private static KafkaFixture kafka;
-  private static int port;
+  private static ConfigurableApplicationContext app;
   private final ScheduledExecutorService beats = Executors.newScheduledThreadPool(2);
 
   @BeforeAll
   static void start() {
-    infra = TestInfrastructure.get();
-    topics = new Topics(infra.newTopicPrefix());
-    jdbcUrl = infra.newDatabase();
-    app =
-        SchedulerCoreApplication.builder()
-            .run(
-                "--server.port=0",
-                "--spring.datasource.url=" + jdbcUrl,
-                "--spring.datasource.username=" + infra.username(),
-                "--spring.datasource.password=" + infra.password(),
-                "--spring.kafka.bootstrap-servers=" + infra.kafkaBootstrapServers(),
-                "--workron.topic-prefix=" + topics.prefix(),
-                "--workron.scheduler.reaper-tick=200ms",
-                "--workron.scheduler.worker-offline-after=2s",
-                "--workron.scheduler.dispatch-ack-timeout=2s",
-                "--workron.scheduler.job-heartbeat-timeout=2s",
-                "--workron.scheduler.retry-backoff-base=20ms",
-                "--workron.scheduler.requeue-delay=3s");
-    port = app.getEnvironment().getRequiredProperty("local.server.port", Integer.class);
-    kafka = new KafkaFixture(infra.kafkaBootstrapServers());
+    sut =
+        new SchedulerUnderTest(
+            "--workron.scheduler.reaper-tick=200ms",
+            "--workron.scheduler.worker-offline-after=2s",
+            "--workron.scheduler.dispatch-ack-timeout=2s",
+            "--workron.scheduler.job-heartbeat-timeout=2s",
+            "--workron.scheduler.retry-backoff-base=20ms",
+            "--workron.scheduler.requeue-delay=3s");
+    topics = sut.topics;
+    kafka = sut.kafka;
+    app = sut.app;
   }
 
-  /** Each test starts with no unfinished job and no live worker left by another test. */
   @BeforeEach
   void finishWhatOtherTestsLeft() throws Exception {
-    try (Connection c = DriverManager.getConnection(jdbcUrl, infra.username(), infra.password())) {
-      c.createStatement()
-          .execute(
-              "update jobs set status = 'cancelled' where status in ('pending', 'blocked', 'running')");
-      c.createStatement().execute("update workers set status = 'offline'");
-    }
+    sut.finishWhatOtherTestsLeft();
   }
 
   @AfterEach
@@ -101,8 +68,7 @@ class ReaperIT {
 
   @AfterAll
   static void stop() {
-    kafka.close();
-    app.close();
+    sut.close();
   }
 
   @Test
@@ -200,9 +166,8 @@ class ReaperIT {
 
   @Test
   void countsHeartbeatsAndResultsForAttemptsThatAreNotCurrentAndChangesNothing() throws Exception {
-    MeterRegistry meters = app.getBean(MeterRegistry.class);
-    double staleHeartbeats = count(meters, "heartbeat");
-    double staleResults = count(meters, "result");
+    double staleHeartbeats = sut.staleMessages("heartbeat");
+    double staleResults = sut.staleMessages("result");
     String id = submit("true", 3);
     await().atMost(WAIT).until(() -> job(id) != null);
 
@@ -216,8 +181,8 @@ class ReaperIT {
         .atMost(WAIT)
         .until(
             () ->
-                count(meters, "heartbeat") > staleHeartbeats
-                    && count(meters, "result") > staleResults);
+                sut.staleMessages("heartbeat") > staleHeartbeats
+                    && sut.staleMessages("result") > staleResults);
     assertThat(job(id).get("status").asString()).isNotEqualTo("done");
     assertThat(job(id).path("last_heart_beat").isMissingNode()).isTrue();
   }
@@ -227,7 +192,7 @@ class ReaperIT {
     Reaper reaper = app.getBean(Reaper.class);
     MeterRegistry meters = app.getBean(MeterRegistry.class);
     try (Connection other =
-        DriverManager.getConnection(jdbcUrl, infra.username(), infra.password())) {
+        DriverManager.getConnection(sut.jdbcUrl, sut.infra.username(), sut.infra.password())) {
       other.setAutoCommit(false);
       other.createStatement().execute("select pg_advisory_xact_lock(" + Reaper.LOCK_ID + ")");
 
@@ -242,96 +207,31 @@ class ReaperIT {
 
   // --- helpers
 
-  private static double count(MeterRegistry meters, String kind) {
-    var c = meters.find("workron_stale_messages_total").tag("kind", kind).counter();
-    return c == null ? 0 : c.count();
-  }
-
   private static String worker(String name) {
-    String id = name + "-" + UUID.randomUUID().toString().substring(0, 6);
-    kafka.createTopic(topics.dispatch(id), 1);
-    return id;
+    return sut.worker(name);
   }
 
   private static String submit(String command, int maxRetries) {
-    String id = "job-reaper-" + UUID.randomUUID();
-    JobSubmission s = new JobSubmission(id, command, null, null, null, null, maxRetries, null);
-    kafka.send(
-        topics.submissions(),
-        id,
-        codec.encode(WireCodec.envelope(MessageType.JOB_SUBMITTED, "m-" + id, Instant.now(), s)));
-    return id;
+    return sut.submit(command, maxRetries);
   }
 
   private static void heartbeat(String worker, String incarnation, List<RunningAttempt> running) {
-    WorkerHeartbeat hb =
-        new WorkerHeartbeat(
-            worker, incarnation, 1, Resources.NONE, List.of(), "", List.copyOf(running), null);
-    kafka.send(
-        topics.heartbeats(),
-        worker,
-        codec.encode(
-            WireCodec.envelope(
-                MessageType.WORKER_HEARTBEAT, "hb-" + UUID.randomUUID(), Instant.now(), hb)));
+    sut.heartbeat(worker, incarnation, 1, running, null);
   }
 
   private static void result(JobDispatch d, JobResult.Outcome outcome, int exitCode) {
-    Instant now = Instant.now();
-    JobResult r =
-        new JobResult(
-            d.jobId(),
-            d.attempt(),
-            d.workerId(),
-            d.incarnation(),
-            outcome,
-            exitCode,
-            now,
-            now,
-            0L,
-            "",
-            false,
-            null);
-    kafka.send(
-        topics.results(),
-        d.jobId(),
-        codec.encode(WireCodec.envelope(MessageType.JOB_RESULT, "r-" + UUID.randomUUID(), now, r)));
+    sut.result(d, outcome, exitCode, "");
   }
 
-  private static List<JobDispatch> dispatches(List<ConsumerRecord<String, byte[]>> records)
-      throws Exception {
-    List<JobDispatch> out = new ArrayList<>();
-    for (ConsumerRecord<String, byte[]> r : records) {
-      Envelope<JobDispatch> e = codec.decode(r.value(), MessageType.JOB_DISPATCH);
-      out.add(e.payload());
-    }
-    return out;
+  private static List<JobDispatch> dispatches(List<ConsumerRecord<String, byte[]>> records) {
+    return sut.dispatches(records);
   }
 
   private static JsonNode job(String id) {
-    try {
-      HttpResponse<String> response =
-          http.send(
-              HttpRequest.newBuilder(
-                      URI.create("http://127.0.0.1:" + port + "/internal/jobs/" + id))
-                  .build(),
-              HttpResponse.BodyHandlers.ofString());
-      return response.statusCode() == 404 ? null : codec.mapper().readTree(response.body());
-    } catch (Exception e) {
-      throw new IllegalStateException(e);
-    }
+    return sut.job(id);
   }
 
   private static String workerStatus(String worker) throws Exception {
-    HttpResponse<String> response =
-        http.send(
-            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/internal/workers"))
-                .build(),
-            HttpResponse.BodyHandlers.ofString());
-    for (JsonNode w : codec.mapper().readTree(response.body())) {
-      if (w.get("id").asString().equals(worker)) {
-        return w.get("status").asString();
-      }
-    }
-    return null;
+    return sut.workerStatus(worker);
   }
 }

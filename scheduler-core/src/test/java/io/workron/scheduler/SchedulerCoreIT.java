@@ -3,28 +3,14 @@ package io.workron.scheduler;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.workron.schemas.Envelope;
 import io.workron.schemas.JobDispatch;
 import io.workron.schemas.JobResult;
-import io.workron.schemas.JobSubmission;
-import io.workron.schemas.MessageType;
-import io.workron.schemas.Resources;
 import io.workron.schemas.Topics;
-import io.workron.schemas.WireCodec;
 import io.workron.schemas.WorkerHeartbeat;
 import io.workron.testsupport.KafkaFixture;
 import io.workron.testsupport.KafkaFixture.TopicReader;
-import io.workron.testsupport.TestInfrastructure;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.ResultSet;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -44,53 +30,30 @@ import tools.jackson.databind.JsonNode;
 class SchedulerCoreIT {
 
   private static final Duration WAIT = Duration.ofSeconds(30);
-  private static final WireCodec codec = new WireCodec();
-  private static TestInfrastructure infra;
+  private static SchedulerUnderTest sut;
   private static Topics topics;
-  private static String jdbcUrl;
-  private static ConfigurableApplicationContext app;
   private static KafkaFixture kafka;
-  private static int port;
-  private static final HttpClient http = HttpClient.newHttpClient();
+  private static ConfigurableApplicationContext app;
 
   @BeforeAll
   static void start() {
-    infra = TestInfrastructure.get();
-    topics = new Topics(infra.newTopicPrefix());
-    jdbcUrl = infra.newDatabase();
-    app =
-        SchedulerCoreApplication.builder()
-            .run(
-                "--server.port=0",
-                "--spring.datasource.url=" + jdbcUrl,
-                "--spring.datasource.username=" + infra.username(),
-                "--spring.datasource.password=" + infra.password(),
-                "--spring.kafka.bootstrap-servers=" + infra.kafkaBootstrapServers(),
-                "--workron.topic-prefix=" + topics.prefix(),
-                "--workron.scheduler.retry-backoff-base=20ms",
-                "--workron.scheduler.retry-backoff-max=100ms");
-    port = app.getEnvironment().getRequiredProperty("local.server.port", Integer.class);
-    kafka = new KafkaFixture(infra.kafkaBootstrapServers());
+    sut =
+        new SchedulerUnderTest(
+            "--workron.scheduler.retry-backoff-base=20ms",
+            "--workron.scheduler.retry-backoff-max=100ms");
+    topics = sut.topics;
+    kafka = sut.kafka;
+    app = sut.app;
   }
 
-  /**
-   * The tests share one scheduler-core; jobs another test left unfinished would take the slots of
-   * this test's workers, so each test starts with none, and with no live worker but its own.
-   */
   @BeforeEach
   void finishWhatOtherTestsLeft() throws Exception {
-    try (Connection c = DriverManager.getConnection(jdbcUrl, infra.username(), infra.password())) {
-      c.createStatement()
-          .execute(
-              "update jobs set status = 'cancelled' where status in ('pending', 'blocked', 'running')");
-      c.createStatement().execute("update workers set status = 'offline'");
-    }
+    sut.finishWhatOtherTestsLeft();
   }
 
   @AfterAll
   static void stop() {
-    kafka.close();
-    app.close();
+    sut.close();
   }
 
   // --- ingestion
@@ -201,18 +164,17 @@ class SchedulerCoreIT {
 
     try (TopicReader dispatches = kafka.read(dispatchTopic)) {
       heartbeat(worker, "inc-1", 2, List.of());
-      List<Envelope<JobDispatch>> first =
-          decodeDispatches(dispatches.until(r -> r.size() >= 2, WAIT));
+      List<JobDispatch> first = sut.dispatches(dispatches.until(r -> r.size() >= 2, WAIT));
       assertThat(dispatches.drain(Duration.ofSeconds(1))).as("never more than 2 slots").hasSize(2);
       assertThat(first)
           .allSatisfy(
               d -> {
-                assertThat(d.payload().attempt()).isEqualTo(1);
-                assertThat(d.payload().incarnation()).isEqualTo("inc-1");
-                assertThat(d.payload().env()).containsEntry("WORKRON_JOB_ID", d.payload().jobId());
+                assertThat(d.attempt()).isEqualTo(1);
+                assertThat(d.incarnation()).isEqualTo("inc-1");
+                assertThat(d.env()).containsEntry("WORKRON_JOB_ID", d.jobId());
               });
 
-      JobDispatch d = first.get(0).payload();
+      JobDispatch d = first.get(0);
       result(d, JobResult.Outcome.SUCCEEDED, 0, "hello\n");
       await().atMost(WAIT).until(() -> "done".equals(status(d.jobId())));
       JsonNode done = job(d.jobId());
@@ -233,7 +195,7 @@ class SchedulerCoreIT {
     kafka.send(topics.submissions(), id, submission(id, "true", 2, null));
     try (TopicReader dispatches = kafka.read(topics.dispatch(worker))) {
       heartbeat(worker, "inc-1", 1, List.of());
-      JobDispatch d = decodeDispatches(dispatches.until(r -> !r.isEmpty(), WAIT)).get(0).payload();
+      JobDispatch d = sut.dispatches(dispatches.until(r -> !r.isEmpty(), WAIT)).get(0);
 
       JobDispatch wrongAttempt =
           new JobDispatch(
@@ -291,12 +253,10 @@ class SchedulerCoreIT {
 
     try (TopicReader dispatches = kafka.read(topics.dispatch(worker))) {
       heartbeat(worker, "inc-1", 1, List.of());
-      JobDispatch first =
-          decodeDispatches(dispatches.until(r -> !r.isEmpty(), WAIT)).get(0).payload();
+      JobDispatch first = sut.dispatches(dispatches.until(r -> !r.isEmpty(), WAIT)).get(0);
       result(first, JobResult.Outcome.FAILED, 3, "boom 1");
-      List<Envelope<JobDispatch>> two =
-          decodeDispatches(dispatches.until(r -> r.size() >= 2, WAIT));
-      JobDispatch second = two.get(1).payload();
+      List<JobDispatch> two = sut.dispatches(dispatches.until(r -> r.size() >= 2, WAIT));
+      JobDispatch second = two.get(1);
       assertThat(second.jobId()).isEqualTo(upstream);
       assertThat(second.attempt()).isEqualTo(2);
       result(second, JobResult.Outcome.FAILED, 3, "boom 2");
@@ -331,13 +291,11 @@ class SchedulerCoreIT {
     await().atMost(WAIT).until(() -> job(downstream) != null);
     try (TopicReader dispatches = kafka.read(topics.dispatch(worker))) {
       heartbeat(worker, "inc-1", 1, List.of());
-      JobDispatch first =
-          decodeDispatches(dispatches.until(r -> !r.isEmpty(), WAIT)).get(0).payload();
+      JobDispatch first = sut.dispatches(dispatches.until(r -> !r.isEmpty(), WAIT)).get(0);
       assertThat(first.jobId()).isEqualTo(upstream);
       assertThat(status(downstream)).isEqualTo("blocked");
       result(first, JobResult.Outcome.SUCCEEDED, 0, "");
-      JobDispatch second =
-          decodeDispatches(dispatches.until(r -> r.size() >= 2, WAIT)).get(1).payload();
+      JobDispatch second = sut.dispatches(dispatches.until(r -> r.size() >= 2, WAIT)).get(1);
       assertThat(second.jobId()).isEqualTo(downstream);
     }
   }
@@ -350,14 +308,12 @@ class SchedulerCoreIT {
     kafka.send(topics.submissions(), id, submission(id, "sleep 100", 2, null));
     try (TopicReader dispatches = kafka.read(topics.dispatch(worker))) {
       heartbeat(worker, "inc-1-old", 1, List.of());
-      JobDispatch first =
-          decodeDispatches(dispatches.until(r -> !r.isEmpty(), WAIT)).get(0).payload();
+      JobDispatch first = sut.dispatches(dispatches.until(r -> !r.isEmpty(), WAIT)).get(0);
       assertThat(first.incarnation()).isEqualTo("inc-1-old");
 
       heartbeat(worker, "inc-2-new", 1, List.of());
 
-      JobDispatch again =
-          decodeDispatches(dispatches.until(r -> r.size() >= 2, WAIT)).get(1).payload();
+      JobDispatch again = sut.dispatches(dispatches.until(r -> r.size() >= 2, WAIT)).get(1);
       assertThat(again.jobId()).isEqualTo(id);
       assertThat(again.incarnation()).isEqualTo("inc-2-new");
       assertThat(again.attempt()).isEqualTo(2);
@@ -383,8 +339,7 @@ class SchedulerCoreIT {
     try (TopicReader leavingDispatches = kafka.read(topics.dispatch(leaving));
         TopicReader stayingDispatches = kafka.read(topics.dispatch(staying))) {
       heartbeat(leaving, "inc-1", 2, List.of());
-      JobDispatch first =
-          decodeDispatches(leavingDispatches.until(r -> !r.isEmpty(), WAIT)).get(0).payload();
+      JobDispatch first = sut.dispatches(leavingDispatches.until(r -> !r.isEmpty(), WAIT)).get(0);
       List<WorkerHeartbeat.RunningAttempt> holding =
           List.of(new WorkerHeartbeat.RunningAttempt(held, first.attempt()));
 
@@ -393,30 +348,23 @@ class SchedulerCoreIT {
       String fresh = newJobId();
       kafka.send(topics.submissions(), fresh, submission(fresh, "true", null, null));
       heartbeat(staying, "inc-1", 2, List.of());
-      assertThat(
-              decodeDispatches(stayingDispatches.until(r -> !r.isEmpty(), WAIT))
-                  .get(0)
-                  .payload()
-                  .jobId())
+      assertThat(sut.dispatches(stayingDispatches.until(r -> !r.isEmpty(), WAIT)).get(0).jobId())
           .isEqualTo(fresh);
 
       heartbeat(leaving, "inc-1", 2, List.of(), WorkerHeartbeat.State.STOPPED);
 
-      JobDispatch again =
-          decodeDispatches(stayingDispatches.until(r -> r.size() >= 2, WAIT)).get(1).payload();
+      JobDispatch again = sut.dispatches(stayingDispatches.until(r -> r.size() >= 2, WAIT)).get(1);
       assertThat(again.jobId()).isEqualTo(held);
       assertThat(again.attempt()).isEqualTo(2);
       assertThat(job(held).get("attempt_history").get(0).get("outcome").asString())
           .isEqualTo("worker_stopped");
-      assertThat(decodeDispatches(leavingDispatches.drain(Duration.ofMillis(500)))).hasSize(1);
+      assertThat(sut.dispatches(leavingDispatches.drain(Duration.ofMillis(500)))).hasSize(1);
       assertThat(workerStatus(leaving)).isEqualTo("offline");
 
       // a heartbeat from an older incarnation (a zombie process) does not revive the worker
-      io.micrometer.core.instrument.MeterRegistry meters =
-          app.getBean(io.micrometer.core.instrument.MeterRegistry.class);
-      double staleBefore = staleHeartbeats(meters);
+      double staleBefore = sut.staleMessages("heartbeat");
       heartbeat(leaving, "inc-0", 2, List.of());
-      await().atMost(WAIT).until(() -> staleHeartbeats(meters) > staleBefore);
+      await().atMost(WAIT).until(() -> sut.staleMessages("heartbeat") > staleBefore);
       assertThat(workerStatus(leaving)).isEqualTo("offline");
     }
   }
@@ -447,30 +395,21 @@ class SchedulerCoreIT {
 
   // --- helpers
 
-  private static final java.util.concurrent.atomic.AtomicLong seq =
-      new java.util.concurrent.atomic.AtomicLong();
-
   private static String newJobId() {
-    return "job-it-" + System.nanoTime() + "-" + seq.incrementAndGet();
+    return SchedulerUnderTest.newJobId();
   }
 
   private static byte[] submission(String id, String command, Integer maxRetries, String queue) {
-    JobSubmission s = new JobSubmission(id, command, null, null, null, queue, maxRetries, null);
-    return codec.encode(WireCodec.envelope(MessageType.JOB_SUBMITTED, "m-" + id, Instant.now(), s));
+    return sut.submission(id, command, maxRetries, queue);
   }
 
   private static byte[] submissionJson(String payload) {
-    return ("{\"type\":\"job.submitted.v1\",\"id\":\"m-"
-            + UUID.randomUUID()
-            + "\",\"time\":\"2026-11-29T12:00:00Z\",\"payload\":"
-            + payload
-            + "}")
-        .getBytes(StandardCharsets.UTF_8);
+    return SchedulerUnderTest.submissionJson(payload);
   }
 
   private static void heartbeat(
       String worker, String incarnation, int slots, List<WorkerHeartbeat.RunningAttempt> running) {
-    heartbeat(worker, incarnation, slots, running, null);
+    sut.heartbeat(worker, incarnation, slots, running, null);
   }
 
   private static void heartbeat(
@@ -479,72 +418,12 @@ class SchedulerCoreIT {
       int slots,
       List<WorkerHeartbeat.RunningAttempt> running,
       WorkerHeartbeat.State state) {
-    kafka.send(
-        topics.heartbeats(), worker, heartbeatBytes(worker, incarnation, slots, running, state));
-  }
-
-  private static byte[] heartbeatBytes(
-      String worker,
-      String incarnation,
-      int slots,
-      List<WorkerHeartbeat.RunningAttempt> running,
-      WorkerHeartbeat.State state) {
-    WorkerHeartbeat hb =
-        new WorkerHeartbeat(
-            worker, incarnation, slots, Resources.NONE, List.of(), "", running, state);
-    return codec.encode(
-        WireCodec.envelope(
-            MessageType.WORKER_HEARTBEAT, "hb-" + UUID.randomUUID(), Instant.now(), hb));
-  }
-
-  private static double staleHeartbeats(io.micrometer.core.instrument.MeterRegistry meters) {
-    var c = meters.find("workron_stale_messages_total").tag("kind", "heartbeat").counter();
-    return c == null ? 0 : c.count();
-  }
-
-  private static String workerStatus(String worker) throws Exception {
-    for (JsonNode w : get("/internal/workers")) {
-      if (w.get("id").asString().equals(worker)) {
-        return w.get("status").asString();
-      }
-    }
-    return null;
+    sut.heartbeat(worker, incarnation, slots, running, state);
   }
 
   private static void result(
       JobDispatch d, JobResult.Outcome outcome, int exitCode, String output) {
-    Instant now = Instant.now();
-    JobResult r =
-        new JobResult(
-            d.jobId(),
-            d.attempt(),
-            d.workerId(),
-            d.incarnation(),
-            outcome,
-            exitCode,
-            now,
-            now,
-            0L,
-            output,
-            false,
-            null);
-    kafka.send(
-        topics.results(),
-        d.jobId(),
-        codec.encode(WireCodec.envelope(MessageType.JOB_RESULT, "r-" + UUID.randomUUID(), now, r)));
-  }
-
-  private static List<Envelope<JobDispatch>> decodeDispatches(
-      List<ConsumerRecord<String, byte[]>> records) {
-    List<Envelope<JobDispatch>> out = new ArrayList<>();
-    for (ConsumerRecord<String, byte[]> r : records) {
-      try {
-        out.add(codec.decode(r.value(), MessageType.JOB_DISPATCH));
-      } catch (Exception e) {
-        throw new AssertionError("scheduler-core wrote a dispatch its own schema refuses", e);
-      }
-    }
-    return out;
+    sut.result(d, outcome, exitCode, output);
   }
 
   private static String header(ConsumerRecord<String, byte[]> r, String name) {
@@ -552,45 +431,22 @@ class SchedulerCoreIT {
   }
 
   private static JsonNode job(String id) {
-    try {
-      return fetchJob(id);
-    } catch (Exception e) {
-      throw new IllegalStateException(e);
-    }
+    return sut.job(id);
   }
 
-  private static JsonNode fetchJob(String id) throws Exception {
-    HttpResponse<String> response =
-        http.send(
-            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/internal/jobs/" + id))
-                .build(),
-            HttpResponse.BodyHandlers.ofString());
-    if (response.statusCode() == 404) {
-      return null;
-    }
-    assertThat(response.statusCode()).isEqualTo(200);
-    return codec.mapper().readTree(response.body());
-  }
-
-  private static String status(String id) throws Exception {
-    JsonNode j = job(id);
-    return j == null ? null : j.get("status").asString();
+  private static String status(String id) {
+    return sut.status(id);
   }
 
   private static JsonNode get(String path) throws Exception {
-    HttpResponse<String> response =
-        http.send(
-            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).build(),
-            HttpResponse.BodyHandlers.ofString());
-    assertThat(response.statusCode()).isEqualTo(200);
-    return codec.mapper().readTree(response.body());
+    return sut.get(path);
+  }
+
+  private static String workerStatus(String worker) throws Exception {
+    return sut.workerStatus(worker);
   }
 
   private static long count(String sql) throws Exception {
-    try (Connection c = DriverManager.getConnection(jdbcUrl, infra.username(), infra.password());
-        ResultSet rs = c.createStatement().executeQuery(sql)) {
-      rs.next();
-      return rs.getLong(1);
-    }
+    return sut.count(sql);
   }
 }

@@ -1,0 +1,240 @@
+package io.workron.scheduler;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.workron.schemas.JobDispatch;
+import io.workron.schemas.JobResult;
+import io.workron.schemas.JobSubmission;
+import io.workron.schemas.MessageType;
+import io.workron.schemas.Resources;
+import io.workron.schemas.Topics;
+import io.workron.schemas.WireCodec;
+import io.workron.schemas.WorkerHeartbeat;
+import io.workron.testsupport.KafkaFixture;
+import io.workron.testsupport.TestInfrastructure;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Stream;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.springframework.context.ConfigurableApplicationContext;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * One scheduler-core on the shared real PostgreSQL and broker (a database and topic prefix of its
+ * own), and the test playing everybody else on the wire: submitting services and workers.
+ */
+final class SchedulerUnderTest implements AutoCloseable {
+
+  private static final AtomicLong seq = new AtomicLong();
+
+  final WireCodec codec = new WireCodec();
+  final TestInfrastructure infra = TestInfrastructure.get();
+  final Topics topics = new Topics(infra.newTopicPrefix());
+  final String jdbcUrl = infra.newDatabase();
+  final ConfigurableApplicationContext app;
+  final KafkaFixture kafka;
+  private final int port;
+  private final HttpClient http = HttpClient.newHttpClient();
+
+  SchedulerUnderTest(String... extraArgs) {
+    String[] args =
+        Stream.concat(
+                Stream.of(
+                    "--server.port=0",
+                    "--spring.datasource.url=" + jdbcUrl,
+                    "--spring.datasource.username=" + infra.username(),
+                    "--spring.datasource.password=" + infra.password(),
+                    "--spring.kafka.bootstrap-servers=" + infra.kafkaBootstrapServers(),
+                    "--workron.topic-prefix=" + topics.prefix()),
+                Stream.of(extraArgs))
+            .toArray(String[]::new);
+    app = SchedulerCoreApplication.builder().run(args);
+    port = app.getEnvironment().getRequiredProperty("local.server.port", Integer.class);
+    kafka = new KafkaFixture(infra.kafkaBootstrapServers());
+  }
+
+  /**
+   * The tests of a class share one scheduler-core; jobs another test left unfinished would take the
+   * slots of this test's workers, so each test starts with none, and with no live worker.
+   */
+  void finishWhatOtherTestsLeft() throws Exception {
+    try (Connection c = DriverManager.getConnection(jdbcUrl, infra.username(), infra.password())) {
+      c.createStatement()
+          .execute(
+              "update jobs set status = 'cancelled' where status in ('pending', 'blocked', 'running')");
+      c.createStatement().execute("update workers set status = 'offline'");
+    }
+  }
+
+  static String newJobId() {
+    return "job-it-" + System.nanoTime() + "-" + seq.incrementAndGet();
+  }
+
+  /** A fresh worker id with its dispatch topic created, as the worker runtime would. */
+  String worker(String name) {
+    String id = name + "-" + UUID.randomUUID().toString().substring(0, 6);
+    kafka.createTopic(topics.dispatch(id), 1);
+    return id;
+  }
+
+  byte[] submission(String id, String command, Integer maxRetries, String queue) {
+    JobSubmission s = new JobSubmission(id, command, null, null, null, queue, maxRetries, null);
+    return codec.encode(WireCodec.envelope(MessageType.JOB_SUBMITTED, "m-" + id, Instant.now(), s));
+  }
+
+  static byte[] submissionJson(String payload) {
+    return ("{\"type\":\"job.submitted.v1\",\"id\":\"m-"
+            + UUID.randomUUID()
+            + "\",\"time\":\"2026-11-29T12:00:00Z\",\"payload\":"
+            + payload
+            + "}")
+        .getBytes(StandardCharsets.UTF_8);
+  }
+
+  /** Submits a job through Kafka and returns its id. */
+  String submit(String command, Integer maxRetries) {
+    String id = newJobId();
+    kafka.send(topics.submissions(), id, submission(id, command, maxRetries, null));
+    return id;
+  }
+
+  void heartbeat(
+      String worker,
+      String incarnation,
+      int slots,
+      List<WorkerHeartbeat.RunningAttempt> running,
+      WorkerHeartbeat.State state) {
+    kafka.send(
+        topics.heartbeats(), worker, heartbeatBytes(worker, incarnation, slots, running, state));
+  }
+
+  byte[] heartbeatBytes(
+      String worker,
+      String incarnation,
+      int slots,
+      List<WorkerHeartbeat.RunningAttempt> running,
+      WorkerHeartbeat.State state) {
+    WorkerHeartbeat hb =
+        new WorkerHeartbeat(
+            worker, incarnation, slots, Resources.NONE, List.of(), "", List.copyOf(running), state);
+    return codec.encode(
+        WireCodec.envelope(
+            MessageType.WORKER_HEARTBEAT, "hb-" + UUID.randomUUID(), Instant.now(), hb));
+  }
+
+  void result(JobDispatch d, JobResult.Outcome outcome, int exitCode, String output) {
+    Instant now = Instant.now();
+    JobResult r =
+        new JobResult(
+            d.jobId(),
+            d.attempt(),
+            d.workerId(),
+            d.incarnation(),
+            outcome,
+            exitCode,
+            now,
+            now,
+            0L,
+            output,
+            false,
+            null);
+    kafka.send(
+        topics.results(),
+        d.jobId(),
+        codec.encode(WireCodec.envelope(MessageType.JOB_RESULT, "r-" + UUID.randomUUID(), now, r)));
+  }
+
+  /** Reads dispatches as a worker would; one its own schema refuses fails the test. */
+  List<JobDispatch> dispatches(List<ConsumerRecord<String, byte[]>> records) {
+    List<JobDispatch> out = new ArrayList<>();
+    for (ConsumerRecord<String, byte[]> r : records) {
+      try {
+        out.add(codec.decode(r.value(), MessageType.JOB_DISPATCH).payload());
+      } catch (Exception e) {
+        throw new AssertionError("scheduler-core wrote a dispatch its own schema refuses", e);
+      }
+    }
+    return out;
+  }
+
+  /** The job as the query API shows it, or null while it is unknown. */
+  JsonNode job(String id) {
+    try {
+      HttpResponse<String> response =
+          http.send(
+              HttpRequest.newBuilder(uri("/internal/jobs/" + id)).build(),
+              HttpResponse.BodyHandlers.ofString());
+      if (response.statusCode() == 404) {
+        return null;
+      }
+      assertThat(response.statusCode()).isEqualTo(200);
+      return codec.mapper().readTree(response.body());
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
+  String status(String id) {
+    JsonNode j = job(id);
+    return j == null ? null : j.get("status").asString();
+  }
+
+  JsonNode get(String path) throws Exception {
+    HttpResponse<String> response =
+        http.send(HttpRequest.newBuilder(uri(path)).build(), HttpResponse.BodyHandlers.ofString());
+    assertThat(response.statusCode()).isEqualTo(200);
+    return codec.mapper().readTree(response.body());
+  }
+
+  String workerStatus(String worker) throws Exception {
+    for (JsonNode w : get("/internal/workers")) {
+      if (w.get("id").asString().equals(worker)) {
+        return w.get("status").asString();
+      }
+    }
+    return null;
+  }
+
+  /** {@code workron_stale_messages_total{kind}} of this scheduler-core. */
+  double staleMessages(String kind) {
+    var c =
+        app.getBean(MeterRegistry.class)
+            .find("workron_stale_messages_total")
+            .tag("kind", kind)
+            .counter();
+    return c == null ? 0 : c.count();
+  }
+
+  long count(String sql) throws Exception {
+    try (Connection c = DriverManager.getConnection(jdbcUrl, infra.username(), infra.password());
+        ResultSet rs = c.createStatement().executeQuery(sql)) {
+      rs.next();
+      return rs.getLong(1);
+    }
+  }
+
+  private URI uri(String path) {
+    return URI.create("http://127.0.0.1:" + port + path);
+  }
+
+  @Override
+  public void close() {
+    kafka.close();
+    app.close();
+  }
+}
