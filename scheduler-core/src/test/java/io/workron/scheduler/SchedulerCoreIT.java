@@ -391,6 +391,7 @@ class SchedulerCoreIT {
     } while (cursor != null);
     assertThat(seen).doesNotHaveDuplicates().containsAll(ids);
     assertThat(seen).isSorted();
+    assertThat(sut.statusCode("/internal/jobs?cursor=abc")).as("a made-up cursor").isEqualTo(400);
   }
 
   // --- helpers

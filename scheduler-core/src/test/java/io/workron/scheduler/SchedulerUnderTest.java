@@ -201,6 +201,12 @@ final class SchedulerUnderTest implements AutoCloseable {
     return codec.mapper().readTree(response.body());
   }
 
+  int statusCode(String path) throws Exception {
+    return http.send(
+            HttpRequest.newBuilder(uri(path)).build(), HttpResponse.BodyHandlers.discarding())
+        .statusCode();
+  }
+
   String workerStatus(String worker) throws Exception {
     for (JsonNode w : get("/internal/workers")) {
       if (w.get("id").asString().equals(worker)) {

@@ -92,6 +92,10 @@ public final class StandaloneStack implements AutoCloseable {
       kafkaBootstrap = o.kafkaBootstrap();
     }
 
+    // Standalone's main points logback at its file so the servers' start-up logs are readable; from
+    // here on Spring Boot configures logging (from logging.config) and would warn about the
+    // property
+    System.clearProperty("logback.configurationFile");
     Map<String, String> common = new LinkedHashMap<>();
     common.put("spring.kafka.bootstrap-servers", kafkaBootstrap);
     common.put("workron.topic-prefix", o.topicPrefix());

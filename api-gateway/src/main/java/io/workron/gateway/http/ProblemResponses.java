@@ -68,6 +68,17 @@ class ProblemResponses extends ResponseEntityExceptionHandler {
     return respond(problem, request, headers);
   }
 
+  /** A query string the servlet container cannot decode (for example {@code cursor=%%%}). */
+  @ExceptionHandler(org.apache.tomcat.util.http.InvalidParameterException.class)
+  ResponseEntity<ProblemDetail> undecodableQuery(Exception e, HttpServletRequest request) {
+    return respond(
+        ProblemDetail.forStatusAndDetail(
+            HttpStatus.BAD_REQUEST,
+            "the query string is not valid URL encoding; percent-encode its values"),
+        request,
+        new HttpHeaders());
+  }
+
   /** The unexpected: logged once with its stack trace; the client learns only the request id. */
   @ExceptionHandler
   ResponseEntity<ProblemDetail> unexpected(Exception e, HttpServletRequest request) {

@@ -32,12 +32,23 @@ class JobQueries {
   record Page(List<Map<String, Object>> jobs, String nextCursor) {}
 
   private final DSLContext db;
+  private final org.springframework.transaction.support.TransactionTemplate snapshot;
 
-  JobQueries(DSLContext db) {
+  JobQueries(
+      DSLContext db, org.springframework.transaction.PlatformTransactionManager transactions) {
     this.db = db;
+    this.snapshot = new org.springframework.transaction.support.TransactionTemplate(transactions);
+    snapshot.setReadOnly(true);
+    snapshot.setIsolationLevel(
+        org.springframework.transaction.TransactionDefinition.ISOLATION_REPEATABLE_READ);
   }
 
+  /** The job, its edges, output and history read from one snapshot, so they agree. */
   Optional<Map<String, Object>> job(String id) {
+    return snapshot.execute(status -> readJob(id));
+  }
+
+  private Optional<Map<String, Object>> readJob(String id) {
     JobsRecord job = db.selectFrom(JOBS).where(JOBS.ID.eq(id)).fetchOne();
     if (job == null) {
       return Optional.empty();

@@ -48,15 +48,14 @@ class QueryController {
     if (limit < 1 || limit > 1000) {
       return problem(HttpStatus.BAD_REQUEST, "limit must be between 1 and 1000", "limit");
     }
-    String after;
-    try {
-      after =
-          cursor == null
-              ? null
-              : new String(Base64.getUrlDecoder().decode(cursor), StandardCharsets.UTF_8);
-    } catch (IllegalArgumentException e) {
-      return problem(HttpStatus.BAD_REQUEST, "cursor is not one this API gave out", "cursor");
+    String after = null;
+    if (cursor != null) {
+      after = decodeCursor(cursor);
+      if (after == null) {
+        return problem(HttpStatus.BAD_REQUEST, "cursor is not one this API gave out", "cursor");
+      }
     }
+
     JobQueries.Page page = queries.list(status, limit, after);
     Map<String, Object> body = new LinkedHashMap<>();
     body.put("jobs", page.jobs());
@@ -66,8 +65,24 @@ class QueryController {
             ? null
             : Base64.getUrlEncoder()
                 .withoutPadding()
-                .encodeToString(page.nextCursor().getBytes(StandardCharsets.UTF_8)));
+                .encodeToString(
+                    (CURSOR_PREFIX + page.nextCursor()).getBytes(StandardCharsets.UTF_8)));
     return ResponseEntity.ok(body);
+  }
+
+  /** Marks a cursor as ours, so a made-up one is refused instead of silently paging from it. */
+  private static final String CURSOR_PREFIX = "after:";
+
+  /** The job id a cursor continues after, or null if the cursor is not one this API gave out. */
+  private static String decodeCursor(String cursor) {
+    try {
+      String text = new String(Base64.getUrlDecoder().decode(cursor), StandardCharsets.UTF_8);
+      return text.startsWith(CURSOR_PREFIX) && text.length() > CURSOR_PREFIX.length()
+          ? text.substring(CURSOR_PREFIX.length())
+          : null;
+    } catch (IllegalArgumentException e) {
+      return null;
+    }
   }
 
   @GetMapping("/workers")
