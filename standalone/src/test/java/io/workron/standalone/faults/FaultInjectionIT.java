@@ -70,15 +70,7 @@ class FaultInjectionIT {
   @Order(1)
   void aJobWhoseWorkerIsKilledMidwayRunsAgainOnTheOtherWorkerAndIsDoneOnce() throws Exception {
     String id = submit("sleep 20", 3);
-    await()
-        .atMost(Duration.ofSeconds(60))
-        .until(
-            () ->
-                value(
-                        "select last_heartbeat_at is not null from jobs where id = ? and status = 'running'",
-                        id)
-                    != null);
-    String victim = value("select worker_id from jobs where id = ?", id);
+    String victim = awaitRunningAndListedByItsWorker(id);
     String victimIncarnation = value("select incarnation from workers where id = ?", victim);
 
     cluster.kill(victim);
@@ -250,15 +242,7 @@ class FaultInjectionIT {
   void aWorkerAskedToStopHandsItsJobBackWithoutUsingARetry() throws Exception {
     // max_retries 1: had the interrupted attempt counted, the job would fail
     String id = submit("sleep 12", 1);
-    await()
-        .atMost(Duration.ofSeconds(60))
-        .until(
-            () ->
-                value(
-                        "select last_heartbeat_at is not null from jobs where id = ? and status = 'running'",
-                        id)
-                    != null);
-    String leaving = value("select worker_id from jobs where id = ?", id);
+    String leaving = awaitRunningAndListedByItsWorker(id);
     String incarnation = value("select incarnation from workers where id = ?", leaving);
 
     Instant asked = Instant.now();
@@ -281,6 +265,20 @@ class FaultInjectionIT {
   }
 
   // --- helpers
+
+  /** Waits until the job runs and its worker's heartbeat lists it; returns that worker. */
+  private static String awaitRunningAndListedByItsWorker(String id) {
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .until(
+            () ->
+                value(
+                        "select worker_id from jobs where id = ? and status = 'running' "
+                            + "and last_heartbeat_at is not null",
+                        id)
+                    != null);
+    return value("select worker_id from jobs where id = ?", id);
+  }
 
   private static int victimDispatchesWaiting() {
     String n =
