@@ -62,8 +62,9 @@ class ReaperIT {
   }
 
   @AfterEach
-  void stopBeating() {
+  void stopBeating() throws InterruptedException {
     beats.shutdownNow();
+    assertThat(beats.awaitTermination(10, TimeUnit.SECONDS)).isTrue();
   }
 
   @AfterAll

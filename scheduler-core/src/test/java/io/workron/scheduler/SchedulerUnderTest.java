@@ -70,6 +70,11 @@ final class SchedulerUnderTest implements AutoCloseable {
    * slots of this test's workers, so each test starts with none, and with no live worker.
    */
   void finishWhatOtherTestsLeft() throws Exception {
+    // first let scheduler-core process whatever earlier tests sent, so nothing arrives afterwards
+    for (String topic : List.of(topics.submissions(), topics.heartbeats(), topics.results())) {
+      String group = topics.prefix() + "-scheduler-" + topic.substring(topic.lastIndexOf('.') + 1);
+      kafka.awaitConsumed(group, topic, java.time.Duration.ofSeconds(30));
+    }
     try (Connection c = DriverManager.getConnection(jdbcUrl, infra.username(), infra.password())) {
       c.createStatement()
           .execute(

@@ -74,6 +74,48 @@ public final class KafkaFixture implements AutoCloseable {
     send(topic, key, value, Map.of());
   }
 
+  /**
+   * Waits until consumer group {@code groupId} has committed everything {@code topic} holds now: a
+   * barrier after which every message produced earlier has been processed.
+   */
+  public void awaitConsumed(String groupId, String topic, Duration timeout) {
+    Awaitility.await()
+        .atMost(timeout)
+        .pollInterval(Duration.ofMillis(100))
+        .until(() -> caughtUp(groupId, topic));
+  }
+
+  private boolean caughtUp(String groupId, String topic) throws Exception {
+    var partitions =
+        admin
+            .describeTopics(List.of(topic))
+            .allTopicNames()
+            .get(10, TimeUnit.SECONDS)
+            .get(topic)
+            .partitions();
+    Map<org.apache.kafka.common.TopicPartition, org.apache.kafka.clients.admin.OffsetSpec> latest =
+        new java.util.HashMap<>();
+    for (var p : partitions) {
+      latest.put(
+          new org.apache.kafka.common.TopicPartition(topic, p.partition()),
+          org.apache.kafka.clients.admin.OffsetSpec.latest());
+    }
+    var ends = admin.listOffsets(latest).all().get(10, TimeUnit.SECONDS);
+    var committed =
+        admin
+            .listConsumerGroupOffsets(groupId)
+            .partitionsToOffsetAndMetadata()
+            .get(10, TimeUnit.SECONDS);
+    for (var e : ends.entrySet()) {
+      long end = e.getValue().offset();
+      var done = committed.get(e.getKey());
+      if (end > 0 && (done == null || done.offset() < end)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
   /** Starts reading {@code topic} from its beginning in a fresh consumer group. */
   public TopicReader read(String topic) {
     return new TopicReader(bootstrap, topic);
