@@ -147,6 +147,39 @@ class SchedulerCoreIT {
     }
   }
 
+  @Test
+  void aSubmissionTheDatabaseRefusesIsDeadLetteredAndTheRestOfItsPollIsStored() throws Exception {
+    // a constraint stands in for any refusal the schema cannot foresee
+    sut.execute(
+        "alter table jobs add constraint test_refuses check (command <> 'the database refuses me')");
+    try (TopicReader dlq = kafka.read(Topics.deadLetter(topics.submissions()))) {
+      String refused = newJobId();
+      String fine = newJobId();
+      kafka.send(
+          topics.submissions(),
+          "one-partition",
+          submission(refused, "the database refuses me", null, null));
+      kafka.send(topics.submissions(), "one-partition", submission(fine, "true", null, null));
+
+      await().atMost(WAIT).until(() -> job(fine) != null);
+      List<ConsumerRecord<String, byte[]>> dead =
+          dlq.until(
+              r ->
+                  r.stream()
+                      .anyMatch(
+                          m -> "REJECTED_BY_STORE".equals(header(m, Topics.DLQ_REASON_HEADER))),
+              WAIT);
+      assertThat(dead)
+          .filteredOn(m -> "REJECTED_BY_STORE".equals(header(m, Topics.DLQ_REASON_HEADER)))
+          .singleElement()
+          .satisfies(
+              m -> assertThat(header(m, Topics.DLQ_ERROR_HEADER)).contains("SQLSTATE 23514"));
+      assertThat(job(refused)).isNull();
+    } finally {
+      sut.execute("alter table jobs drop constraint test_refuses");
+    }
+  }
+
   // --- dispatch and results
 
   @Test

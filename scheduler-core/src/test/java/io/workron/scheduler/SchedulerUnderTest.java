@@ -231,6 +231,12 @@ final class SchedulerUnderTest implements AutoCloseable {
     return c == null ? 0 : c.count();
   }
 
+  void execute(String sql) throws Exception {
+    try (Connection c = DriverManager.getConnection(jdbcUrl, infra.username(), infra.password())) {
+      c.createStatement().execute(sql);
+    }
+  }
+
   long count(String sql) throws Exception {
     try (Connection c = DriverManager.getConnection(jdbcUrl, infra.username(), infra.password());
         ResultSet rs = c.createStatement().executeQuery(sql)) {

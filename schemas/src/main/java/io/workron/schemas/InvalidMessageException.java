@@ -12,7 +12,9 @@ public final class InvalidMessageException extends Exception {
     SCHEMA_INVALID,
     UNKNOWN_TYPE,
     WRONG_TYPE,
-    TOO_LARGE
+    TOO_LARGE,
+    /** Valid by its schema, but the database refuses to store it (a constraint, a bad value). */
+    REJECTED_BY_STORE
   }
 
   private final Reason reason;

@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.header.Header;
+import org.springframework.dao.DataAccessException;
 import org.springframework.kafka.annotation.KafkaListener;
 import org.springframework.stereotype.Component;
 
@@ -41,17 +42,50 @@ class SubmissionListener {
       batch = "true")
   void onBatch(List<ConsumerRecord<String, byte[]>> records) {
     List<SubmissionStore.Accepted> accepted = new ArrayList<>(records.size());
+    List<ConsumerRecord<String, byte[]>> origins = new ArrayList<>(records.size());
     for (ConsumerRecord<String, byte[]> record : records) {
       try {
         Envelope<JobSubmission> envelope = codec.decode(record.value(), MessageType.JOB_SUBMITTED);
         accepted.add(
             new SubmissionStore.Accepted(
                 envelope.payload().withDefaults(), requestId(record), envelope.time()));
+        origins.add(record);
       } catch (InvalidMessageException e) {
         deadLetters.send(record, e);
       }
     }
-    store.store(accepted);
+    try {
+      store.store(accepted);
+    } catch (DataAccessException e) {
+      if (!StoreRejection.isPermanent(e)) {
+        throw e; // the database is unwell: the container retries the whole poll
+      }
+      storeOneByOne(accepted, origins);
+    }
+  }
+
+  /**
+   * The database refused the batch for something in its data, not its health: store the documents
+   * one at a time and dead-letter the one it refuses, so one bad submission cannot hold the
+   * partition (the failed batch was rolled back whole; storing is idempotent).
+   */
+  private void storeOneByOne(
+      List<SubmissionStore.Accepted> accepted, List<ConsumerRecord<String, byte[]>> origins) {
+    for (int i = 0; i < accepted.size(); i++) {
+      try {
+        store.store(List.of(accepted.get(i)));
+      } catch (DataAccessException e) {
+        if (!StoreRejection.isPermanent(e)) {
+          throw e;
+        }
+        deadLetters.send(
+            origins.get(i),
+            new InvalidMessageException(
+                InvalidMessageException.Reason.REJECTED_BY_STORE,
+                "",
+                "PostgreSQL refused to store it: " + StoreRejection.describe(e)));
+      }
+    }
   }
 
   static String requestId(ConsumerRecord<String, byte[]> record) {
