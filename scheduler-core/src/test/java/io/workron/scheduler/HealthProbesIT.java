@@ -3,26 +3,19 @@ package io.workron.scheduler;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.workron.testsupport.HealthProbe;
 import io.workron.testsupport.TestInfrastructure;
 import java.io.IOException;
 import java.net.ServerSocket;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.springframework.context.ConfigurableApplicationContext;
-import tools.jackson.databind.JsonNode;
-import tools.jackson.databind.json.JsonMapper;
 
 /**
  * scheduler-core's probes as Kubernetes sees them: readiness follows PostgreSQL and Kafka, liveness
@@ -32,12 +25,6 @@ import tools.jackson.databind.json.JsonMapper;
 class HealthProbesIT {
 
   private static final Duration CEILING = Duration.ofSeconds(30);
-
-  /** A probe must answer within this even while a server it checks is unreachable. */
-  private static final Duration PROBE_PATIENCE = Duration.ofSeconds(5);
-
-  private static final JsonMapper JSON = JsonMapper.builder().build();
-  private static final HttpClient http = HttpClient.newHttpClient();
 
   private static TestInfrastructure infra;
   private static String jdbcUrl;
@@ -64,8 +51,8 @@ class HealthProbesIT {
 
   @Test
   void isReadyAndAliveWhilePostgresqlAndKafkaAnswer() {
-    Probe readiness = probe(connected, "readiness");
-    Probe liveness = probe(connected, "liveness");
+    HealthProbe readiness = probe(connected, "readiness");
+    HealthProbe liveness = probe(connected, "liveness");
 
     assertThat(readiness.status()).isEqualTo(200);
     assertThat(readiness.component("db")).isEqualTo("UP");
@@ -80,7 +67,7 @@ class HealthProbesIT {
         .atMost(CEILING)
         .untilAsserted(() -> assertThat(probe(withoutKafka, "readiness").status()).isEqualTo(503));
 
-    Probe readiness = probe(withoutKafka, "readiness");
+    HealthProbe readiness = probe(withoutKafka, "readiness");
     assertThat(readiness.component("kafka")).isEqualTo("DOWN");
     assertThat(readiness.component("db")).isEqualTo("UP");
     assertThat(probe(withoutKafka, "liveness").status()).isEqualTo(200);
@@ -99,7 +86,7 @@ class HealthProbesIT {
             .atMost(CEILING)
             .untilAsserted(() -> assertThat(probe(connected, "readiness").status()).isEqualTo(503));
 
-        Probe readiness = probe(connected, "readiness");
+        HealthProbe readiness = probe(connected, "readiness");
         assertThat(readiness.component("db")).isEqualTo("DOWN");
         assertThat(readiness.component("kafka")).isEqualTo("UP");
         assertThat(probe(connected, "liveness").status()).isEqualTo(200);
@@ -165,36 +152,12 @@ class HealthProbesIT {
     }
   }
 
-  private static Probe probe(ConfigurableApplicationContext app, String group) {
+  private static HealthProbe probe(ConfigurableApplicationContext app, String group) {
     return get(app, "/actuator/health/" + group);
   }
 
-  /** Fails if scheduler-core has not answered within {@link #PROBE_PATIENCE}. */
-  private static Probe get(ConfigurableApplicationContext app, String path) {
-    int port = app.getEnvironment().getRequiredProperty("local.server.port", Integer.class);
-    HttpRequest request =
-        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
-            .timeout(PROBE_PATIENCE)
-            .build();
-    try {
-      HttpResponse<String> response = http.send(request, HttpResponse.BodyHandlers.ofString());
-      return new Probe(response.statusCode(), JSON.readTree(response.body()));
-    } catch (IOException e) {
-      throw new IllegalStateException(e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException(e);
-    }
-  }
-
-  private record Probe(int status, JsonNode body) {
-
-    String component(String name) {
-      return body.path("components").path(name).path("status").asString();
-    }
-
-    List<String> componentNames() {
-      return new ArrayList<>(body.path("components").propertyNames());
-    }
+  private static HealthProbe get(ConfigurableApplicationContext app, String path) {
+    return HealthProbe.read(
+        app.getEnvironment().getRequiredProperty("local.server.port", Integer.class), path);
   }
 }

@@ -4,12 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.workron.embedded.EmbeddedKafka;
+import io.workron.testsupport.HealthProbe;
 import io.workron.testsupport.TestInfrastructure;
 import java.io.IOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -18,8 +15,6 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.springframework.context.ConfigurableApplicationContext;
-import tools.jackson.databind.JsonNode;
-import tools.jackson.databind.json.JsonMapper;
 
 /**
  * The worker's probes as Kubernetes sees them: readiness follows Kafka, liveness follows no other
@@ -30,12 +25,6 @@ import tools.jackson.databind.json.JsonMapper;
 class HealthProbesIT {
 
   private static final Duration CEILING = Duration.ofSeconds(60);
-
-  /** A probe must answer within this even while the broker is unreachable. */
-  private static final Duration PROBE_PATIENCE = Duration.ofSeconds(5);
-
-  private static final JsonMapper JSON = JsonMapper.builder().build();
-  private static final HttpClient http = HttpClient.newHttpClient();
 
   private static Path brokerDir;
   private static int brokerPort;
@@ -96,28 +85,9 @@ class HealthProbesIT {
     assertThat(probe("liveness").status()).isEqualTo(200);
   }
 
-  /** Fails if the worker has not answered within {@link #PROBE_PATIENCE}. */
-  private static Probe probe(String group) {
-    int port = worker.getEnvironment().getRequiredProperty("local.server.port", Integer.class);
-    HttpRequest request =
-        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/actuator/health/" + group))
-            .timeout(PROBE_PATIENCE)
-            .build();
-    try {
-      HttpResponse<String> response = http.send(request, HttpResponse.BodyHandlers.ofString());
-      return new Probe(response.statusCode(), JSON.readTree(response.body()));
-    } catch (IOException e) {
-      throw new IllegalStateException(e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException(e);
-    }
-  }
-
-  private record Probe(int status, JsonNode body) {
-
-    String component(String name) {
-      return body.path("components").path(name).path("status").asString();
-    }
+  private static HealthProbe probe(String group) {
+    return HealthProbe.read(
+        worker.getEnvironment().getRequiredProperty("local.server.port", Integer.class),
+        "/actuator/health/" + group);
   }
 }
