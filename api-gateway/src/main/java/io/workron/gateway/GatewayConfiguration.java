@@ -1,7 +1,9 @@
 package io.workron.gateway;
 
+import io.github.resilience4j.bulkhead.BulkheadRegistry;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
+import io.github.resilience4j.micrometer.tagged.TaggedBulkheadMetrics;
 import io.github.resilience4j.micrometer.tagged.TaggedCircuitBreakerMetrics;
 import io.github.resilience4j.micrometer.tagged.TaggedRetryMetrics;
 import io.github.resilience4j.retry.RetryRegistry;
@@ -49,6 +51,13 @@ class GatewayConfiguration {
     CircuitBreakerRegistry registry = CircuitBreakerRegistry.ofDefaults();
     registry.getEventPublisher().onEntryAdded(added -> logTransitions(added.getAddedEntry()));
     TaggedCircuitBreakerMetrics.ofCircuitBreakerRegistry(registry).bindTo(meters);
+    return registry;
+  }
+
+  @Bean
+  BulkheadRegistry bulkheadRegistry(MeterRegistry meters) {
+    BulkheadRegistry registry = BulkheadRegistry.ofDefaults();
+    TaggedBulkheadMetrics.ofBulkheadRegistry(registry).bindTo(meters);
     return registry;
   }
 

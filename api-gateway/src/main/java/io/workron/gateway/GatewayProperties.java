@@ -1,5 +1,6 @@
 package io.workron.gateway;
 
+import jakarta.validation.constraints.Min;
 import jakarta.validation.constraints.NotNull;
 import java.net.URI;
 import java.time.Duration;
@@ -26,6 +27,14 @@ import org.springframework.validation.annotation.Validated;
  *     the producer instead.
  * @param retryAfter value of the {@code Retry-After} header on 503 answers, and how long an open
  *     circuit breaker refuses calls before it lets a few through to test the dependency again.
+ * @param maxConcurrentSubmissions how many {@code POST /jobs} may be in progress at once (a
+ *     submission waiting for scheduler-core to store it holds no thread, so this is not bounded by
+ *     the web server's threads). One more is answered 429 with {@code Retry-After} at once, before
+ *     anything is written to Kafka.
+ * @param maxConcurrentSchedulerCalls how many reads, look-ups and dependency checks may be calling
+ *     scheduler-core at once; one more is answered 503 with {@code Retry-After} at once. Keeps a
+ *     burst of requests from piling up on scheduler-core (whose database pool serves 20 at a time
+ *     by default) until everything times out.
  */
 @Validated
 @ConfigurationProperties("workron.gateway")
@@ -34,7 +43,9 @@ public record GatewayProperties(
     @NotNull @DurationMin(millis = 0) @DefaultValue("2s") Duration createdWait,
     @NotNull @DurationMin(millis = 1) @DefaultValue("1500ms") Duration queryTimeout,
     @NotNull @DurationMin(millis = 1) @DefaultValue("1500ms") Duration produceTimeout,
-    @NotNull @DurationMin(seconds = 1) @DefaultValue("5s") Duration retryAfter) {
+    @NotNull @DurationMin(seconds = 1) @DefaultValue("5s") Duration retryAfter,
+    @Min(1) @DefaultValue("1000") int maxConcurrentSubmissions,
+    @Min(1) @DefaultValue("256") int maxConcurrentSchedulerCalls) {
 
   /** {@link #retryAfter} in whole seconds, rounded up, as the {@code Retry-After} header wants. */
   public long retryAfterSeconds() {

@@ -6,27 +6,49 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicReference;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
 
 /**
  * scheduler-core's internal query API as the gateway relies on it: every job id is stored except
- * those starting with {@code job-missing}, one page of jobs with a next cursor, one worker.
+ * those starting with {@code job-missing}; ids starting with {@code job-late} are stored only once
+ * ingestion is asked to catch up ({@code submitted_before}); a job depending on {@code
+ * job-closes-cycle} would close a cycle. One page of jobs with a next cursor, one worker.
  */
 final class FakeSchedulerCore implements AutoCloseable {
 
   static final String NEXT_CURSOR = "c2/x+y=";
+  private static final JsonMapper JSON = JsonMapper.builder().build();
 
   private final HttpServer server;
   private final AtomicReference<String> lastListQuery = new AtomicReference<>();
+  private final java.util.Set<String> unknown = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
-  private FakeSchedulerCore(HttpServer server) {
+  private final java.util.concurrent.CountDownLatch storedAnswers;
+
+  private FakeSchedulerCore(HttpServer server, java.util.concurrent.CountDownLatch storedAnswers) {
     this.server = server;
+    this.storedAnswers = storedAnswers;
   }
 
   static FakeSchedulerCore start() {
+    return start(new java.util.concurrent.CountDownLatch(0));
+  }
+
+  /**
+   * A scheduler-core whose answers to "is it stored yet?" wait until {@code storedAnswers} is
+   * counted down, as a slow ingestion would, so that submissions stay in progress meanwhile.
+   */
+  static FakeSchedulerCore start(java.util.concurrent.CountDownLatch storedAnswers) {
     try {
       HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
-      FakeSchedulerCore fake = new FakeSchedulerCore(server);
+      server.setExecutor(java.util.concurrent.Executors.newCachedThreadPool());
+      FakeSchedulerCore fake = new FakeSchedulerCore(server, storedAnswers);
       server.createContext("/internal/jobs", fake::jobs);
       server.createContext(
           "/internal/workers",
@@ -42,6 +64,11 @@ final class FakeSchedulerCore implements AutoCloseable {
     return "http://127.0.0.1:" + server.getAddress().getPort();
   }
 
+  /** From now on {@code id} is not stored (until the gateway's wait for it says it is). */
+  void doesNotKnow(String id) {
+    unknown.add(id);
+  }
+
   /** The raw query string of the last {@code GET /internal/jobs}. */
   String lastListQuery() {
     return lastListQuery.get();
@@ -53,6 +80,20 @@ final class FakeSchedulerCore implements AutoCloseable {
 
   private void jobs(HttpExchange exchange) throws IOException {
     String path = exchange.getRequestURI().getPath();
+    if (path.equals("/internal/jobs/existing")) {
+      existing(exchange);
+      return;
+    }
+    if (path.endsWith("/stored")) {
+      try {
+        storedAnswers.await();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      String id = path.substring("/internal/jobs/".length(), path.length() - "/stored".length());
+      respond(exchange, 200, storedJob(id));
+      return;
+    }
     if (path.equals("/internal/jobs")) {
       lastListQuery.set(exchange.getRequestURI().getRawQuery());
       respond(
@@ -68,11 +109,37 @@ final class FakeSchedulerCore implements AutoCloseable {
       return;
     }
     String id = path.substring("/internal/jobs/".length());
-    if (id.startsWith("job-missing")) {
+    if (id.startsWith("job-missing") || unknown.contains(id)) {
       respond(exchange, 404, "{\"status\":404}");
     } else {
       respond(exchange, 200, storedJob(id));
     }
+  }
+
+  private void existing(HttpExchange exchange) throws IOException {
+    JsonNode query = JSON.readTree(exchange.getRequestBody().readAllBytes());
+    boolean catchUp = query.path("submitted_before").isObject();
+    List<String> existing = new ArrayList<>();
+    List<String> missing = new ArrayList<>();
+    List<String> cycle = new ArrayList<>();
+    for (JsonNode idNode : query.path("ids")) {
+      String id = idNode.asString();
+      if (id.startsWith("job-missing") || (id.startsWith("job-late") && !catchUp)) {
+        missing.add(id);
+      } else {
+        existing.add(id);
+        if (id.equals("job-closes-cycle")) {
+          String self = query.path("job_id").asString();
+          cycle = List.of(self, id, self);
+        }
+      }
+    }
+    Map<String, Object> body = new LinkedHashMap<>();
+    body.put("existing", existing);
+    body.put("missing", missing);
+    body.put("caught_up", catchUp);
+    body.put("cycle", cycle);
+    respond(exchange, 200, JSON.writeValueAsString(body));
   }
 
   private static void respond(HttpExchange exchange, int status, String body) throws IOException {

@@ -36,6 +36,11 @@ final class GatewayUnderTest implements AutoCloseable {
     return new GatewayUnderTest(ApiGatewayApplication.builder().run(args.toArray(String[]::new)));
   }
 
+  /** The gateway's base URL. */
+  String url() {
+    return "http://127.0.0.1:" + port;
+  }
+
   /** A local port nothing listens on: connecting to it is refused at once. */
   static int closedPort() {
     try (ServerSocket socket = new ServerSocket(0)) {

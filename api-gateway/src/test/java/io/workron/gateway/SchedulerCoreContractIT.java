@@ -76,6 +76,58 @@ class SchedulerCoreContractIT {
   }
 
   @Test
+  void acceptsADependencyThatIsStoredOnlyOnceIngestionCatchesUp() throws Exception {
+    HttpResponse<String> response =
+        gateway.post("/jobs", "{\"command\": \"echo hi\", \"depends_on\": [\"job-late-1\"]}");
+
+    assertThat(response.statusCode()).as(response.body()).isEqualTo(201);
+    String jobId = response.headers().firstValue("Location").orElseThrow().substring(6);
+    assertThat(topic.awaitRecord(jobId).value()).isNotEmpty();
+  }
+
+  @Test
+  void refusesADependencyThatWouldCloseACycleAndProducesNothing() throws Exception {
+    long before = topic.recordCount();
+    String self = Ids.jobIdForIdempotencyKey("cycle-1");
+    schedulerCore.doesNotKnow(self);
+
+    HttpResponse<String> response =
+        gateway.post(
+            "/jobs",
+            "{\"command\": \"echo hi\", \"depends_on\": [\"job-closes-cycle\"]}",
+            "Idempotency-Key",
+            "cycle-1");
+
+    assertThat(response.statusCode()).isEqualTo(400);
+    JsonNode problem = JSON.readTree(response.body());
+    assertThat(problem.path("field").asString()).isEqualTo("depends_on");
+    assertThat(problem.path("detail").asString())
+        .isEqualTo(
+            "depending on these jobs would form a cycle: "
+                + self
+                + " -> job-closes-cycle -> "
+                + self);
+    assertThat(topic.recordCount()).isEqualTo(before);
+  }
+
+  @Test
+  void refusesAJobThatDependsOnItself() throws Exception {
+    String self = Ids.jobIdForIdempotencyKey("self-1");
+    schedulerCore.doesNotKnow(self);
+
+    HttpResponse<String> response =
+        gateway.post(
+            "/jobs",
+            "{\"command\": \"echo hi\", \"depends_on\": [\"" + self + "\"]}",
+            "Idempotency-Key",
+            "self-1");
+
+    assertThat(response.statusCode()).isEqualTo(400);
+    assertThat(JSON.readTree(response.body()).path("detail").asString())
+        .isEqualTo("a job cannot depend on itself");
+  }
+
+  @Test
   void answersTheExistingJobForARepeatedIdempotencyKeyAndProducesNothing() throws Exception {
     long before = topic.recordCount();
 

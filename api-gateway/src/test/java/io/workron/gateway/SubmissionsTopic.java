@@ -70,6 +70,21 @@ final class SubmissionsTopic implements AutoCloseable {
     return found[0];
   }
 
+  /** The key of every record the topic holds now, read from the beginning. */
+  List<String> allKeys() {
+    Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
+    consumer.seekToBeginning(partitions);
+    List<String> keys = new java.util.ArrayList<>();
+    await()
+        .atMost(Duration.ofSeconds(20))
+        .until(
+            () -> {
+              consumer.poll(Duration.ofMillis(200)).forEach(r -> keys.add(r.key()));
+              return partitions.stream().allMatch(p -> consumer.position(p) >= end.get(p));
+            });
+    return keys;
+  }
+
   /** How many records the topic holds; unchanged across a request means it produced nothing. */
   long recordCount() {
     return consumer.endOffsets(partitions).values().stream().mapToLong(Long::longValue).sum();

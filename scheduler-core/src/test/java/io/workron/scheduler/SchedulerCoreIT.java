@@ -427,6 +427,84 @@ class SchedulerCoreIT {
     assertThat(sut.statusCode("/internal/jobs?cursor=abc")).as("a made-up cursor").isEqualTo(400);
   }
 
+  @Test
+  void answersAWaitForAStoredJobOnceItsSubmissionHasBeenIngested() throws Exception {
+    String id = newJobId();
+    var stored = kafka.send(topics.submissions(), id, submission(id, "true", null, null));
+
+    JsonNode job =
+        get(
+            "/internal/jobs/"
+                + id
+                + "/stored?partition="
+                + stored.partition()
+                + "&offset="
+                + stored.offset()
+                + "&wait_ms=10000");
+
+    assertThat(job.get("id").asString()).isEqualTo(id);
+  }
+
+  @Test
+  void aWaitForASubmissionNotYetWrittenEndsIn404SayingIngestionHasNotGotThere() throws Exception {
+    var response =
+        sut.getResponse("/internal/jobs/job-never/stored?partition=0&offset=999999&wait_ms=200");
+
+    assertThat(response.statusCode()).isEqualTo(404);
+    assertThat(sut.codec.mapper().readTree(response.body()).get("caught_up").asBoolean()).isFalse();
+  }
+
+  @Test
+  void tellsWhichIdsExistOnceIngestionHasHandledEverythingSubmittedBefore() throws Exception {
+    String id = newJobId();
+    var stored = kafka.send(topics.submissions(), id, submission(id, "true", null, null));
+    String never = "job-never-" + UUID.randomUUID();
+
+    var response =
+        sut.post(
+            "/internal/jobs/existing",
+            "{\"ids\":[\""
+                + id
+                + "\",\""
+                + never
+                + "\"],\"submitted_before\":{\""
+                + stored.partition()
+                + "\":"
+                + (stored.offset() + 1)
+                + "},\"wait_ms\":10000}");
+
+    assertThat(response.statusCode()).isEqualTo(200);
+    JsonNode body = sut.codec.mapper().readTree(response.body());
+    assertThat(body.get("existing").toString()).isEqualTo("[\"" + id + "\"]");
+    assertThat(body.get("missing").toString()).isEqualTo("[\"" + never + "\"]");
+    assertThat(body.get("caught_up").asBoolean()).isTrue();
+  }
+
+  @Test
+  void namesTheCycleANewJobWouldCloseByWaitingForAStoredJob() throws Exception {
+    String later = newJobId();
+    String waiting = newJobId();
+    kafka.send(
+        topics.submissions(),
+        waiting,
+        submissionJson(
+            "{\"id\":\""
+                + waiting
+                + "\",\"command\":\"true\",\"depends_on\":[\""
+                + later
+                + "\"]}"));
+    await().atMost(WAIT).until(() -> job(waiting) != null);
+
+    var response =
+        sut.post(
+            "/internal/jobs/existing",
+            "{\"ids\":[\"" + waiting + "\"],\"job_id\":\"" + later + "\"}");
+
+    JsonNode body = sut.codec.mapper().readTree(response.body());
+    assertThat(body.get("cycle").toString())
+        .isEqualTo("[\"" + later + "\",\"" + waiting + "\",\"" + later + "\"]");
+  }
+
   // --- helpers
 
   private static String newJobId() {

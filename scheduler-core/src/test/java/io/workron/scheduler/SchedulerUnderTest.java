@@ -206,6 +206,20 @@ final class SchedulerUnderTest implements AutoCloseable {
     return codec.mapper().readTree(response.body());
   }
 
+  HttpResponse<String> post(String path, String json) throws Exception {
+    return http.send(
+        HttpRequest.newBuilder(uri(path))
+            .header("Content-Type", "application/json")
+            .POST(HttpRequest.BodyPublishers.ofString(json))
+            .build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
+  HttpResponse<String> getResponse(String path) throws Exception {
+    return http.send(
+        HttpRequest.newBuilder(uri(path)).build(), HttpResponse.BodyHandlers.ofString());
+  }
+
   int statusCode(String path) throws Exception {
     return http.send(
             HttpRequest.newBuilder(uri(path)).build(), HttpResponse.BodyHandlers.discarding())

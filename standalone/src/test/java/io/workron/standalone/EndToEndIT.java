@@ -15,6 +15,9 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -25,13 +28,17 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
 import tools.jackson.databind.JsonNode;
 
 /**
  * The three services and two workers together, as standalone mode runs them, on a real broker and a
  * real PostgreSQL: jobs go in through REST and through a plain Kafka producer and come out done.
  */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class EndToEndIT {
 
   private static final Duration WAIT = Duration.ofSeconds(120);
@@ -41,11 +48,15 @@ class EndToEndIT {
   private static StandaloneStack stack;
   private static KafkaFixture kafka;
   private static Topics topics;
+  private static String jdbcUser;
+  private static String jdbcPassword;
 
   @BeforeAll
   static void start() throws Exception {
     TestInfrastructure infra = TestInfrastructure.get();
     topics = new Topics(infra.newTopicPrefix());
+    jdbcUser = infra.username();
+    jdbcPassword = infra.password();
     stack =
         StandaloneStack.start(
             new StandaloneStack.Options(
@@ -111,6 +122,50 @@ class EndToEndIT {
     assertThat(kafkaJob.get("output").asString()).isEqualTo("HELLO FROM KAFKA\n");
     assertThat(kafkaJob.get("attempts").asInt()).isEqualTo(1);
     assertThat(idsWithStatus("failed")).doesNotContainAnyElementsOf(ids);
+  }
+
+  /** Last, so the thousand jobs it leaves running do not slow the other tests down. */
+  @Test
+  @Order(Integer.MAX_VALUE)
+  void aThousandConcurrentRestSubmissionsAreAllAcceptedAndEachIsStoredOnce() throws Exception {
+    String marker = "burst-" + UUID.randomUUID();
+    // a client that runs on a few threads of its own, so the test itself does not starve the stack
+    HttpClient burst =
+        HttpClient.newBuilder()
+            .connectTimeout(Duration.ofSeconds(30))
+            .executor(java.util.concurrent.Executors.newFixedThreadPool(2))
+            .build();
+    List<CompletableFuture<HttpResponse<String>>> posts = new ArrayList<>();
+    for (int i = 0; i < 1000; i++) {
+      posts.add(
+          burst.sendAsync(
+              post("/jobs", "{\"command\":\"true " + marker + "\"}"),
+              HttpResponse.BodyHandlers.ofString()));
+    }
+    Set<String> ids = new HashSet<>();
+    int created = 0;
+    for (CompletableFuture<HttpResponse<String>> f : posts) {
+      HttpResponse<String> response = f.join();
+      assertThat(response.statusCode()).as(response.body()).isIn(201, 202);
+      created += response.statusCode() == 201 ? 1 : 0;
+      String location = response.headers().firstValue("Location").orElseThrow();
+      ids.add(location.substring(location.lastIndexOf('/') + 1));
+    }
+    assertThat(ids).hasSize(1000);
+    System.out.println(
+        "END-TO-END burst of 1000 POST /jobs: " + created + " answered 201, the rest 202");
+
+    String stored = "select count(*) from jobs where command = 'true " + marker + "'";
+    await().atMost(WAIT).until(() -> count(stored) >= 1000);
+    assertThat(count(stored)).isEqualTo(1000);
+    assertThat(
+            count(
+                "select count(*) from jobs where id in ('"
+                    + String.join("','", ids)
+                    + "') and command = 'true "
+                    + marker
+                    + "'"))
+        .isEqualTo(1000);
   }
 
   @Test
@@ -265,6 +320,14 @@ class EndToEndIT {
       cursor = response.headers().firstValue("X-Next-Cursor").orElse(null);
     } while (cursor != null);
     return ids;
+  }
+
+  private static long count(String sql) throws Exception {
+    try (Connection c = DriverManager.getConnection(stack.jdbcUrl(), jdbcUser, jdbcPassword);
+        ResultSet rs = c.createStatement().executeQuery(sql)) {
+      rs.next();
+      return rs.getLong(1);
+    }
   }
 
   private static URI uri(String path) {

@@ -58,20 +58,22 @@ public final class KafkaFixture implements AutoCloseable {
     }
   }
 
-  /** Produces and waits for the broker's ack. */
-  public void send(String topic, String key, byte[] value, Map<String, String> headers) {
+  /** Produces and waits for the broker's ack; returns where the broker stored the record. */
+  public org.apache.kafka.clients.producer.RecordMetadata send(
+      String topic, String key, byte[] value, Map<String, String> headers) {
     ProducerRecord<String, byte[]> record = new ProducerRecord<>(topic, key, value);
     headers.forEach(
         (k, v) -> record.headers().add(k, v.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
     try {
-      producer.send(record).get(30, TimeUnit.SECONDS);
+      return producer.send(record).get(30, TimeUnit.SECONDS);
     } catch (Exception e) {
       throw new IllegalStateException("could not produce to " + topic, e);
     }
   }
 
-  public void send(String topic, String key, byte[] value) {
-    send(topic, key, value, Map.of());
+  public org.apache.kafka.clients.producer.RecordMetadata send(
+      String topic, String key, byte[] value) {
+    return send(topic, key, value, Map.of());
   }
 
   /**

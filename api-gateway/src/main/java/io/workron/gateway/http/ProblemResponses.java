@@ -68,6 +68,16 @@ class ProblemResponses extends ResponseEntityExceptionHandler {
     return respond(problem, request, headers);
   }
 
+  /** Too many submissions in progress: try again in a second, nothing was done. */
+  @ExceptionHandler
+  ResponseEntity<ProblemDetail> overloaded(OverloadedException e, HttpServletRequest request) {
+    ProblemDetail problem =
+        ProblemDetail.forStatusAndDetail(HttpStatus.TOO_MANY_REQUESTS, e.getMessage());
+    HttpHeaders headers = new HttpHeaders();
+    headers.set(HttpHeaders.RETRY_AFTER, "1");
+    return respond(problem, request, headers);
+  }
+
   /** A query string the servlet container cannot decode (for example {@code cursor=%%%}). */
   @ExceptionHandler(org.apache.tomcat.util.http.InvalidParameterException.class)
   ResponseEntity<ProblemDetail> undecodableQuery(Exception e, HttpServletRequest request) {

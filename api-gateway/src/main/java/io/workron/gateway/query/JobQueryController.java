@@ -10,6 +10,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
@@ -21,9 +22,10 @@ import org.springframework.web.util.UriComponentsBuilder;
 import tools.jackson.databind.JsonNode;
 
 /**
- * {@code GET /jobs} and {@code GET /jobs/{id}}, read through scheduler-core. The list stays a JSON
- * array as in the seed, so old clients keep working; the next page is offered in headers ({@code
- * X-Next-Cursor} and an RFC 8288 {@code Link: <…>; rel="next"}), which old clients ignore.
+ * {@code GET /jobs} and {@code GET /jobs/{id}}, read through scheduler-core, asynchronously. The
+ * list stays a JSON array as in the seed, so old clients keep working; the next page is offered in
+ * headers ({@code X-Next-Cursor} and an RFC 8288 {@code Link: <…>; rel="next"}), which old clients
+ * ignore.
  */
 @RestController
 class JobQueryController {
@@ -51,7 +53,7 @@ class JobQueryController {
   }
 
   @GetMapping("/jobs")
-  ResponseEntity<JsonNode> list(
+  CompletableFuture<ResponseEntity<JsonNode>> list(
       @RequestParam(required = false) String status,
       @RequestParam(required = false) String limit,
       @RequestParam(required = false) String cursor) {
@@ -70,25 +72,34 @@ class JobQueryController {
       throw new InvalidRequestException(problems);
     }
     String from = cursor == null || cursor.isEmpty() ? null : cursor;
-    JobPage page = schedulerCore.jobs(status, pageSize, from);
-    HttpHeaders headers = new HttpHeaders();
-    if (page.nextCursor() != null) {
-      headers.set(NEXT_CURSOR_HEADER, page.nextCursor());
-      headers.set(HttpHeaders.LINK, "<" + nextPage(status, pageSize, page) + ">; rel=\"next\"");
-    }
-    return ResponseEntity.ok()
-        .headers(headers)
-        .contentType(MediaType.APPLICATION_JSON)
-        .body(page.jobs());
+    return schedulerCore
+        .jobs(status, pageSize, from)
+        .thenApply(
+            page -> {
+              HttpHeaders headers = new HttpHeaders();
+              if (page.nextCursor() != null) {
+                headers.set(NEXT_CURSOR_HEADER, page.nextCursor());
+                headers.set(
+                    HttpHeaders.LINK, "<" + nextPage(status, pageSize, page) + ">; rel=\"next\"");
+              }
+              return ResponseEntity.ok()
+                  .headers(headers)
+                  .contentType(MediaType.APPLICATION_JSON)
+                  .body(page.jobs());
+            });
   }
 
   @GetMapping("/jobs/{id}")
-  ResponseEntity<byte[]> job(@PathVariable String id) {
-    byte[] job =
-        schedulerCore
-            .job(id)
-            .orElseThrow(() -> new NotFoundException("job \"" + id + "\" does not exist"));
-    return ResponseEntity.ok().contentType(MediaType.APPLICATION_JSON).body(job);
+  CompletableFuture<ResponseEntity<byte[]>> job(@PathVariable String id) {
+    return schedulerCore
+        .job(id)
+        .thenApply(
+            job ->
+                ResponseEntity.ok()
+                    .contentType(MediaType.APPLICATION_JSON)
+                    .body(
+                        job.orElseThrow(
+                            () -> new NotFoundException("job \"" + id + "\" does not exist"))));
   }
 
   private static int parseLimit(String limit, List<FieldProblem> problems) {

@@ -1,6 +1,7 @@
 package io.workron.gateway.query;
 
 import io.workron.gateway.schedulercore.SchedulerCoreClient;
+import java.util.concurrent.CompletableFuture;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.RestController;
 import tools.jackson.databind.JsonNode;
@@ -16,7 +17,7 @@ class WorkerQueryController {
   }
 
   @GetMapping("/workers")
-  JsonNode workers() {
+  CompletableFuture<JsonNode> workers() {
     return schedulerCore.workers();
   }
 }

@@ -1,97 +1,305 @@
 package io.workron.gateway.schedulercore;
 
+import io.github.resilience4j.bulkhead.Bulkhead;
 import io.github.resilience4j.circuitbreaker.CallNotPermittedException;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.retry.Retry;
 import io.workron.gateway.http.InvalidRequestException;
 import io.workron.gateway.http.UnavailableException;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Supplier;
-import org.springframework.web.client.HttpClientErrorException;
-import org.springframework.web.client.HttpServerErrorException;
-import org.springframework.web.client.ResourceAccessException;
-import org.springframework.web.client.RestClient;
+import org.springframework.web.util.UriComponentsBuilder;
 import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
- * scheduler-core's internal query API, as the gateway's features use it. Every call goes through
- * the {@code scheduler-core} circuit breaker and has the query timeout; any way scheduler-core can
- * fail to answer becomes an {@link UnavailableException} (503), never a hung request.
+ * scheduler-core's internal query API, as the gateway's features use it. Every call is
+ * asynchronous: a request waiting for scheduler-core holds no web-server thread.
+ *
+ * <p>Every call is bounded twice. The {@code scheduler-core} bulkhead admits a fixed number of
+ * calls at once (waits for ingestion are bounded by the submissions admitted instead), so a burst
+ * of reads is answered 503 quickly instead of queueing in the gateway; and the {@code
+ * scheduler-core} circuit breaker sees only calls that were actually made, each with its own
+ * timeout. It counts a call as failed only when scheduler-core could not be reached, did not answer
+ * in time, or answered 5xx, so the breaker opens for real unavailability and never because the
+ * gateway queued its own requests. Any of those becomes an {@link UnavailableException} (503).
  */
 public final class SchedulerCoreClient {
 
   static final String NAME = "scheduler-core";
 
-  private final RestClient rest;
+  /** What scheduler-core reported about a set of job ids. */
+  public record Existence(
+      List<String> existing, List<String> missing, boolean caughtUp, List<String> cycle) {}
+
+  private final HttpClient http;
+  private final URI base;
   private final CircuitBreaker breaker;
   private final Retry retry;
+  private final Bulkhead bulkhead;
+  private final ScheduledExecutorService retryTimer;
   private final JsonMapper mapper;
   private final Duration timeout;
 
   SchedulerCoreClient(
-      RestClient rest, CircuitBreaker breaker, Retry retry, JsonMapper mapper, Duration timeout) {
-    this.rest = rest;
+      HttpClient http,
+      URI base,
+      CircuitBreaker breaker,
+      Retry retry,
+      Bulkhead bulkhead,
+      ScheduledExecutorService retryTimer,
+      JsonMapper mapper,
+      Duration timeout) {
+    this.http = http;
+    this.base = base;
     this.breaker = breaker;
     this.retry = retry;
+    this.bulkhead = bulkhead;
+    this.retryTimer = retryTimer;
     this.mapper = mapper;
     this.timeout = timeout;
   }
 
   /** The job's JSON exactly as scheduler-core serves it, or empty when it does not know the id. */
-  public Optional<byte[]> job(String id) {
-    return call(
-        () -> {
-          try {
-            byte[] body = rest.get().uri("/internal/jobs/{id}", id).retrieve().body(byte[].class);
-            return Optional.ofNullable(body);
-          } catch (HttpClientErrorException.NotFound e) {
-            return Optional.empty();
-          }
-        });
+  public CompletableFuture<Optional<byte[]>> job(String id) {
+    return get(uri("/internal/jobs/{id}", Map.of("id", id)), "GET job")
+        .thenApply(r -> r.statusCode() == 404 ? Optional.<byte[]>empty() : Optional.of(r.body()));
   }
 
   /** One page of jobs, filtered by status when {@code status} is not null. */
-  public JobPage jobs(String status, int limit, String cursor) {
-    StringBuilder template = new StringBuilder("/internal/jobs?limit={limit}");
+  public CompletableFuture<JobPage> jobs(String status, int limit, String cursor) {
+    StringBuilder path = new StringBuilder("/internal/jobs?limit={limit}");
     Map<String, Object> values = new HashMap<>();
     values.put("limit", limit);
     if (status != null) {
-      template.append("&status={status}");
+      path.append("&status={status}");
       values.put("status", status);
     }
     if (cursor != null) {
-      template.append("&cursor={cursor}");
+      path.append("&cursor={cursor}");
       values.put("cursor", cursor);
     }
-    byte[] body;
-    try {
-      body = call(() -> rest.get().uri(template.toString(), values).retrieve().body(byte[].class));
-    } catch (HttpClientErrorException.BadRequest e) {
-      // status and limit are checked before the call, so the opaque cursor is what it refused
-      throw new InvalidRequestException("cursor", "cursor is not valid (or no longer valid)");
-    }
-    JsonNode page = parse(body, "GET /internal/jobs");
-    JsonNode jobs = page.path("jobs");
-    if (!jobs.isArray()) {
-      throw new IllegalStateException("scheduler-core's job page has no \"jobs\" array");
-    }
-    JsonNode next = page.path("next_cursor");
-    String nextCursor = next.isString() && !next.asString().isEmpty() ? next.asString() : null;
-    return new JobPage(jobs, nextCursor);
+    return get(uri(path.toString(), values), "GET /internal/jobs")
+        .thenApply(
+            response -> {
+              if (response.statusCode() == 400) {
+                // status and limit are checked before the call, so the cursor is what it refused
+                throw new InvalidRequestException(
+                    "cursor", "cursor is not valid (or no longer valid)");
+              }
+              JsonNode page = parse(response, "GET /internal/jobs");
+              JsonNode jobs = page.path("jobs");
+              if (!jobs.isArray()) {
+                throw new IllegalStateException("scheduler-core's job page has no \"jobs\" array");
+              }
+              JsonNode next = page.path("next_cursor");
+              String nextCursor =
+                  next.isString() && !next.asString().isEmpty() ? next.asString() : null;
+              return new JobPage(jobs, nextCursor);
+            });
   }
 
   /** Every worker scheduler-core knows, as a JSON array. */
-  public JsonNode workers() {
-    byte[] body = call(() -> rest.get().uri("/internal/workers").retrieve().body(byte[].class));
-    return parse(body, "GET /internal/workers");
+  public CompletableFuture<JsonNode> workers() {
+    return get(uri("/internal/workers", Map.of()), "GET workers")
+        .thenApply(r -> parse(r, "GET /internal/workers"));
   }
 
-  private JsonNode parse(byte[] body, String what) {
+  /**
+   * Which of {@code ids} are stored, in one call. With {@code submittedBefore} (partition to end
+   * offset of the submissions topic), scheduler-core first waits up to {@code wait} for ingestion
+   * to handle everything before those offsets, and {@link Existence#caughtUp()} tells whether it
+   * did. With {@code jobId}, {@link Existence#cycle()} is the cycle that job would close.
+   */
+  public CompletableFuture<Existence> existing(
+      Collection<String> ids, String jobId, Map<Integer, Long> submittedBefore, Duration wait) {
+    Map<String, Object> query = new LinkedHashMap<>();
+    query.put("ids", List.copyOf(ids));
+    query.put("job_id", jobId);
+    query.put("submitted_before", submittedBefore);
+    query.put("wait_ms", wait.toMillis());
+    HttpRequest.Builder request =
+        HttpRequest.newBuilder(uri("/internal/jobs/existing", Map.of()))
+            .header("Content-Type", "application/json")
+            .POST(HttpRequest.BodyPublishers.ofByteArray(mapper.writeValueAsBytes(query)));
+    return call(request, wait, "POST existing", true)
+        .thenApply(
+            response -> {
+              JsonNode body = parse(response, "POST /internal/jobs/existing");
+              if (response.statusCode() != 200) {
+                throw new IllegalStateException(
+                    "scheduler-core refused an existence query (" + response.statusCode() + ")");
+              }
+              return new Existence(
+                  strings(body.path("existing")),
+                  strings(body.path("missing")),
+                  body.path("caught_up").asBoolean(false),
+                  strings(body.path("cycle")));
+            });
+  }
+
+  /**
+   * Completes with the stored job once scheduler-core has ingested the submission at {@code offset}
+   * of {@code partition}, or empty when it has not within {@code wait} (or refused it). Holds no
+   * gateway thread while it waits. Fails when scheduler-core cannot answer; the caller decides what
+   * that means (the job is safe in Kafka either way).
+   */
+  public CompletableFuture<Optional<byte[]>> awaitStored(
+      String id, int partition, long offset, Duration wait) {
+    Map<String, Object> values = new HashMap<>();
+    values.put("id", id);
+    values.put("partition", partition);
+    values.put("offset", offset);
+    values.put("wait", wait.toMillis());
+    HttpRequest.Builder request =
+        HttpRequest.newBuilder(
+                uri(
+                    "/internal/jobs/{id}/stored?partition={partition}&offset={offset}"
+                        + "&wait_ms={wait}",
+                    values))
+            .GET();
+    // bounded by the submissions the gateway admits, not by the bulkhead of calls
+    return call(request, wait, "GET stored", false)
+        .thenApply(r -> r.statusCode() == 200 ? Optional.of(r.body()) : Optional.<byte[]>empty());
+  }
+
+  /**
+   * Whether the breaker should count {@code e}: scheduler-core unreachable, too slow or failing.
+   * Answers such as 404 or 400 are not failures.
+   */
+  static boolean isFailure(Throwable e) {
+    Throwable t = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+    return t instanceof Unreachable || t instanceof Failed;
+  }
+
+  /** Reads are safe to repeat; only a refused connection is retried, because it fails at once. */
+  static boolean isRefusedConnection(Throwable e) {
+    return e instanceof Unreachable u && u.getCause() instanceof java.net.ConnectException;
+  }
+
+  private CompletableFuture<HttpResponse<byte[]>> get(URI uri, String what) {
+    return call(HttpRequest.newBuilder(uri).GET(), Duration.ZERO, what, true);
+  }
+
+  /**
+   * Makes one call, asynchronously: through the bulkhead (when {@code bulkheaded}; a full bulkhead
+   * fails at once), the retry of a refused connection and the breaker, within {@code wait} plus the
+   * query timeout for the whole exchange. Fails with an {@link UnavailableException} when
+   * scheduler-core did not answer properly.
+   */
+  private CompletableFuture<HttpResponse<byte[]>> call(
+      HttpRequest.Builder request, Duration wait, String what, boolean bulkheaded) {
+    Duration limit = wait.plus(timeout);
+    HttpRequest built = request.timeout(limit).build();
+    if (bulkheaded && !bulkhead.tryAcquirePermission()) {
+      return CompletableFuture.failedFuture(
+          new UnavailableException(
+              NAME,
+              "the gateway already has "
+                  + bulkhead.getBulkheadConfig().getMaxConcurrentCalls()
+                  + " calls to scheduler-core in flight; try again shortly",
+              null));
+    }
+    Supplier<CompletionStage<HttpResponse<byte[]>>> exchange =
+        () ->
+            http.sendAsync(built, HttpResponse.BodyHandlers.ofByteArray())
+                .orTimeout(limit.toMillis(), TimeUnit.MILLISECONDS)
+                .handle(SchedulerCoreClient::checked);
+    CompletableFuture<HttpResponse<byte[]>> result =
+        Retry.decorateCompletionStage(
+                retry, retryTimer, CircuitBreaker.decorateCompletionStage(breaker, exchange))
+            .get()
+            .toCompletableFuture()
+            .handle(
+                (response, failure) -> {
+                  if (failure == null) {
+                    return response;
+                  }
+                  throw unavailable(failure, what, limit);
+                });
+    if (bulkheaded) {
+      result.whenComplete((response, failure) -> bulkhead.onComplete());
+    }
+    return result;
+  }
+
+  private static RuntimeException unavailable(Throwable failure, String what, Duration limit) {
+    Throwable e =
+        failure instanceof CompletionException && failure.getCause() != null
+            ? failure.getCause()
+            : failure;
+    if (e instanceof CallNotPermittedException) {
+      return new UnavailableException(
+          NAME, "scheduler-core has been failing; the gateway is not calling it for a while", e);
+    }
+    if (e instanceof Unreachable) {
+      return new UnavailableException(
+          NAME,
+          "scheduler-core could not be reached or did not answer "
+              + what
+              + " within "
+              + limit.toMillis()
+              + " ms",
+          e);
+    }
+    if (e instanceof Failed f) {
+      return new UnavailableException(
+          NAME, "scheduler-core failed to answer " + what + " (" + f.status + ")", e);
+    }
+    return e instanceof RuntimeException r ? r : new IllegalStateException(e);
+  }
+
+  /** A response, or the failure that stands for "scheduler-core did not answer properly". */
+  private static HttpResponse<byte[]> checked(HttpResponse<byte[]> response, Throwable failure) {
+    if (failure != null) {
+      Throwable cause =
+          failure instanceof CompletionException && failure.getCause() != null
+              ? failure.getCause()
+              : failure;
+      if (cause instanceof Unreachable u) {
+        throw u;
+      }
+      if (cause instanceof IOException || cause instanceof TimeoutException) {
+        throw new Unreachable(cause);
+      }
+      throw new IllegalStateException("calling scheduler-core failed unexpectedly", cause);
+    }
+    if (response.statusCode() >= 500) {
+      throw new Failed(response.statusCode());
+    }
+    return response;
+  }
+
+  private URI uri(String path, Map<String, ?> values) {
+    return UriComponentsBuilder.fromUri(base)
+        .path(path.contains("?") ? path.substring(0, path.indexOf('?')) : path)
+        .query(path.contains("?") ? path.substring(path.indexOf('?') + 1) : null)
+        .encode()
+        .buildAndExpand(values)
+        .toUri();
+  }
+
+  private JsonNode parse(HttpResponse<byte[]> response, String what) {
+    byte[] body = response.body();
     if (body == null || body.length == 0) {
       throw new IllegalStateException("scheduler-core answered " + what + " with an empty body");
     }
@@ -102,24 +310,26 @@ public final class SchedulerCoreClient {
     }
   }
 
-  private <T> T call(Supplier<T> call) {
-    Supplier<T> guarded =
-        Retry.decorateSupplier(retry, CircuitBreaker.decorateSupplier(breaker, call));
-    try {
-      return guarded.get();
-    } catch (CallNotPermittedException e) {
-      throw new UnavailableException(
-          NAME, "scheduler-core has been failing; the gateway is not calling it for a while", e);
-    } catch (ResourceAccessException e) {
-      throw new UnavailableException(
-          NAME,
-          "scheduler-core could not be reached or did not answer within "
-              + timeout.toMillis()
-              + " ms",
-          e);
-    } catch (HttpServerErrorException e) {
-      throw new UnavailableException(
-          NAME, "scheduler-core failed to answer (" + e.getStatusCode().value() + ")", e);
+  private static List<String> strings(JsonNode array) {
+    List<String> out = new ArrayList<>();
+    array.forEach(n -> out.add(n.asString()));
+    return out;
+  }
+
+  /** scheduler-core could not be reached, or did not answer within the call's limit. */
+  static final class Unreachable extends RuntimeException {
+    Unreachable(Throwable cause) {
+      super(cause.toString(), cause);
+    }
+  }
+
+  /** scheduler-core answered with a 5xx. */
+  static final class Failed extends RuntimeException {
+    final int status;
+
+    Failed(int status) {
+      super("scheduler-core answered " + status);
+      this.status = status;
     }
   }
 }

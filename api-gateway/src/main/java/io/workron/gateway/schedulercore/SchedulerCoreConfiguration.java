@@ -1,19 +1,18 @@
 package io.workron.gateway.schedulercore;
 
+import io.github.resilience4j.bulkhead.BulkheadConfig;
+import io.github.resilience4j.bulkhead.BulkheadRegistry;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
 import io.github.resilience4j.retry.RetryConfig;
 import io.github.resilience4j.retry.RetryRegistry;
 import io.workron.gateway.GatewayProperties;
-import java.net.ConnectException;
 import java.net.http.HttpClient;
 import java.time.Duration;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
-import org.springframework.http.client.JdkClientHttpRequestFactory;
-import org.springframework.web.client.HttpServerErrorException;
-import org.springframework.web.client.ResourceAccessException;
-import org.springframework.web.client.RestClient;
 import tools.jackson.databind.json.JsonMapper;
 
 @Configuration(proxyBeanMethods = false)
@@ -22,9 +21,10 @@ class SchedulerCoreConfiguration {
   @Bean
   SchedulerCoreClient schedulerCoreClient(
       GatewayProperties properties,
-      RestClient.Builder builder,
       CircuitBreakerRegistry breakers,
       RetryRegistry retries,
+      BulkheadRegistry bulkheads,
+      ScheduledExecutorService retryTimer,
       JsonMapper mapper) {
     Duration timeout = properties.queryTimeout();
     HttpClient http =
@@ -32,21 +32,21 @@ class SchedulerCoreConfiguration {
             .version(HttpClient.Version.HTTP_1_1)
             .connectTimeout(timeout)
             .build();
-    JdkClientHttpRequestFactory factory = new JdkClientHttpRequestFactory(http);
-    factory.setReadTimeout(timeout);
-    RestClient rest =
-        builder.baseUrl(properties.schedulerUrl().toString()).requestFactory(factory).build();
     return new SchedulerCoreClient(
-        rest,
+        http,
+        properties.schedulerUrl(),
         breakers.circuitBreaker(SchedulerCoreClient.NAME, breakerConfig(properties)),
         retries.retry(SchedulerCoreClient.NAME, retryConfig()),
+        bulkheads.bulkhead(SchedulerCoreClient.NAME, bulkheadConfig(properties)),
+        retryTimer,
         mapper,
         timeout);
   }
 
   /**
-   * Opens when half of the last 20 calls (at least 5) failed to get an answer; 404 and other client
-   * errors are answers, not failures. Stays open for the Retry-After period.
+   * Opens when half of the last 20 calls (at least 5) failed to get an answer: unreachable, slower
+   * than their timeout, or 5xx. 404 and other client errors are answers, and calls the bulkhead
+   * turned away were never made, so neither counts. Stays open for the Retry-After period.
    */
   static CircuitBreakerConfig breakerConfig(GatewayProperties properties) {
     return CircuitBreakerConfig.custom()
@@ -56,8 +56,7 @@ class SchedulerCoreConfiguration {
         .failureRateThreshold(50)
         .waitDurationInOpenState(properties.retryAfter())
         .permittedNumberOfCallsInHalfOpenState(2)
-        .recordException(
-            e -> e instanceof ResourceAccessException || e instanceof HttpServerErrorException)
+        .recordException(SchedulerCoreClient::isFailure)
         .build();
   }
 
@@ -70,8 +69,26 @@ class SchedulerCoreConfiguration {
     return RetryConfig.custom()
         .maxAttempts(2)
         .waitDuration(Duration.ofMillis(50))
-        .retryOnException(
-            e -> e instanceof ResourceAccessException && e.getCause() instanceof ConnectException)
+        .retryOnException(SchedulerCoreClient::isRefusedConnection)
         .build();
+  }
+
+  /** At most this many calls at once; one more is answered 503 at once. */
+  static BulkheadConfig bulkheadConfig(GatewayProperties properties) {
+    return BulkheadConfig.custom()
+        .maxConcurrentCalls(properties.maxConcurrentSchedulerCalls())
+        .maxWaitDuration(Duration.ZERO)
+        .build();
+  }
+
+  /** Waits before the one retry of a refused connection; never runs a call itself. */
+  @Bean(destroyMethod = "shutdownNow")
+  ScheduledExecutorService schedulerCoreRetryTimer() {
+    return Executors.newSingleThreadScheduledExecutor(
+        r -> {
+          Thread t = new Thread(r, "scheduler-core-retry");
+          t.setDaemon(true);
+          return t;
+        });
   }
 }

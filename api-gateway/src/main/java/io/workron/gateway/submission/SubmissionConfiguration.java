@@ -1,21 +1,28 @@
 package io.workron.gateway.submission;
 
+import io.github.resilience4j.bulkhead.Bulkhead;
+import io.github.resilience4j.bulkhead.BulkheadConfig;
+import io.github.resilience4j.bulkhead.BulkheadRegistry;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
-import io.github.resilience4j.timelimiter.TimeLimiter;
-import io.github.resilience4j.timelimiter.TimeLimiterConfig;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.workron.gateway.GatewayProperties;
 import io.workron.gateway.schedulercore.SchedulerCoreClient;
 import io.workron.schemas.Topics;
 import io.workron.schemas.WireCodec;
 import java.time.Clock;
+import java.time.Duration;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.annotation.Qualifier;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.kafka.core.KafkaAdmin;
 import org.springframework.kafka.core.KafkaTemplate;
 import org.springframework.kafka.support.ProducerListener;
 import tools.jackson.databind.json.JsonMapper;
@@ -38,13 +45,15 @@ class SubmissionConfiguration {
         topics,
         codec,
         breakers.circuitBreaker(SubmissionPublisher.BREAKER, breakerConfig(properties)),
-        TimeLimiter.of(
-            SubmissionPublisher.BREAKER,
-            TimeLimiterConfig.custom()
-                .timeoutDuration(properties.produceTimeout())
-                .cancelRunningFuture(true)
-                .build()),
+        properties.produceTimeout(),
         clock);
+  }
+
+  @Bean
+  SubmissionOffsets submissionOffsets(
+      KafkaAdmin kafkaAdmin, Topics topics, GatewayProperties properties) {
+    return new SubmissionOffsets(
+        kafkaAdmin.getConfigurationProperties(), topics, properties.produceTimeout());
   }
 
   @Bean
@@ -52,10 +61,47 @@ class SubmissionConfiguration {
       JsonMapper mapper,
       SchedulerCoreClient schedulerCore,
       SubmissionPublisher publisher,
+      SubmissionOffsets offsets,
+      BulkheadRegistry bulkheads,
+      @Qualifier("submissionContinuations") ExecutorService continuations,
       Clock clock,
       GatewayProperties properties,
       MeterRegistry meters) {
-    return new SubmissionIntake(mapper, schedulerCore, publisher, clock, properties, meters);
+    Bulkhead admission =
+        bulkheads.bulkhead(
+            "submissions",
+            BulkheadConfig.custom()
+                .maxConcurrentCalls(properties.maxConcurrentSubmissions())
+                .maxWaitDuration(Duration.ZERO)
+                .build());
+    return new SubmissionIntake(
+        mapper,
+        schedulerCore,
+        publisher,
+        offsets,
+        admission,
+        continuations,
+        clock,
+        properties,
+        meters);
+  }
+
+  /**
+   * Where a submission continues once Kafka acknowledged it: never on the producer's single I/O
+   * thread, whose every moment delays the acknowledgements of all other submissions. The work per
+   * submission is small (start a long-poll, answer), so two threads keep up; the queue is bounded
+   * by the submissions admitted.
+   */
+  @Bean(destroyMethod = "shutdown")
+  ExecutorService submissionContinuations() {
+    AtomicInteger n = new AtomicInteger();
+    return Executors.newFixedThreadPool(
+        2,
+        r -> {
+          Thread t = new Thread(r, "submission-continue-" + n.incrementAndGet());
+          t.setDaemon(true);
+          return t;
+        });
   }
 
   /**

@@ -5,6 +5,7 @@ import jakarta.servlet.http.HttpServletRequest;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
+import java.util.concurrent.CompletableFuture;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
@@ -13,8 +14,10 @@ import org.springframework.web.bind.annotation.RequestHeader;
 import org.springframework.web.bind.annotation.RestController;
 
 /**
- * {@code POST /jobs}. The body is read as raw bytes whatever the {@code Content-Type}, as the seed
- * did: {@code curl -d '{"command":"…"}'} (sent as a form by default) keeps working.
+ * {@code POST /jobs}, answered asynchronously: a submission waiting for Kafka's acknowledgement or
+ * for scheduler-core to store it holds no web-server thread. The body is read as raw bytes whatever
+ * the {@code Content-Type}, as the seed did: {@code curl -d '{"command":"…"}'} (sent as a form by
+ * default) keeps working.
  */
 @RestController
 class SubmissionController {
@@ -26,14 +29,19 @@ class SubmissionController {
   }
 
   @PostMapping("/jobs")
-  ResponseEntity<Object> submit(
+  CompletableFuture<ResponseEntity<Object>> submit(
       InputStream body,
       @RequestHeader(name = SubmissionRules.IDEMPOTENCY_KEY_HEADER, required = false)
           String idempotencyKey,
       HttpServletRequest request)
       throws IOException {
     byte[] bytes = body.readNBytes(SubmissionIntake.MAX_BODY_BYTES + 1);
-    SubmissionIntake.Outcome outcome = intake.submit(bytes, idempotencyKey, RequestId.of(request));
+    return intake
+        .submit(bytes, idempotencyKey, RequestId.of(request))
+        .thenApply(SubmissionController::response);
+  }
+
+  private static ResponseEntity<Object> response(SubmissionIntake.Outcome outcome) {
     URI location = URI.create("/jobs/" + outcome.jobId());
     return switch (outcome.kind()) {
       case CREATED -> job(HttpStatus.CREATED, location, outcome.job());

@@ -1,10 +1,12 @@
 package io.workron.gateway.submission;
 
+import io.github.resilience4j.bulkhead.Bulkhead;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.workron.gateway.GatewayProperties;
 import io.workron.gateway.http.FieldProblem;
 import io.workron.gateway.http.InvalidRequestException;
+import io.workron.gateway.http.OverloadedException;
 import io.workron.gateway.http.UnavailableException;
 import io.workron.gateway.schedulercore.SchedulerCoreClient;
 import io.workron.schemas.Ids;
@@ -16,7 +18,10 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.TimeUnit;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.Executor;
+import org.apache.kafka.clients.producer.RecordMetadata;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.http.HttpStatus;
@@ -28,9 +33,16 @@ import tools.jackson.databind.exc.MismatchedInputException;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
- * The use case behind {@code POST /jobs}: check the request, make sure its dependencies exist, hand
- * it to Kafka, then give scheduler-core a moment to store it so most clients get the stored job
- * (201) rather than a promise (202). Counts every outcome.
+ * The use case behind {@code POST /jobs}: check the request and its dependencies, hand it to Kafka,
+ * then give scheduler-core a moment to store it so most clients get the stored job (201) rather
+ * than a promise (202). Counts every outcome.
+ *
+ * <p>Admission comes first: at most {@code max-concurrent-submissions} are in progress at once, and
+ * one more is answered 429 before anything is produced. Waiting for "stored" is one long-poll that
+ * scheduler-core answers when its ingest transaction commits, and holds no thread meanwhile.
+ * Dependencies are checked in one batched call; one that is missing is looked for again after
+ * ingestion has caught up with everything submitted so far, so a job accepted a moment ago (201 or
+ * 202) is never refused as unknown.
  */
 class SubmissionIntake {
 
@@ -38,9 +50,6 @@ class SubmissionIntake {
 
   /** Largest body read; a valid submission (64 KiB command, 1000 dependencies) is far smaller. */
   static final int MAX_BODY_BYTES = 1024 * 1024;
-
-  private static final Duration FIRST_PAUSE = Duration.ofMillis(10);
-  private static final Duration LONGEST_PAUSE = Duration.ofMillis(200);
 
   enum Kind {
     /** scheduler-core stored the job within the created-wait: 201. */
@@ -57,6 +66,9 @@ class SubmissionIntake {
   private final JsonMapper mapper;
   private final SchedulerCoreClient schedulerCore;
   private final SubmissionPublisher publisher;
+  private final SubmissionOffsets offsets;
+  private final Bulkhead admission;
+  private final Executor continuations;
   private final Clock clock;
   private final Duration createdWait;
   private final Map<String, Counter> outcomes;
@@ -65,12 +77,18 @@ class SubmissionIntake {
       JsonMapper mapper,
       SchedulerCoreClient schedulerCore,
       SubmissionPublisher publisher,
+      SubmissionOffsets offsets,
+      Bulkhead admission,
+      Executor continuations,
       Clock clock,
       GatewayProperties properties,
       MeterRegistry meters) {
     this.mapper = mapper;
     this.schedulerCore = schedulerCore;
     this.publisher = publisher;
+    this.offsets = offsets;
+    this.admission = admission;
+    this.continuations = continuations;
     this.clock = clock;
     this.createdWait = properties.createdWait();
     this.outcomes =
@@ -79,54 +97,213 @@ class SubmissionIntake {
             "accepted", counter(meters, "accepted"),
             "duplicate", counter(meters, "duplicate"),
             "rejected", counter(meters, "rejected"),
-            "unavailable", counter(meters, "unavailable"));
+            "unavailable", counter(meters, "unavailable"),
+            "overloaded", counter(meters, "overloaded"));
   }
 
-  Outcome submit(byte[] body, String idempotencyKey, String requestId) {
+  /**
+   * Checks and submits; what can be decided at once (a bad request, overload, a dependency problem)
+   * is thrown at once, the rest completes the returned future.
+   */
+  CompletableFuture<Outcome> submit(byte[] body, String idempotencyKey, String requestId) {
+    CompletableFuture<Outcome> outcome;
     try {
-      Outcome outcome = submitCounted(body, idempotencyKey, requestId);
-      count(
-          switch (outcome.kind()) {
-            case CREATED -> "created";
-            case ACCEPTED -> "accepted";
-            case EXISTING -> "duplicate";
-          });
-      return outcome;
-    } catch (InvalidRequestException | ErrorResponseException e) {
-      count("rejected");
-      throw e;
-    } catch (UnavailableException e) {
-      count("unavailable");
+      outcome = admitted(body, idempotencyKey, requestId);
+    } catch (RuntimeException e) {
+      countFailure(e);
       throw e;
     }
+    return outcome.whenComplete(
+        (done, failure) -> {
+          if (failure != null) {
+            countFailure(failure);
+          } else {
+            count(
+                switch (done.kind()) {
+                  case CREATED -> "created";
+                  case ACCEPTED -> "accepted";
+                  case EXISTING -> "duplicate";
+                });
+          }
+        });
   }
 
-  private Outcome submitCounted(byte[] body, String idempotencyKey, String requestId) {
+  private CompletableFuture<Outcome> admitted(
+      byte[] body, String idempotencyKey, String requestId) {
     SubmissionRequest request = parse(body);
     List<FieldProblem> problems = SubmissionRules.check(request, idempotencyKey);
     if (!problems.isEmpty()) {
       throw new InvalidRequestException(problems);
     }
+    if (!admission.tryAcquirePermission()) {
+      throw new OverloadedException(
+          "the gateway already has "
+              + admission.getBulkheadConfig().getMaxConcurrentCalls()
+              + " submissions in progress; nothing was submitted, retry shortly");
+    }
+    long started = System.nanoTime();
+    CompletableFuture<Outcome> outcome;
+    try {
+      outcome = submitAdmitted(request, idempotencyKey, requestId);
+    } catch (RuntimeException e) {
+      admission.onComplete();
+      throw e;
+    }
+    return outcome.whenComplete((done, failure) -> admission.onComplete());
+  }
+
+  private CompletableFuture<Outcome> submitAdmitted(
+      SubmissionRequest request, String idempotencyKey, String requestId) {
     String jobId =
         idempotencyKey == null ? Ids.newJobId(clock) : Ids.jobIdForIdempotencyKey(idempotencyKey);
-    if (idempotencyKey != null) {
-      Optional<byte[]> existing = existingJob(jobId);
-      if (existing.isPresent()) {
-        log.atInfo()
-            .addKeyValue("job_id", jobId)
-            .log(
-                "Idempotency-Key names existing job {}; answering with it, producing nothing",
-                jobId);
-        return new Outcome(Kind.EXISTING, jobId, existing.get());
-      }
-    }
     JobSubmission submission = SubmissionRules.toSubmission(request, jobId, idempotencyKey);
-    requireDependenciesExist(submission);
-    publisher.publish(submission, requestId);
-    log.atInfo()
-        .addKeyValue("job_id", jobId)
-        .log("job {} submitted to Kafka; scheduler-core will store it", jobId);
-    return awaitStored(jobId);
+    CompletableFuture<Optional<byte[]>> existing =
+        idempotencyKey == null
+            ? CompletableFuture.completedFuture(Optional.empty())
+            : existingJob(jobId);
+    return existing.thenCompose(
+        found -> {
+          if (found.isPresent()) {
+            log.atInfo()
+                .addKeyValue("job_id", jobId)
+                .log(
+                    "Idempotency-Key names existing job {}; answering with it, producing nothing",
+                    jobId);
+            return CompletableFuture.completedFuture(
+                new Outcome(Kind.EXISTING, jobId, found.get()));
+          }
+          return requireDependencies(submission)
+              .thenCompose(checked -> publisher.publish(submission, requestId))
+              // continue off the producer's I/O thread: it must stay free for acknowledgements
+              .thenComposeAsync(
+                  stored -> {
+                    log.atInfo()
+                        .addKeyValue("job_id", jobId)
+                        .log("job {} submitted to Kafka; scheduler-core will store it", jobId);
+                    return awaitStored(jobId, stored);
+                  },
+                  continuations);
+        });
+  }
+
+  /**
+   * A lookup that cannot reach scheduler-core does not stop the submission: producing again under
+   * the same id is harmless, because scheduler-core stores each job id once.
+   */
+  private CompletableFuture<Optional<byte[]>> existingJob(String jobId) {
+    return schedulerCore
+        .job(jobId)
+        .exceptionally(
+            failure -> {
+              if (!(unwrap(failure) instanceof UnavailableException)) {
+                throw failure instanceof CompletionException c
+                    ? c
+                    : new CompletionException(failure);
+              }
+              log.atDebug()
+                  .addKeyValue("job_id", jobId)
+                  .log("cannot look up the idempotent job; submitting it again, which is harmless");
+              return Optional.empty();
+            });
+  }
+
+  /**
+   * Refuses a dependency that does not exist, and one that would close a cycle. Unlike the lookup
+   * above, this check has no safe fallback: 503 when scheduler-core cannot answer.
+   *
+   * <p>An id not stored yet may still be on its way: accepted by a gateway a moment ago, its
+   * submission not yet ingested. So a missing id is asked about again, this time after
+   * scheduler-core has ingested everything submitted before now (the end offsets of the submissions
+   * topic), waiting up to the created-wait. Only then is it refused. If ingestion is so far behind
+   * that it cannot tell in time, the job is accepted and waits for the id like a job submitted
+   * through Kafka does (cancelled after {@code dependency-wait-timeout} if it never comes).
+   */
+  private CompletableFuture<Void> requireDependencies(JobSubmission submission) {
+    if (submission.dependsOn() == null || submission.dependsOn().isEmpty()) {
+      return CompletableFuture.completedFuture(null);
+    }
+    List<String> dependencies = List.copyOf(new LinkedHashSet<>(submission.dependsOn()));
+    if (dependencies.contains(submission.id())) {
+      throw new InvalidRequestException("depends_on", "a job cannot depend on itself");
+    }
+    return schedulerCore
+        .existing(dependencies, submission.id(), Map.of(), Duration.ZERO)
+        .thenCompose(
+            known -> {
+              refuseCycle(known);
+              if (known.missing().isEmpty()) {
+                return CompletableFuture.completedFuture(known);
+              }
+              // rare: look up how far the topic goes (a blocking admin call) off the caller's
+              // thread, then ask again once ingestion has caught up with it
+              return CompletableFuture.supplyAsync(offsets::endOffsets, continuations)
+                  .thenCompose(
+                      submittedSoFar ->
+                          schedulerCore.existing(
+                              known.missing(), submission.id(), submittedSoFar, createdWait));
+            })
+        .thenAccept(
+            settled -> {
+              refuseCycle(settled);
+              if (settled.missing().isEmpty()) {
+                return;
+              }
+              if (!settled.caughtUp()) {
+                log.atInfo()
+                    .addKeyValue("job_id", submission.id())
+                    .log(
+                        "ingestion is behind; cannot tell yet whether dependencies {} exist, so"
+                            + " job {} will wait for them",
+                        settled.missing(),
+                        submission.id());
+                return;
+              }
+              List<FieldProblem> missing = new ArrayList<>();
+              for (String dependency : settled.missing()) {
+                missing.add(
+                    new FieldProblem(
+                        "depends_on", "dependency \"" + dependency + "\" does not exist"));
+              }
+              throw new InvalidRequestException(missing);
+            });
+  }
+
+  private static Throwable unwrap(Throwable failure) {
+    return failure instanceof CompletionException && failure.getCause() != null
+        ? failure.getCause()
+        : failure;
+  }
+
+  private static void refuseCycle(SchedulerCoreClient.Existence existence) {
+    if (!existence.cycle().isEmpty()) {
+      throw new InvalidRequestException(
+          "depends_on",
+          "depending on these jobs would form a cycle: " + String.join(" -> ", existence.cycle()));
+    }
+  }
+
+  /**
+   * One long-poll: scheduler-core answers when its ingest transaction has committed the record
+   * Kafka acknowledged at {@code stored}. A scheduler-core that cannot answer ends the wait: the
+   * job is safe in Kafka, and waiting longer would not make it visible sooner.
+   */
+  private CompletableFuture<Outcome> awaitStored(String jobId, RecordMetadata stored) {
+    if (createdWait.isZero()) {
+      return CompletableFuture.completedFuture(new Outcome(Kind.ACCEPTED, jobId, null));
+    }
+    return schedulerCore
+        .awaitStored(jobId, stored.partition(), stored.offset(), createdWait)
+        .handle(
+            (job, failure) -> {
+              if (failure != null) {
+                log.atDebug()
+                    .addKeyValue("job_id", jobId)
+                    .log("could not wait for job {} to be stored: {}", jobId, failure.toString());
+                return new Outcome(Kind.ACCEPTED, jobId, null);
+              }
+              return job.map(j -> new Outcome(Kind.CREATED, jobId, j))
+                  .orElseGet(() -> new Outcome(Kind.ACCEPTED, jobId, null));
+            });
   }
 
   private SubmissionRequest parse(byte[] body) {
@@ -164,69 +341,14 @@ class SubmissionIntake {
     return request;
   }
 
-  /**
-   * A lookup that cannot reach scheduler-core does not stop the submission: producing again under
-   * the same id is harmless, because scheduler-core stores each job id once.
-   */
-  private Optional<byte[]> existingJob(String jobId) {
-    try {
-      return schedulerCore.job(jobId);
-    } catch (UnavailableException e) {
-      log.atDebug()
-          .addKeyValue("job_id", jobId)
-          .log("cannot look up the idempotent job; submitting it again, which is harmless");
-      return Optional.empty();
-    }
-  }
-
-  /** Unlike the lookup above, this check has no safe fallback: 503 when scheduler-core is down. */
-  private void requireDependenciesExist(JobSubmission submission) {
-    if (submission.dependsOn() == null) {
-      return;
-    }
-    List<FieldProblem> missing = new ArrayList<>();
-    for (String dependency : new LinkedHashSet<>(submission.dependsOn())) {
-      if (schedulerCore.job(dependency).isEmpty()) {
-        missing.add(
-            new FieldProblem("depends_on", "dependency \"" + dependency + "\" does not exist"));
-      }
-    }
-    if (!missing.isEmpty()) {
-      throw new InvalidRequestException(missing);
-    }
-  }
-
-  /**
-   * Polls scheduler-core with a short, growing pause. A scheduler-core that cannot answer ends the
-   * wait at once: the job is safe in Kafka, and waiting longer would not make it visible sooner.
-   */
-  private Outcome awaitStored(String jobId) {
-    long deadline = System.nanoTime() + createdWait.toNanos();
-    Duration pause = FIRST_PAUSE;
-    while (true) {
-      Optional<byte[]> stored;
-      try {
-        stored = schedulerCore.job(jobId);
-      } catch (UnavailableException e) {
-        return new Outcome(Kind.ACCEPTED, jobId, null);
-      }
-      if (stored.isPresent()) {
-        return new Outcome(Kind.CREATED, jobId, stored.get());
-      }
-      long remaining = deadline - System.nanoTime();
-      if (remaining <= 0) {
-        return new Outcome(Kind.ACCEPTED, jobId, null);
-      }
-      try {
-        TimeUnit.NANOSECONDS.sleep(Math.min(remaining, pause.toNanos()));
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        return new Outcome(Kind.ACCEPTED, jobId, null);
-      }
-      pause =
-          pause.multipliedBy(2).compareTo(LONGEST_PAUSE) > 0
-              ? LONGEST_PAUSE
-              : pause.multipliedBy(2);
+  private void countFailure(Throwable failure) {
+    Throwable e = unwrap(failure);
+    if (e instanceof InvalidRequestException || e instanceof ErrorResponseException) {
+      count("rejected");
+    } else if (e instanceof UnavailableException) {
+      count("unavailable");
+    } else if (e instanceof OverloadedException) {
+      count("overloaded");
     }
   }
 

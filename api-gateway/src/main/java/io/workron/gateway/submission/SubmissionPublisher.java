@@ -2,7 +2,6 @@ package io.workron.gateway.submission;
 
 import io.github.resilience4j.circuitbreaker.CallNotPermittedException;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
-import io.github.resilience4j.timelimiter.TimeLimiter;
 import io.workron.gateway.http.UnavailableException;
 import io.workron.schemas.Envelope;
 import io.workron.schemas.Ids;
@@ -13,17 +12,22 @@ import io.workron.schemas.WireCodec;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.concurrent.Callable;
-import java.util.concurrent.ExecutionException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Supplier;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
 import org.springframework.kafka.core.KafkaTemplate;
 import org.springframework.kafka.support.SendResult;
 
 /**
  * Writes one {@code job.submitted.v1} to the submissions topic and returns only once the broker
  * acknowledged it ({@code acks=all}): from then on the job cannot be lost. Guarded by the {@code
- * kafka} circuit breaker and a time limit of the produce timeout.
+ * kafka} circuit breaker and a time limit of the produce timeout; never blocks longer than the
+ * producer's {@code max.block.ms} on the caller's thread.
  */
 class SubmissionPublisher {
 
@@ -34,7 +38,7 @@ class SubmissionPublisher {
   private final Topics topics;
   private final WireCodec codec;
   private final CircuitBreaker breaker;
-  private final TimeLimiter timeLimiter;
+  private final Duration produceTimeout;
   private final Clock clock;
 
   SubmissionPublisher(
@@ -42,17 +46,22 @@ class SubmissionPublisher {
       Topics topics,
       WireCodec codec,
       CircuitBreaker breaker,
-      TimeLimiter timeLimiter,
+      Duration produceTimeout,
       Clock clock) {
     this.kafka = kafka;
     this.topics = topics;
     this.codec = codec;
     this.breaker = breaker;
-    this.timeLimiter = timeLimiter;
+    this.produceTimeout = produceTimeout;
     this.clock = clock;
   }
 
-  void publish(JobSubmission submission, String requestId) {
+  /**
+   * Produces the submission; completes with where the broker stored it once it acknowledged the
+   * record, or fails with an {@link UnavailableException}. Only a broker that does not answer in
+   * time (or refuses) counts as a failure for the breaker.
+   */
+  CompletableFuture<RecordMetadata> publish(JobSubmission submission, String requestId) {
     Envelope<JobSubmission> envelope =
         WireCodec.envelope(
             MessageType.JOB_SUBMITTED, Ids.newMessageId("sub", clock), clock.instant(), submission);
@@ -66,40 +75,52 @@ class SubmissionPublisher {
     ProducerRecord<String, byte[]> record =
         new ProducerRecord<>(topics.submissions(), submission.id(), document);
     record.headers().add(Topics.REQUEST_ID_HEADER, requestId.getBytes(StandardCharsets.UTF_8));
-    Callable<SendResult<String, byte[]>> send =
-        CircuitBreaker.decorateCallable(
-            breaker, () -> timeLimiter.executeFutureSupplier(() -> kafka.send(record)));
-    try {
-      send.call();
-    } catch (CallNotPermittedException e) {
-      throw new UnavailableException(
+    Supplier<CompletionStage<SendResult<String, byte[]>>> send =
+        () -> {
+          try {
+            return kafka.send(record).orTimeout(limit().toMillis(), TimeUnit.MILLISECONDS);
+          } catch (RuntimeException e) {
+            // the producer refused at once (no metadata within max.block.ms, closed, ...)
+            return CompletableFuture.failedFuture(e);
+          }
+        };
+    return CircuitBreaker.decorateCompletionStage(breaker, send)
+        .get()
+        .toCompletableFuture()
+        .handle(
+            (sent, failure) -> {
+              if (failure == null) {
+                return sent.getRecordMetadata();
+              }
+              throw unavailable(failure);
+            });
+  }
+
+  private UnavailableException unavailable(Throwable failure) {
+    Throwable e =
+        failure instanceof CompletionException && failure.getCause() != null
+            ? failure.getCause()
+            : failure;
+    if (e instanceof CallNotPermittedException) {
+      return new UnavailableException(
           DEPENDENCY,
           "Kafka has been failing; the gateway is not accepting submissions for a while",
           e);
-    } catch (TimeoutException e) {
-      throw new UnavailableException(
+    }
+    if (e instanceof TimeoutException) {
+      return new UnavailableException(
           DEPENDENCY,
           "Kafka did not acknowledge the submission within "
               + limit().toMillis()
               + " ms; it may still arrive, so retry with an Idempotency-Key to avoid a duplicate",
           e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new UnavailableException(DEPENDENCY, "interrupted while waiting for Kafka", e);
-    } catch (ExecutionException
-        | org.apache.kafka.common.KafkaException
-        | org.springframework.kafka.KafkaException e) {
-      throw new UnavailableException(
-          DEPENDENCY, "Kafka did not take the submission: " + rootMessage(e), e);
-    } catch (RuntimeException e) {
-      throw e;
-    } catch (Exception e) {
-      throw new IllegalStateException("unexpected failure producing " + submission.id(), e);
     }
+    return new UnavailableException(
+        DEPENDENCY, "Kafka did not take the submission: " + rootMessage(e), e);
   }
 
   private Duration limit() {
-    return timeLimiter.getTimeLimiterConfig().getTimeoutDuration();
+    return produceTimeout;
   }
 
   private static String rootMessage(Throwable e) {

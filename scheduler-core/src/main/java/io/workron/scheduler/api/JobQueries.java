@@ -45,34 +45,49 @@ class JobQueries {
 
   /** The job, its edges, output and history read from one snapshot, so they agree. */
   Optional<Map<String, Object>> job(String id) {
-    return snapshot.execute(status -> readJob(id));
+    return Optional.ofNullable(jobs(List.of(id)).get(id));
   }
 
-  private Optional<Map<String, Object>> readJob(String id) {
-    JobsRecord job = db.selectFrom(JOBS).where(JOBS.ID.eq(id)).fetchOne();
-    if (job == null) {
-      return Optional.empty();
+  /**
+   * Several jobs as {@link #job(String)} shows each, read in four statements from one snapshot
+   * however many they are; ids not stored are absent from the map.
+   */
+  Map<String, Map<String, Object>> jobs(java.util.Collection<String> ids) {
+    if (ids.isEmpty()) {
+      return Map.of();
     }
-    List<String> deps =
-        db.select(JOB_DEPENDENCIES.DEPENDS_ON)
-            .from(JOB_DEPENDENCIES)
-            .where(JOB_DEPENDENCIES.JOB_ID.eq(id))
-            .orderBy(JOB_DEPENDENCIES.DEPENDS_ON)
-            .fetch(JOB_DEPENDENCIES.DEPENDS_ON);
-    Map<String, Object> view = view(job, deps);
+    return snapshot.execute(status -> readJobs(ids));
+  }
+
+  private Map<String, Map<String, Object>> readJobs(java.util.Collection<String> ids) {
+    Map<String, Map<String, Object>> views = new LinkedHashMap<>();
+    List<JobsRecord> rows = db.selectFrom(JOBS).where(JOBS.ID.in(ids)).fetch();
+    if (rows.isEmpty()) {
+      return views;
+    }
+    List<String> found = rows.stream().map(JobsRecord::getId).toList();
+    Map<String, List<String>> deps = new java.util.HashMap<>();
+    db.select(JOB_DEPENDENCIES.JOB_ID, JOB_DEPENDENCIES.DEPENDS_ON)
+        .from(JOB_DEPENDENCIES)
+        .where(JOB_DEPENDENCIES.JOB_ID.in(found))
+        .orderBy(JOB_DEPENDENCIES.DEPENDS_ON)
+        .forEach(r -> deps.computeIfAbsent(r.value1(), k -> new ArrayList<>()).add(r.value2()));
+    for (JobsRecord job : rows) {
+      views.put(job.getId(), view(job, deps.getOrDefault(job.getId(), List.of())));
+    }
     db.selectFrom(JOB_OUTPUTS)
-        .where(JOB_OUTPUTS.JOB_ID.eq(id))
-        .fetchOptional()
-        .ifPresent(
+        .where(JOB_OUTPUTS.JOB_ID.in(found))
+        .forEach(
             o -> {
+              Map<String, Object> view = views.get(o.getJobId());
               view.put("output", o.getOutput());
               view.put("output_truncated", o.getTruncated());
             });
-    List<Map<String, Object>> history = new ArrayList<>();
+    Map<String, List<Map<String, Object>>> histories = new java.util.HashMap<>();
     for (JobAttemptsRecord a :
         db.selectFrom(JOB_ATTEMPTS)
-            .where(JOB_ATTEMPTS.JOB_ID.eq(id))
-            .orderBy(JOB_ATTEMPTS.ATTEMPT)
+            .where(JOB_ATTEMPTS.JOB_ID.in(found))
+            .orderBy(JOB_ATTEMPTS.JOB_ID, JOB_ATTEMPTS.ATTEMPT)
             .fetch()) {
       Map<String, Object> h = new LinkedHashMap<>();
       h.put("attempt", a.getAttempt());
@@ -84,10 +99,19 @@ class JobQueries {
       put(h, "exit_code", a.getExitCode());
       put(h, "outcome", a.getOutcome());
       put(h, "reason", a.getReason());
-      history.add(h);
+      histories.computeIfAbsent(a.getJobId(), k -> new ArrayList<>()).add(h);
     }
-    view.put("attempt_history", history);
-    return Optional.of(view);
+    views.forEach((id, view) -> view.put("attempt_history", histories.getOrDefault(id, List.of())));
+    return views;
+  }
+
+  /** Which of {@code ids} are stored. */
+  java.util.Set<String> existing(java.util.Collection<String> ids) {
+    if (ids.isEmpty()) {
+      return java.util.Set.of();
+    }
+    return new java.util.HashSet<>(
+        db.select(JOBS.ID).from(JOBS).where(JOBS.ID.in(ids)).fetch(JOBS.ID));
   }
 
   Page list(String status, int limit, String afterId) {

@@ -1,16 +1,26 @@
 package io.workron.scheduler.api;
 
+import com.fasterxml.jackson.annotation.JsonProperty;
 import io.workron.scheduler.core.JobStatus;
+import io.workron.scheduler.dag.DependencyGraph;
+import io.workron.scheduler.ingest.IngestWaits;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.Executor;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.ProblemDetail;
 import org.springframework.http.ResponseEntity;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
+import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.RequestBody;
 import org.springframework.web.bind.annotation.RequestMapping;
 import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RestController;
@@ -23,10 +33,145 @@ import org.springframework.web.bind.annotation.RestController;
 @RequestMapping("/internal")
 class QueryController {
 
-  private final JobQueries queries;
+  /** Longest a caller may ask to wait for ingestion. */
+  static final Duration MAX_WAIT = Duration.ofSeconds(10);
 
-  QueryController(JobQueries queries) {
+  /** Most ids one existence query may ask about (a job has at most 1000 dependencies). */
+  static final int MAX_IDS = 1000;
+
+  private final JobQueries queries;
+  private final IngestWaits waits;
+  private final DependencyGraph graph;
+
+  /** Reads that follow a wait run here, never on the thread that noticed the ingest commit. */
+  private final Executor reads;
+
+  private final BatchedJobReads batchedReads;
+
+  QueryController(
+      JobQueries queries, IngestWaits waits, DependencyGraph graph, BatchedJobReads batchedReads) {
     this.queries = queries;
+    this.batchedReads = batchedReads;
+    this.waits = waits;
+    this.graph = graph;
+    AtomicInteger n = new AtomicInteger();
+    this.reads =
+        Executors.newFixedThreadPool(
+            4,
+            r -> {
+              Thread t = new Thread(r, "query-after-wait-" + n.incrementAndGet());
+              t.setDaemon(true);
+              return t;
+            });
+  }
+
+  /**
+   * The job once ingestion has handled the submission at {@code offset} of {@code partition} (where
+   * its producer got the record acknowledged), waiting up to {@code wait_ms}. 200 with the job; 404
+   * when it is not stored, with {@code caught_up} telling whether ingestion got past that offset
+   * (then the submission was refused) or the wait ran out first. Answered asynchronously: a waiting
+   * request holds no thread.
+   */
+  @GetMapping("/jobs/{id}/stored")
+  Object stored(
+      @PathVariable String id,
+      @RequestParam String partition,
+      @RequestParam String offset,
+      @RequestParam(name = "wait_ms", defaultValue = "0") String waitMs) {
+    Integer p = nonNegativeInt(partition);
+    Long o = nonNegativeLong(offset);
+    Long w = nonNegativeLong(waitMs);
+    if (p == null || o == null || w == null) {
+      String field = p == null ? "partition" : o == null ? "offset" : "wait_ms";
+      return problem(HttpStatus.BAD_REQUEST, field + " must be a non-negative integer", field);
+    }
+    return waits
+        .await(Map.of(p, o + 1), bounded(w))
+        .thenCompose(
+            caughtUp ->
+                batchedReads
+                    .read(id)
+                    .thenApply(
+                        job ->
+                            job.<ResponseEntity<?>>map(ResponseEntity::ok)
+                                .orElseGet(
+                                    () -> {
+                                      ResponseEntity<ProblemDetail> missing =
+                                          problem(
+                                              HttpStatus.NOT_FOUND,
+                                              "job " + id + " not stored",
+                                              "id");
+                                      missing.getBody().setProperty("caught_up", caughtUp);
+                                      return missing;
+                                    })));
+  }
+
+  /**
+   * Which of {@code ids} are stored, in one call. With {@code submitted_before} (partition to
+   * offset, such as the end offsets of the submissions topic when the caller asked), it first waits
+   * up to {@code wait_ms} until ingestion has handled everything before those offsets, and {@code
+   * caught_up} says whether it did: then a missing id was never accepted. With {@code job_id}, it
+   * also reports the cycle that job would close by waiting for the stored ids.
+   */
+  @PostMapping("/jobs/existing")
+  Object existing(@RequestBody(required = false) ExistenceQuery query) {
+    if (query == null || query.ids() == null) {
+      return problem(HttpStatus.BAD_REQUEST, "ids is required", "ids");
+    }
+    if (query.ids().size() > MAX_IDS) {
+      return problem(HttpStatus.BAD_REQUEST, "at most " + MAX_IDS + " ids", "ids");
+    }
+    Map<Integer, Long> before =
+        query.submittedBefore() == null ? Map.of() : query.submittedBefore();
+    long waitMs = query.waitMs() == null ? 0 : query.waitMs();
+    if (waitMs < 0) {
+      return problem(HttpStatus.BAD_REQUEST, "wait_ms must not be negative", "wait_ms");
+    }
+    List<String> ids = query.ids().stream().distinct().toList();
+    return waits
+        .await(before, bounded(waitMs))
+        .thenApplyAsync(
+            caughtUp -> {
+              Set<String> stored = queries.existing(ids);
+              Map<String, Object> body = new LinkedHashMap<>();
+              body.put("existing", ids.stream().filter(stored::contains).toList());
+              body.put("missing", ids.stream().filter(i -> !stored.contains(i)).toList());
+              body.put("caught_up", caughtUp);
+              body.put(
+                  "cycle",
+                  query.jobId() == null
+                      ? List.of()
+                      : graph.cycleThrough(
+                          query.jobId(), ids.stream().filter(stored::contains).toList()));
+              return ResponseEntity.ok(body);
+            },
+            reads);
+  }
+
+  /** The body of {@code POST /internal/jobs/existing}. */
+  record ExistenceQuery(
+      List<String> ids,
+      @JsonProperty("job_id") String jobId,
+      @JsonProperty("submitted_before") Map<Integer, Long> submittedBefore,
+      @JsonProperty("wait_ms") Long waitMs) {}
+
+  private static Duration bounded(long waitMs) {
+    Duration wait = Duration.ofMillis(waitMs);
+    return wait.compareTo(MAX_WAIT) > 0 ? MAX_WAIT : wait;
+  }
+
+  private static Integer nonNegativeInt(String value) {
+    Long l = nonNegativeLong(value);
+    return l == null || l > Integer.MAX_VALUE ? null : l.intValue();
+  }
+
+  private static Long nonNegativeLong(String value) {
+    try {
+      long l = Long.parseLong(value);
+      return l < 0 ? null : l;
+    } catch (NumberFormatException e) {
+      return null;
+    }
   }
 
   @GetMapping("/jobs/{id}")

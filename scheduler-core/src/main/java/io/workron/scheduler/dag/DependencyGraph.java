@@ -1,5 +1,7 @@
 package io.workron.scheduler.dag;
 
+import static io.workron.scheduler.db.Tables.JOB_DEPENDENCIES;
+
 import io.workron.scheduler.core.JobStatus;
 import java.time.Clock;
 import java.time.OffsetDateTime;
@@ -144,6 +146,44 @@ public class DependencyGraph {
             "select id from jobs where id = any(?::varchar[]) order by id for share",
             (Object) upstreamIds.stream().distinct().toArray(String[]::new))
         .fetch();
+  }
+
+  /**
+   * The cycle a new job {@code jobId} waiting for {@code dependsOn} would close, as the path {@code
+   * jobId -> dependency -> ... -> jobId}; empty when there is none. A cycle needs a stored job that
+   * (transitively) waits for {@code jobId}, so when nothing waits for it this costs one index
+   * lookup.
+   */
+  public List<String> cycleThrough(String jobId, Collection<String> dependsOn) {
+    if (dependsOn.isEmpty()) {
+      return List.of();
+    }
+    if (dependsOn.contains(jobId)) {
+      return List.of(jobId, jobId);
+    }
+    boolean awaited = db.fetchExists(JOB_DEPENDENCIES, JOB_DEPENDENCIES.DEPENDS_ON.eq(jobId));
+    if (!awaited) {
+      return List.of();
+    }
+    // every (job, the job that waits for it) pair upstream of the dependencies, then a path back
+    java.util.Map<String, String> via = new java.util.HashMap<>();
+    db.resultQuery(
+            "with recursive up(id, via) as ("
+                + "  select d, null::varchar from unnest(?::varchar[]) as d "
+                + "  union "
+                + "  select e.depends_on, e.job_id from job_dependencies e join up on e.job_id = up.id"
+                + ") select id, via from up",
+            (Object) dependsOn.toArray(String[]::new))
+        .forEach(r -> via.putIfAbsent(r.get(0, String.class), r.get(1, String.class)));
+    if (!via.containsKey(jobId)) {
+      return List.of();
+    }
+    java.util.LinkedList<String> path = new java.util.LinkedList<>();
+    for (String at = jobId; at != null && path.size() <= via.size(); at = via.get(at)) {
+      path.addFirst(at);
+    }
+    path.addFirst(jobId);
+    return List.copyOf(path);
   }
 
   private void lockInOrder(Collection<String> ids) {

@@ -8,7 +8,9 @@ import io.workron.schemas.Topics;
 import io.workron.schemas.WireCodec;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.header.Header;
 import org.springframework.dao.DataAccessException;
@@ -41,6 +43,7 @@ class SubmissionListener {
       concurrency = "${workron.scheduler.ingest-concurrency:2}",
       batch = "true")
   void onBatch(List<ConsumerRecord<String, byte[]>> records) {
+    Map<Integer, Long> nextOffsets = nextOffsets(records);
     List<SubmissionStore.Accepted> accepted = new ArrayList<>(records.size());
     List<ConsumerRecord<String, byte[]>> origins = new ArrayList<>(records.size());
     for (ConsumerRecord<String, byte[]> record : records) {
@@ -55,13 +58,23 @@ class SubmissionListener {
       }
     }
     try {
-      store.store(accepted);
+      store.store(accepted, nextOffsets);
     } catch (DataAccessException e) {
       if (!StoreRejection.isPermanent(e)) {
         throw e; // the database is unwell: the container retries the whole poll
       }
       storeOneByOne(accepted, origins);
+      store.store(List.of(), nextOffsets);
     }
+  }
+
+  /** Per partition, the offset after the last record of the poll. */
+  static Map<Integer, Long> nextOffsets(List<ConsumerRecord<String, byte[]>> records) {
+    Map<Integer, Long> next = new HashMap<>();
+    for (ConsumerRecord<String, byte[]> r : records) {
+      next.merge(r.partition(), r.offset() + 1, Math::max);
+    }
+    return next;
   }
 
   /**
@@ -73,7 +86,7 @@ class SubmissionListener {
       List<SubmissionStore.Accepted> accepted, List<ConsumerRecord<String, byte[]>> origins) {
     for (int i = 0; i < accepted.size(); i++) {
       try {
-        store.store(List.of(accepted.get(i)));
+        store.store(List.of(accepted.get(i)), Map.of());
       } catch (DataAccessException e) {
         if (!StoreRejection.isPermanent(e)) {
           throw e;

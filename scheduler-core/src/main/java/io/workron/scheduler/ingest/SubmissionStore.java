@@ -42,6 +42,8 @@ class SubmissionStore {
   private final JobEvents events;
   private final Outbox outbox;
   private final DispatchLoop dispatch;
+  private final IngestProgress progress;
+  private final IngestWaits waits;
   private final Counter submitted;
   private final Counter duplicates;
 
@@ -53,6 +55,8 @@ class SubmissionStore {
       JobEvents events,
       Outbox outbox,
       DispatchLoop dispatch,
+      IngestProgress progress,
+      IngestWaits waits,
       MeterRegistry meters) {
     this.db = db;
     this.tx = tx;
@@ -61,21 +65,34 @@ class SubmissionStore {
     this.events = events;
     this.outbox = outbox;
     this.dispatch = dispatch;
+    this.progress = progress;
+    this.waits = waits;
     this.submitted = meters.counter("workron_jobs_submitted_total");
     this.duplicates = meters.counter("workron_submissions_duplicate_total");
   }
 
-  void store(List<Accepted> batch) {
-    if (batch.isEmpty()) {
+  /**
+   * Stores {@code batch} and records {@code nextOffsets} (partition to the offset after the last
+   * record handled) as ingest progress, in one transaction.
+   */
+  void store(List<Accepted> batch, Map<Integer, Long> nextOffsets) {
+    if (batch.isEmpty() && nextOffsets.isEmpty()) {
       return;
     }
     Map<String, Accepted> byId = new LinkedHashMap<>();
     for (Accepted a : batch) {
       byId.putIfAbsent(a.job().id(), a);
     }
-    int inserted = tx.execute(status -> insert(byId));
+    int inserted =
+        tx.execute(
+            status -> {
+              int n = byId.isEmpty() ? 0 : insert(byId);
+              progress.advance(nextOffsets);
+              return n;
+            });
     submitted.increment(inserted);
     duplicates.increment(batch.size() - inserted);
+    waits.wake();
     if (inserted > 0) {
       outbox.committed();
       dispatch.wake();
