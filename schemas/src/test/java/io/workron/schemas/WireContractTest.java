@@ -13,6 +13,7 @@ import java.util.Map;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.MethodSource;
 
 class WireContractTest {
@@ -133,6 +134,39 @@ class WireContractTest {
         submission("{\"id\":\"job-1\",\"command\":\"echo a\\u0000b\"}"),
         InvalidMessageException.Reason.SCHEMA_INVALID,
         "/payload/command");
+  }
+
+  /**
+   * Identifiers and labels PostgreSQL cannot store (a NUL) are refused at the schema, so a result
+   * or heartbeat carrying one is dead-lettered instead of failing its transaction on every retry.
+   */
+  @ParameterizedTest
+  @CsvSource(
+      delimiter = '|',
+      value = {
+        "job.result.v1|\"job_id\":\"job-example-0001\"|\"job_id\":\"job-\\u0000\"|/payload/job_id",
+        "job.result.v1|\"worker_id\":\"worker-1a2b3c4d\"|\"worker_id\":\"w\\u0000\"|/payload/worker_id",
+        "job.result.v1|\"incarnation\":\"0195f2a0-0000-7000-8000-000000000001\"|\"incarnation\":\"i\\u0000\"|/payload/incarnation",
+        "worker.heartbeat.v1|\"incarnation\":\"0195f2a0-0000-7000-8000-000000000001\"|\"incarnation\":\"i\\u0000\"|/payload/incarnation",
+        "worker.heartbeat.v1|\"a100\"|\"a\\u0000\"|/payload/tags/1",
+        "worker.heartbeat.v1|\"exec_addr\":\"10.0.0.7:29500\"|\"exec_addr\":\"10.0.0.7\\u0000\"|/payload/exec_addr",
+        "worker.heartbeat.v1|\"job_id\":\"job-example-0001\"|\"job_id\":\"job-\\u0000\"|/payload/running/0/job_id",
+        "job.dispatch.v1|\"job_id\":\"job-example-0001\"|\"job_id\":\"job-\\u0000\"|/payload/job_id"
+      })
+  void aNulInAnIdentifierIsRefusedNamingTheField(
+      String type, String original, String poisoned, String field) throws Exception {
+    MessageType<?> messageType = MessageType.byName(type).orElseThrow();
+    String example = new String(example(messageType), UTF8);
+    assertThat(example).contains(original);
+    byte[] doc = example.replace(original, poisoned).getBytes(UTF8);
+
+    assertThatThrownBy(() -> codec.decode(doc, messageType))
+        .isInstanceOfSatisfying(
+            InvalidMessageException.class,
+            e -> {
+              assertThat(e.reason()).isEqualTo(InvalidMessageException.Reason.SCHEMA_INVALID);
+              assertThat(e.field()).isEqualTo(field);
+            });
   }
 
   @Test

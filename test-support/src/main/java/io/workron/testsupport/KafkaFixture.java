@@ -77,6 +77,41 @@ public final class KafkaFixture implements AutoCloseable {
   }
 
   /**
+   * Produces {@code value} gzip-compressed, as a producer may that sends records larger than the
+   * broker takes uncompressed (a 2 MiB value of repeated bytes is a few KiB on the wire). What a
+   * consumer then receives is larger than it could ever produce itself.
+   */
+  public void sendCompressed(String topic, String key, byte[] value) {
+    try (KafkaProducer<String, byte[]> compressing =
+        new KafkaProducer<>(
+            Map.of(
+                "bootstrap.servers",
+                bootstrap,
+                "acks",
+                "all",
+                "compression.type",
+                "gzip",
+                "max.request.size",
+                16 * 1024 * 1024,
+                "buffer.memory",
+                64 * 1024 * 1024),
+            new StringSerializer(),
+            new ByteArraySerializer())) {
+      compressing.send(new ProducerRecord<>(topic, key, value)).get(30, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      throw new IllegalStateException("could not produce to " + topic, e);
+    }
+  }
+
+  /** A JSON document of {@code bytes} bytes that no consumer accepts: too large. */
+  public static byte[] oversizedDocument(int bytes) {
+    String prefix = "{\"type\":\"job.submitted.v1\",\"pad\":\"";
+    String suffix = "\"}";
+    return (prefix + "x".repeat(bytes - prefix.length() - suffix.length()) + suffix)
+        .getBytes(java.nio.charset.StandardCharsets.UTF_8);
+  }
+
+  /**
    * Waits until consumer group {@code groupId} has committed everything {@code topic} holds now: a
    * barrier after which every message produced earlier has been processed.
    */

@@ -192,6 +192,35 @@ class WorkerRuntimeIT {
 
   @Test
   @Order(5)
+  void deadLettersADispatchTooLargeToSendBackAsABoundedCopyAndKeepsRunning() throws Exception {
+    String dispatchTopic = topics.dispatch(workerId);
+    byte[] huge = io.workron.testsupport.KafkaFixture.oversizedDocument(2 * 1024 * 1024);
+    try (io.workron.testsupport.KafkaFixture kafka =
+        new io.workron.testsupport.KafkaFixture(TestInfrastructure.get().kafkaBootstrapServers())) {
+      kafka.sendCompressed(dispatchTopic, "huge", huge);
+    }
+    String jobId = Ids.newJobId(clock);
+    dispatch(new JobDispatch(jobId, 1, workerId, incarnation(), "echo still", null, null), null);
+
+    assertThat(decodeResult(awaitResultRecord(jobId)).outputTail()).isEqualTo("still\n");
+    ConsumerRecord<String, byte[]> dead =
+        await()
+            .atMost(CEILING)
+            .until(
+                () ->
+                    recorder.records(Topics.deadLetter(dispatchTopic)).stream()
+                        .filter(r -> "huge".equals(r.key()))
+                        .findFirst(),
+                Optional::isPresent)
+            .orElseThrow();
+    assertThat(header(dead, Topics.DLQ_REASON_HEADER)).isEqualTo("TOO_LARGE");
+    assertThat(header(dead, "workron-dlq-truncated")).isEqualTo("true");
+    assertThat(header(dead, "workron-dlq-original-size")).isEqualTo(Integer.toString(huge.length));
+    assertThat(dead.value()).hasSize(64 * 1024);
+  }
+
+  @Test
+  @Order(6)
   void reportsARunningJobInterruptedAndSignsOffWhenTheWorkerShutsDown() throws Exception {
     String jobId = Ids.newJobId(clock);
     dispatch(new JobDispatch(jobId, 1, workerId, incarnation(), "sleep 60", null, null), null);

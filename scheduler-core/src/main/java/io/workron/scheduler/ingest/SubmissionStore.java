@@ -71,32 +71,34 @@ class SubmissionStore {
     this.duplicates = meters.counter("workron_submissions_duplicate_total");
   }
 
-  /**
-   * Stores {@code batch} and records {@code nextOffsets} (partition to the offset after the last
-   * record handled) as ingest progress, in one transaction.
-   */
-  void store(List<Accepted> batch, Map<Integer, Long> nextOffsets) {
-    if (batch.isEmpty() && nextOffsets.isEmpty()) {
+  /** Stores {@code batch} in one transaction, ignoring ids that are already stored. */
+  void store(List<Accepted> batch) {
+    if (batch.isEmpty()) {
       return;
     }
     Map<String, Accepted> byId = new LinkedHashMap<>();
     for (Accepted a : batch) {
       byId.putIfAbsent(a.job().id(), a);
     }
-    int inserted =
-        tx.execute(
-            status -> {
-              int n = byId.isEmpty() ? 0 : insert(byId);
-              progress.advance(nextOffsets);
-              return n;
-            });
+    int inserted = tx.execute(status -> insert(byId));
     submitted.increment(inserted);
     duplicates.increment(batch.size() - inserted);
-    waits.wake();
     if (inserted > 0) {
       outbox.committed();
       dispatch.wake();
     }
+  }
+
+  /**
+   * Records {@code nextOffsets} (partition to the offset after the last record handled) as ingest
+   * progress, once every record before them is stored or dead-lettered, and wakes whoever waits.
+   */
+  void recordProgress(Map<Integer, Long> nextOffsets) {
+    if (nextOffsets.isEmpty()) {
+      return;
+    }
+    tx.executeWithoutResult(status -> progress.advance(nextOffsets));
+    waits.wake();
   }
 
   private int insert(Map<String, Accepted> byId) {

@@ -1,11 +1,11 @@
 package io.workron.scheduler.workers;
 
-import io.workron.scheduler.ingest.DeadLetters;
-import io.workron.schemas.Envelope;
-import io.workron.schemas.InvalidMessageException;
+import io.workron.scheduler.consume.PollApplier;
 import io.workron.schemas.MessageType;
 import io.workron.schemas.WireCodec;
 import io.workron.schemas.WorkerHeartbeat;
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -21,12 +21,12 @@ import org.springframework.stereotype.Component;
 class HeartbeatListener {
 
   private final WireCodec codec;
-  private final DeadLetters deadLetters;
+  private final PollApplier applier;
   private final WorkerStore store;
 
-  HeartbeatListener(WireCodec codec, DeadLetters deadLetters, WorkerStore store) {
+  HeartbeatListener(WireCodec codec, PollApplier applier, WorkerStore store) {
     this.codec = codec;
-    this.deadLetters = deadLetters;
+    this.applier = applier;
     this.store = store;
   }
 
@@ -36,23 +36,27 @@ class HeartbeatListener {
       groupId = "#{@topics.prefix()}-scheduler-heartbeats",
       batch = "true")
   void onBatch(List<ConsumerRecord<String, byte[]>> records) {
+    applier.apply(
+        "heartbeats",
+        records,
+        record -> codec.decode(record.value(), MessageType.WORKER_HEARTBEAT).payload(),
+        heartbeats -> store.record(newestPerIncarnation(heartbeats)));
+  }
+
+  /**
+   * The newest heartbeat of each worker incarnation, sorted by worker id (worker rows are locked in
+   * id order, like everywhere else; the sort is stable, so incarnations stay in arrival order and a
+   * restart's last "stopped" and the successor's registration in one poll are both applied, in
+   * order).
+   */
+  static List<WorkerHeartbeat> newestPerIncarnation(List<WorkerHeartbeat> heartbeats) {
     Map<String, WorkerHeartbeat> latest = new LinkedHashMap<>();
-    for (ConsumerRecord<String, byte[]> record : records) {
-      try {
-        Envelope<WorkerHeartbeat> envelope =
-            codec.decode(record.value(), MessageType.WORKER_HEARTBEAT);
-        WorkerHeartbeat hb = envelope.payload();
-        // one per incarnation, so a restart's last "stopped" and the successor's registration
-        // arriving in the same poll are both applied, in order
-        latest.put(hb.workerId() + "/" + hb.incarnation(), hb);
-      } catch (InvalidMessageException e) {
-        deadLetters.send(record, e);
-      }
+    for (WorkerHeartbeat hb : heartbeats) {
+      latest.remove(hb.workerId() + "/" + hb.incarnation());
+      latest.put(hb.workerId() + "/" + hb.incarnation(), hb);
     }
-    List<WorkerHeartbeat> ordered = new java.util.ArrayList<>(latest.values());
-    // worker rows are then locked in id order, like everywhere else (stable: keeps incarnations in
-    // arrival order)
-    ordered.sort(java.util.Comparator.comparing(WorkerHeartbeat::workerId));
-    store.record(ordered);
+    List<WorkerHeartbeat> ordered = new ArrayList<>(latest.values());
+    ordered.sort(Comparator.comparing(WorkerHeartbeat::workerId));
+    return ordered;
   }
 }

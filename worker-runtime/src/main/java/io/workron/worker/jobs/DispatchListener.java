@@ -1,5 +1,6 @@
 package io.workron.worker.jobs;
 
+import io.workron.kafka.DeadLetter;
 import io.workron.schemas.Envelope;
 import io.workron.schemas.InvalidMessageException;
 import io.workron.schemas.JobDispatch;
@@ -15,6 +16,7 @@ import java.util.concurrent.TimeoutException;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.errors.RetriableException;
 import org.apache.kafka.common.header.Header;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -77,21 +79,23 @@ class DispatchListener implements MessageListener<String, byte[]> {
     slots.accept(dispatch, requestId(record));
   }
 
+  /**
+   * Sends the record to the dead-letter topic (a bounded copy when it is too large to send back,
+   * see {@link DeadLetter}); when the broker refuses that for good, a copy without the value; when
+   * it refuses even that, logs and skips the record, so nothing wedges the dispatch topic. Only a
+   * broker that cannot be reached makes the record be retried.
+   */
   private void deadLetter(ConsumerRecord<String, byte[]> record, InvalidMessageException e) {
     String deadLetterTopic = Topics.deadLetter(record.topic());
-    ProducerRecord<String, byte[]> dead =
-        new ProducerRecord<>(deadLetterTopic, null, record.key(), record.value(), record.headers());
-    dead.headers()
-        .add(Topics.DLQ_REASON_HEADER, e.reason().name().getBytes(StandardCharsets.UTF_8));
-    dead.headers().add(Topics.DLQ_ERROR_HEADER, describe(e).getBytes(StandardCharsets.UTF_8));
-    try {
-      kafka.send(dead).get(DEAD_LETTER_TIMEOUT_SECONDS, TimeUnit.SECONDS);
-    } catch (InterruptedException interrupted) {
-      Thread.currentThread().interrupt();
-      throw new KafkaException("interrupted while dead-lettering", interrupted);
-    } catch (ExecutionException | TimeoutException failed) {
-      // thrown to the container: the record is retried, not committed and lost
-      throw new KafkaException("could not send to " + deadLetterTopic, failed);
+    if (!send(DeadLetter.of(record, e)) && !send(DeadLetter.withoutValue(record, e))) {
+      log.error(
+          "could not dead-letter {}-{}@{} even without its value; skipping it: {} {}",
+          record.topic(),
+          record.partition(),
+          record.offset(),
+          e.reason(),
+          e.getMessage());
+      return;
     }
     metrics.deadLettered(record.topic());
     log.warn(
@@ -101,13 +105,28 @@ class DispatchListener implements MessageListener<String, byte[]> {
         record.offset(),
         deadLetterTopic,
         e.reason(),
-        describe(e));
+        e.getMessage());
   }
 
-  private static String describe(InvalidMessageException e) {
-    return e.field() == null || e.field().isEmpty()
-        ? e.getMessage()
-        : e.field() + ": " + e.getMessage();
+  private boolean send(ProducerRecord<String, byte[]> dead) {
+    try {
+      kafka.send(dead).get(DEAD_LETTER_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+      return true;
+    } catch (InterruptedException interrupted) {
+      Thread.currentThread().interrupt();
+      throw new KafkaException("interrupted while dead-lettering", interrupted);
+    } catch (TimeoutException failed) {
+      // thrown to the container: the record is retried, not committed and lost
+      throw new KafkaException("could not send to " + dead.topic(), failed);
+    } catch (ExecutionException | RuntimeException failed) {
+      Throwable cause = failed instanceof ExecutionException ? failed.getCause() : failed;
+      if (cause instanceof RetriableException
+          || cause instanceof org.apache.kafka.common.errors.TimeoutException) {
+        throw new KafkaException("could not send to " + dead.topic(), failed);
+      }
+      log.warn("the broker refused a dead letter for {}: {}", dead.topic(), cause.toString());
+      return false;
+    }
   }
 
   private static String requestId(ConsumerRecord<String, byte[]> record) {
