@@ -125,15 +125,39 @@ final class SchedulerUnderTest implements AutoCloseable {
         topics.heartbeats(), worker, heartbeatBytes(worker, incarnation, slots, running, state));
   }
 
+  /** A heartbeat of a worker that offers {@code resources}. */
+  void heartbeat(
+      String worker,
+      String incarnation,
+      int slots,
+      List<WorkerHeartbeat.RunningAttempt> running,
+      WorkerHeartbeat.State state,
+      Resources resources) {
+    kafka.send(
+        topics.heartbeats(),
+        worker,
+        heartbeatBytes(worker, incarnation, slots, running, state, resources));
+  }
+
   byte[] heartbeatBytes(
       String worker,
       String incarnation,
       int slots,
       List<WorkerHeartbeat.RunningAttempt> running,
       WorkerHeartbeat.State state) {
+    return heartbeatBytes(worker, incarnation, slots, running, state, Resources.NONE);
+  }
+
+  byte[] heartbeatBytes(
+      String worker,
+      String incarnation,
+      int slots,
+      List<WorkerHeartbeat.RunningAttempt> running,
+      WorkerHeartbeat.State state,
+      Resources resources) {
     WorkerHeartbeat hb =
         new WorkerHeartbeat(
-            worker, incarnation, slots, Resources.NONE, List.of(), "", List.copyOf(running), state);
+            worker, incarnation, slots, resources, List.of(), "", List.copyOf(running), state);
     return codec.encode(
         WireCodec.envelope(
             MessageType.WORKER_HEARTBEAT, "hb-" + UUID.randomUUID(), Instant.now(), hb));

@@ -14,7 +14,9 @@ public final class InvalidMessageException extends Exception {
     WRONG_TYPE,
     TOO_LARGE,
     /** Valid by its schema, but the database refuses to store it (a constraint, a bad value). */
-    REJECTED_BY_STORE
+    REJECTED_BY_STORE,
+    /** A job that depends on itself, or whose dependencies would close a cycle. */
+    DEPENDENCY_CYCLE
   }
 
   private final Reason reason;

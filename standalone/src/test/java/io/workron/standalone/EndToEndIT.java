@@ -124,6 +124,43 @@ class EndToEndIT {
     assertThat(idsWithStatus("failed")).doesNotContainAnyElementsOf(ids);
   }
 
+  @Test
+  void threeHundredJobsNoWorkerCanHoldDoNotStopTheJobBehindThem() throws Exception {
+    List<String> stuck = new ArrayList<>();
+    for (int i = 0; i < 300; i++) {
+      String id = "job-too-big-" + UUID.randomUUID();
+      stuck.add(id);
+      kafka.send(
+          topics.submissions(),
+          id,
+          ("{\"type\":\"job.submitted.v1\",\"id\":\"m-"
+                  + id
+                  + "\",\"time\":\"2026-11-29T12:00:00Z\",\"payload\":{\"id\":\""
+                  + id
+                  + "\",\"command\":\"true\",\"resources\":{\"memory_mb\":999999}}}")
+              .getBytes(StandardCharsets.UTF_8));
+    }
+    long submitted = System.nanoTime();
+    String behind = submit("{\"command\":\"echo ok\"}");
+
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(() -> "done".equals(job(behind).get("status").asString()));
+    long tookMs = (System.nanoTime() - submitted) / 1_000_000;
+    assertThat(job(behind).get("output").asString()).isEqualTo("ok\n");
+    JsonNode waiting =
+        await()
+            .atMost(WAIT)
+            .until(() -> job(stuck.get(299)), j -> j != null && j.has("wait_reason"));
+    assertThat(waiting.get("status").asString()).isEqualTo("pending");
+    assertThat(waiting.get("wait_reason").asString())
+        .isEqualTo("no registered worker offers memory_mb 999999 (the most any offers is 4096)");
+    System.out.println(
+        "END-TO-END echo ok behind 300 jobs no worker can hold: done "
+            + tookMs
+            + " ms after submit");
+  }
+
   /** Last, so the thousand jobs it leaves running do not slow the other tests down. */
   @Test
   @Order(Integer.MAX_VALUE)

@@ -34,9 +34,14 @@ class JobQueries {
   private final DSLContext db;
   private final org.springframework.transaction.support.TransactionTemplate snapshot;
 
+  private final java.time.Duration dependencyWaitTimeout;
+
   JobQueries(
-      DSLContext db, org.springframework.transaction.PlatformTransactionManager transactions) {
+      DSLContext db,
+      org.springframework.transaction.PlatformTransactionManager transactions,
+      io.workron.scheduler.config.SchedulerProperties properties) {
     this.db = db;
+    this.dependencyWaitTimeout = properties.dependencyWaitTimeout();
     this.snapshot = new org.springframework.transaction.support.TransactionTemplate(transactions);
     snapshot.setReadOnly(true);
     snapshot.setIsolationLevel(
@@ -75,6 +80,7 @@ class JobQueries {
     for (JobsRecord job : rows) {
       views.put(job.getId(), view(job, deps.getOrDefault(job.getId(), List.of())));
     }
+    explainBlocked(rows, views);
     db.selectFrom(JOB_OUTPUTS)
         .where(JOB_OUTPUTS.JOB_ID.in(found))
         .forEach(
@@ -136,11 +142,51 @@ class JobQueries {
           .orderBy(JOB_DEPENDENCIES.DEPENDS_ON)
           .forEach(r -> deps.computeIfAbsent(r.value1(), k -> new ArrayList<>()).add(r.value2()));
     }
-    List<Map<String, Object>> jobs = new ArrayList<>(rows.size());
+    Map<String, Map<String, Object>> views = new LinkedHashMap<>();
     for (JobsRecord r : rows) {
-      jobs.add(view(r, deps.getOrDefault(r.getId(), List.of())));
+      views.put(r.getId(), view(r, deps.getOrDefault(r.getId(), List.of())));
     }
-    return new Page(jobs, more ? rows.get(rows.size() - 1).getId() : null);
+    explainBlocked(rows, views);
+    return new Page(
+        new ArrayList<>(views.values()), more ? rows.get(rows.size() - 1).getId() : null);
+  }
+
+  /**
+   * A blocked job that waits for an id never submitted says so in {@code wait_reason}, with when it
+   * will be cancelled if the id still does not come. One statement for all of {@code rows}.
+   */
+  private void explainBlocked(List<JobsRecord> rows, Map<String, Map<String, Object>> views) {
+    List<String> blocked =
+        rows.stream().filter(r -> "blocked".equals(r.getStatus())).map(JobsRecord::getId).toList();
+    if (blocked.isEmpty()) {
+      return;
+    }
+    Map<String, List<String>> missing = new java.util.HashMap<>();
+    db.resultQuery(
+            "select d.job_id, d.depends_on from job_dependencies d "
+                + "left join jobs p on p.id = d.depends_on "
+                + "where d.job_id = any(?::varchar[]) and p.id is null order by d.depends_on",
+            (Object) blocked.toArray(String[]::new))
+        .forEach(
+            r ->
+                missing
+                    .computeIfAbsent(r.get(0, String.class), k -> new ArrayList<>())
+                    .add(r.get(1, String.class)));
+    for (JobsRecord r : rows) {
+      List<String> never = missing.get(r.getId());
+      if (never != null) {
+        views
+            .get(r.getId())
+            .put(
+                "wait_reason",
+                "waiting for "
+                    + String.join(", ", never)
+                    + (never.size() == 1 ? ", which has" : ", which have")
+                    + " not been submitted; cancelled at "
+                    + r.getCreatedAt().plus(dependencyWaitTimeout).toInstant()
+                    + " if still missing");
+      }
+    }
   }
 
   List<Map<String, Object>> workers() {
@@ -199,6 +245,9 @@ class JobQueries {
     v.put("queue_name", j.getQueueName());
     put(v, "exit_code", j.getExitCode());
     put(v, "failure_reason", j.getFailureReason());
+    if ("pending".equals(j.getStatus())) {
+      put(v, "wait_reason", j.getWaitReason());
+    }
     if ("pending".equals(j.getStatus()) && j.getAttempt() > 0) {
       put(v, "run_at", j.getRunAt());
     }

@@ -35,6 +35,13 @@ import org.springframework.validation.annotation.Validated;
  * @param submissionPartitions partitions of the submissions, results and job-events topics when
  *     scheduler-core creates them
  * @param replicationFactor replication factor of the topics scheduler-core creates
+ * @param unschedulableTimeout a pending job that no registered worker could ever hold (it asks for
+ *     more {@code vram_mb} or {@code memory_mb} than any offers) shows why in {@code wait_reason};
+ *     after this long it fails, and its dependents are cancelled. Long enough for an autoscaler to
+ *     add a bigger machine.
+ * @param dependencyWaitTimeout a blocked job waiting for a job id that was never submitted shows it
+ *     in {@code wait_reason}; after this long (counted from its own submission) it is cancelled,
+ *     and its dependents with it.
  */
 @Validated
 @ConfigurationProperties("workron.scheduler")
@@ -55,7 +62,11 @@ public record SchedulerProperties(
     Duration retryBackoffBase,
     Duration retryBackoffMax,
     @Min(1) int submissionPartitions,
-    @Min(1) short replicationFactor) {
+    @Min(1) short replicationFactor,
+    @org.springframework.boot.context.properties.bind.DefaultValue("1h")
+        Duration unschedulableTimeout,
+    @org.springframework.boot.context.properties.bind.DefaultValue("24h")
+        Duration dependencyWaitTimeout) {
 
   public SchedulerProperties {
     if (replicaId == null || replicaId.isBlank()) {

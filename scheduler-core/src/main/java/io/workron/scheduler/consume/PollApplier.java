@@ -88,6 +88,8 @@ public class PollApplier {
     for (Item<T> item : items) {
       try {
         store.accept(List.of(item.value()));
+      } catch (RecordRefused e) {
+        deadLetters.send(item.origin(), e.asInvalidMessage());
       } catch (RuntimeException e) {
         if (!StoreFailures.isDataError(e)) {
           throw e;

@@ -47,7 +47,15 @@ public final class DispatchPlanner {
     }
   }
 
+  /** Placements, and what the workers have left once they are made. */
+  public record Plan(List<Placement> placements, List<WorkerCapacity> remaining) {}
+
   public List<Placement> place(List<Candidate> jobs, List<WorkerCapacity> workers) {
+    return plan(jobs, workers).placements();
+  }
+
+  /** As {@link #place}, also telling what capacity is left for the next round. */
+  public Plan plan(List<Candidate> jobs, List<WorkerCapacity> workers) {
     List<Free> free = new ArrayList<>();
     for (WorkerCapacity w : workers) {
       if (w.freeSlots() > 0) {
@@ -74,7 +82,36 @@ public final class DispatchPlanner {
         placements.add(new Placement(job.jobId(), best.worker.id(), best.worker.incarnation()));
       }
     }
-    return placements;
+    List<WorkerCapacity> remaining = new ArrayList<>(workers.size());
+    for (WorkerCapacity w : workers) {
+      Free f = free.stream().filter(x -> x.worker == w).findFirst().orElse(null);
+      remaining.add(
+          f == null
+              ? w
+              : new WorkerCapacity(
+                  w.id(),
+                  w.incarnation(),
+                  w.slots(),
+                  w.vramMb(),
+                  w.memoryMb(),
+                  w.slots() - f.slots,
+                  w.vramMb() - f.vram,
+                  w.memoryMb() - f.memory));
+    }
+    return new Plan(placements, remaining);
+  }
+
+  /**
+   * The largest request each worker with a free slot could take now, as (vram, memory) pairs: a job
+   * fits some worker now only if it fits one of these. A worker that declares none of a resource
+   * offers 0 of it, so only jobs asking for none fit there.
+   */
+  public static long[][] freeShapes(List<WorkerCapacity> workers) {
+    return workers.stream()
+        .filter(w -> w.freeSlots() > 0)
+        .map(w -> new long[] {w.vramMb() - w.usedVramMb(), w.memoryMb() - w.usedMemoryMb()})
+        .distinct()
+        .toArray(long[][]::new);
   }
 
   /**

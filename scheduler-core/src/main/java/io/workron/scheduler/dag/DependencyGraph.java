@@ -29,6 +29,25 @@ public class DependencyGraph {
     this.clock = clock;
   }
 
+  /** {@code pg_advisory_xact_lock} key held while new dependency edges are written. */
+  public static final long EDGE_WRITERS_LOCK_ID = 4;
+
+  /** Serialises the transactions that add edges; held until the caller's transaction ends. */
+  public void lockEdgeWriters() {
+    db.resultQuery("select pg_advisory_xact_lock(?)", EDGE_WRITERS_LOCK_ID).fetch();
+  }
+
+  /** Those of {@code ids} that some stored job waits for. */
+  public List<String> awaited(Collection<String> ids) {
+    if (ids.isEmpty()) {
+      return List.of();
+    }
+    return db.resultQuery(
+            "select distinct depends_on from job_dependencies where depends_on = any(?::varchar[])",
+            (Object) ids.toArray(String[]::new))
+        .fetch(r -> r.get(0, String.class));
+  }
+
   /** Records that each job waits for the listed ids. */
   public void addEdges(List<String> jobIds, List<String> dependsOn) {
     if (jobIds.isEmpty()) {
@@ -167,14 +186,29 @@ public class DependencyGraph {
     }
     // every (job, the job that waits for it) pair upstream of the dependencies, then a path back
     java.util.Map<String, String> via = new java.util.HashMap<>();
-    db.resultQuery(
-            "with recursive up(id, via) as ("
-                + "  select d, null::varchar from unnest(?::varchar[]) as d "
-                + "  union "
-                + "  select e.depends_on, e.job_id from job_dependencies e join up on e.job_id = up.id"
-                + ") select id, via from up",
-            (Object) dependsOn.toArray(String[]::new))
-        .forEach(r -> via.putIfAbsent(r.get(0, String.class), r.get(1, String.class)));
+    List<String[]> pairs =
+        db.resultQuery(
+                "with recursive up(id, via) as ("
+                    + "  select d, null::varchar from unnest(?::varchar[]) as d "
+                    + "  union "
+                    + "  select e.depends_on, e.job_id from job_dependencies e join up on e.job_id = up.id"
+                    + "  where up.id <> ?"
+                    + ") select id, via from up",
+                dependsOn.toArray(String[]::new),
+                jobId)
+            .fetch(r -> new String[] {r.get(0, String.class), r.get(1, String.class)});
+    // the dependencies themselves start the path; any other job is reached from the first job
+    // that led to it
+    for (String[] p : pairs) {
+      if (p[1] == null) {
+        via.put(p[0], null);
+      }
+    }
+    for (String[] p : pairs) {
+      if (p[1] != null && !via.containsKey(p[0])) {
+        via.put(p[0], p[1]);
+      }
+    }
     if (!via.containsKey(jobId)) {
       return List.of();
     }

@@ -43,6 +43,9 @@ public class DispatchLoop implements SmartLifecycle {
 
   private static final Logger log = LoggerFactory.getLogger(DispatchLoop.class);
 
+  /** Most claim-and-place rounds one transaction makes. */
+  private static final int MAX_CLAIM_ROUNDS = 8;
+
   private final DispatchRepository repository;
   private final DispatchPlanner planner = new DispatchPlanner();
   private final TransactionTemplate tx;
@@ -106,21 +109,35 @@ public class DispatchLoop implements SmartLifecycle {
     OffsetDateTime now = OffsetDateTime.now(clock);
     List<WorkerCapacity> workers =
         repository.lockWorkersWithCapacity(now.minus(properties.workerOfflineAfter()));
-    int free = workers.stream().mapToInt(w -> Math.max(0, w.freeSlots())).sum();
-    if (free <= 0) {
-      return 0;
+    List<Placement> placements = new ArrayList<>();
+    List<String> claimedIds = new ArrayList<>();
+    // Each round claims only jobs that fit a worker's free capacity now, in priority order, then
+    // places them; what was placed shrinks the next round's capacity. A job that fits nowhere now
+    // is never claimed, so it cannot stop the jobs behind it.
+    for (int round = 0; round < MAX_CLAIM_ROUNDS; round++) {
+      int free = workers.stream().mapToInt(w -> Math.max(0, w.freeSlots())).sum();
+      if (free <= 0) {
+        break;
+      }
+      // more than fits, as jobs that fit one worker alone may not fit once others are placed
+      int claim = Math.min(properties.dispatchBatchSize(), Math.max(free * 4, 64));
+      List<DispatchRepository.PendingJob> claimed =
+          repository.claimPending(now, claim, DispatchPlanner.freeShapes(workers), claimedIds);
+      if (claimed.isEmpty()) {
+        break;
+      }
+      List<Candidate> candidates = new ArrayList<>(claimed.size());
+      for (DispatchRepository.PendingJob j : claimed) {
+        candidates.add(new Candidate(j.id(), j.vramMb(), j.memoryMb()));
+        claimedIds.add(j.id());
+      }
+      DispatchPlanner.Plan plan = planner.plan(candidates, workers);
+      placements.addAll(plan.placements());
+      workers = plan.remaining();
+      if (claimed.size() < claim) {
+        break;
+      }
     }
-    // claim more than fits, so jobs nobody can take right now (resources) do not block the queue
-    int claim = Math.min(properties.dispatchBatchSize(), Math.max(free * 4, 64));
-    List<DispatchRepository.PendingJob> claimed = repository.claimPending(now, claim);
-    if (claimed.isEmpty()) {
-      return 0;
-    }
-    List<Candidate> candidates = new ArrayList<>(claimed.size());
-    for (DispatchRepository.PendingJob j : claimed) {
-      candidates.add(new Candidate(j.id(), j.vramMb(), j.memoryMb()));
-    }
-    List<Placement> placements = planner.place(candidates, workers);
     if (placements.isEmpty()) {
       return 0;
     }

@@ -83,13 +83,31 @@ class DispatchRepository {
         .toList();
   }
 
-  /** Claims up to {@code limit} runnable jobs, highest priority first, then oldest. */
-  List<PendingJob> claimPending(OffsetDateTime now, int limit) {
+  /**
+   * Claims up to {@code limit} runnable jobs, highest priority first, then oldest, among those that
+   * fit one of {@code shapes} (the free {vram, memory} of a worker with a free slot) and are not in
+   * {@code alreadyClaimed}. Jobs no worker can take now are passed over, so they never stop the
+   * jobs behind them.
+   */
+  List<PendingJob> claimPending(
+      OffsetDateTime now, int limit, long[][] shapes, java.util.Collection<String> alreadyClaimed) {
+    Long[] vram = new Long[shapes.length];
+    Long[] memory = new Long[shapes.length];
+    for (int i = 0; i < shapes.length; i++) {
+      vram[i] = shapes[i][0];
+      memory[i] = shapes[i][1];
+    }
     return db.resultQuery(
-            "select id, vram_mb, memory_mb from jobs "
+            "select id, vram_mb, memory_mb from jobs j "
                 + "where status = 'pending' and run_at <= ?::timestamptz "
+                + "and exists (select 1 from unnest(?::bigint[], ?::bigint[]) as w(vram, memory) "
+                + "  where j.vram_mb <= w.vram and j.memory_mb <= w.memory) "
+                + "and j.id <> all(?::varchar[]) "
                 + "order by priority desc, run_at, id limit ? for update skip locked",
             now,
+            vram,
+            memory,
+            alreadyClaimed.toArray(String[]::new),
             limit)
         .fetch(
             r ->
@@ -111,7 +129,7 @@ class DispatchRepository {
                 "update jobs j set status = 'running', attempt = j.attempt + 1, "
                     + "  worker_id = v.worker_id, worker_incarnation = v.incarnation, "
                     + "  dispatched_at = ?::timestamptz, started_at = null, last_heartbeat_at = null, "
-                    + "  exit_code = null "
+                    + "  exit_code = null, wait_reason = null, unschedulable_since = null "
                     + "from unnest(?::varchar[], ?::varchar[], ?::varchar[]) "
                     + "  as v(id, worker_id, incarnation) "
                     + "where j.id = v.id and j.status = 'pending' "

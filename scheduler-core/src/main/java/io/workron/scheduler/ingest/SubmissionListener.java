@@ -49,6 +49,13 @@ class SubmissionListener {
   private SubmissionStore.Accepted decode(ConsumerRecord<String, byte[]> record)
       throws io.workron.schemas.InvalidMessageException {
     Envelope<JobSubmission> envelope = codec.decode(record.value(), MessageType.JOB_SUBMITTED);
+    JobSubmission job = envelope.payload();
+    if (job.dependsOn() != null && job.dependsOn().contains(job.id())) {
+      throw new io.workron.schemas.InvalidMessageException(
+          io.workron.schemas.InvalidMessageException.Reason.DEPENDENCY_CYCLE,
+          "/payload/depends_on",
+          "a job cannot depend on itself");
+    }
     return new SubmissionStore.Accepted(
         envelope.payload().withDefaults(), requestId(record), envelope.time());
   }

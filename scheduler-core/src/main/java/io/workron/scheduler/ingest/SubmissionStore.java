@@ -4,12 +4,14 @@ import static io.workron.scheduler.db.Tables.JOBS;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.workron.scheduler.consume.RecordRefused;
 import io.workron.scheduler.core.JobStatus;
 import io.workron.scheduler.dag.DependencyGraph;
 import io.workron.scheduler.dispatch.DispatchLoop;
 import io.workron.scheduler.outbox.JobEvents;
 import io.workron.scheduler.outbox.Outbox;
 import io.workron.scheduler.outbox.OutboxMessage;
+import io.workron.schemas.InvalidMessageException;
 import io.workron.schemas.JobSubmission;
 import java.time.Clock;
 import java.time.Instant;
@@ -101,6 +103,24 @@ class SubmissionStore {
     waits.wake();
   }
 
+  /**
+   * A new job closes a cycle only if some stored job (or one of this batch) already waits for it;
+   * for those few, the edges upstream of its dependencies are walked. The first one found fails the
+   * transaction, and the poll is then stored one submission at a time, so the one that closes the
+   * cycle (the later one) is dead-lettered and the earlier ones are kept.
+   */
+  private void refuseCycles(Map<String, Accepted> byId, List<String> blocked) {
+    for (String id : graph.awaited(blocked)) {
+      List<String> cycle = graph.cycleThrough(id, byId.get(id).job().dependsOn());
+      if (!cycle.isEmpty()) {
+        throw new RecordRefused(
+            InvalidMessageException.Reason.DEPENDENCY_CYCLE,
+            "/payload/depends_on",
+            "depending on these jobs would form a cycle: " + String.join(" -> ", cycle));
+      }
+    }
+  }
+
   private int insert(Map<String, Accepted> byId) {
     OffsetDateTime now = OffsetDateTime.now(clock);
     var insert =
@@ -172,8 +192,14 @@ class SubmissionStore {
                   null),
               a.requestId()));
     }
+    if (!edgeFrom.isEmpty()) {
+      // one writer of new edges at a time, so two submissions that close a cycle between them
+      // (each in its own transaction) cannot both pass the check below
+      graph.lockEdgeWriters();
+    }
     graph.lockUpstreams(edgeTo);
     graph.addEdges(edgeFrom, edgeTo);
+    refuseCycles(byId, blocked);
     if (!blocked.isEmpty()) {
       // an upstream job may already have finished, well or badly, before this one arrived
       for (DependencyGraph.Moved m : graph.releaseReady(blocked)) {

@@ -6,6 +6,7 @@ import io.workron.scheduler.config.SchedulerProperties;
 import io.workron.scheduler.dispatch.DispatchLoop;
 import io.workron.scheduler.outbox.Outbox;
 import io.workron.scheduler.outbox.OutboxMessage;
+import io.workron.scheduler.waiting.WaitingJobs;
 import java.time.Clock;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
@@ -43,6 +44,7 @@ public class Reaper implements SmartLifecycle {
   private final Requeuer requeuer;
   private final Outbox outbox;
   private final DispatchLoop dispatch;
+  private final WaitingJobs waiting;
   private final AtomicInteger leader = new AtomicInteger();
 
   /**
@@ -61,6 +63,7 @@ public class Reaper implements SmartLifecycle {
       Requeuer requeuer,
       Outbox outbox,
       DispatchLoop dispatch,
+      WaitingJobs waiting,
       MeterRegistry meters) {
     this.db = db;
     this.tx = tx;
@@ -69,6 +72,7 @@ public class Reaper implements SmartLifecycle {
     this.requeuer = requeuer;
     this.outbox = outbox;
     this.dispatch = dispatch;
+    this.waiting = waiting;
     Gauge.builder("workron_reaper_leader", leader, AtomicInteger::get)
         .description("1 while this replica runs the reaper, 0 otherwise")
         .register(meters);
@@ -95,17 +99,20 @@ public class Reaper implements SmartLifecycle {
     }
     leader.set(1);
     OffsetDateTime now = OffsetDateTime.now(clock);
+    // jobs waiting for what may never come do not depend on how fresh heartbeats are
+    WaitingJobs.Outcome waited = waiting.check(now);
+    List<OutboxMessage> messages = new ArrayList<>(waited.messages());
+    int requeued = 0;
+    int failed = waited.failed() + waited.cancelled();
     if (leadingSince == null) {
       leadingSince = now;
     }
     if (now.isBefore(leadingSince.plus(properties.workerOfflineAfter()))) {
       // Heartbeats may not have been read for a while (this replica just started, took over, or
       // lost the database): judge liveness only after a full offline window of fresh heartbeats.
-      return new Tick(true, 0, 0, 0);
+      outbox.addAll(messages);
+      return new Tick(true, 0, 0, failed);
     }
-    List<OutboxMessage> messages = new ArrayList<>();
-    int requeued = 0;
-    int failed = 0;
 
     List<String> lost =
         db.resultQuery(
