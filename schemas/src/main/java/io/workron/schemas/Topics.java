@@ -46,6 +46,11 @@ public record Topics(String prefix) {
     return prefix + ".dispatch." + workerId;
   }
 
+  /** Whether {@code topic} is one worker's dispatch topic under this prefix. */
+  public boolean isDispatch(String topic) {
+    return topic.startsWith(prefix + ".dispatch.") && !topic.endsWith(".dlq");
+  }
+
   /** The dead-letter topic beside a consumed topic. */
   public static String deadLetter(String topic) {
     return topic + ".dlq";

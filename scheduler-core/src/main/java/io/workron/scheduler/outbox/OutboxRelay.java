@@ -8,17 +8,21 @@ import io.workron.scheduler.config.SchedulerProperties;
 import io.workron.schemas.Topics;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.jooq.DSLContext;
-import org.jooq.Record5;
-import org.jooq.Result;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.context.SmartLifecycle;
@@ -30,8 +34,23 @@ import org.springframework.transaction.support.TransactionTemplate;
  * Publishes outbox rows to Kafka and deletes them once the broker has acknowledged them. Each
  * replica relays the rows it wrote, woken right after its own commits; a sweep, run by one replica
  * at a time under advisory lock {@value #SWEEP_LOCK_ID}, relays rows left behind by a replica that
- * died. A row may be published twice (crash between ack and delete, or a slow owner overtaken by
- * the sweep); every consumer is fenced against duplicates.
+ * died.
+ *
+ * <ul>
+ *   <li>Both claim rows with a lease ({@code leased_by}, {@code leased_until}) in a short
+ *       transaction before sending, so the owner and the sweep never publish the same row at the
+ *       same time; a relay that dies mid-send leaves a lease that expires.
+ *   <li>A row is claimed only when no older row for the same topic and key is left, whoever wrote
+ *       it: what one job's messages say reaches its consumers in the order it was committed (a stop
+ *       never before its attempt's dispatch).
+ *   <li>When some sends of a round fail, the acknowledged rows are deleted and not published again,
+ *       except those after a failed one for the same topic and key (dispatch topics: the same
+ *       topic), which are sent again behind it so the order holds. Failed rows are released for the
+ *       next round.
+ * </ul>
+ *
+ * A row may still be published twice (a crash between ack and delete, a lease outlived by a stuck
+ * send); every consumer is fenced against duplicates.
  */
 @Component
 public class OutboxRelay implements SmartLifecycle {
@@ -39,13 +58,23 @@ public class OutboxRelay implements SmartLifecycle {
   /** {@code pg_try_advisory_xact_lock} key of the outbox sweep. */
   public static final long SWEEP_LOCK_ID = 3;
 
+  /** Longest a relay waits for the broker's acknowledgements of one round. */
+  static final Duration SEND_TIMEOUT = Duration.ofSeconds(30);
+
+  /** A claimed row stays the claimer's this long; longer than any send it waits for. */
+  static final Duration LEASE = SEND_TIMEOUT.plusSeconds(5);
+
   private static final Logger log = LoggerFactory.getLogger(OutboxRelay.class);
+
+  /** A claimed row. */
+  record Row(long id, String topic, String key, byte[] payload, String requestId) {}
 
   private final DSLContext db;
   private final KafkaTemplate<String, byte[]> kafka;
   private final TransactionTemplate tx;
   private final Clock clock;
   private final SchedulerProperties properties;
+  private final Topics topics;
   private final Counter published;
   private final ReentrantLock lock = new ReentrantLock();
   private final Condition work = lock.newCondition();
@@ -60,12 +89,14 @@ public class OutboxRelay implements SmartLifecycle {
       TransactionTemplate tx,
       Clock clock,
       SchedulerProperties properties,
+      Topics topics,
       MeterRegistry meters) {
     this.db = db;
     this.kafka = kafka;
     this.tx = tx;
     this.clock = clock;
     this.properties = properties;
+    this.topics = topics;
     this.published = meters.counter("workron_outbox_published_total");
   }
 
@@ -184,82 +215,155 @@ public class OutboxRelay implements SmartLifecycle {
     }
   }
 
-  /** Publishes a batch of this replica's rows; returns how many. Package-private for tests. */
-  int relayOwnRows() {
-    Result<Record5<Long, String, String, byte[], String>> rows =
-        db.select(OUTBOX.ID, OUTBOX.TOPIC, OUTBOX.MSG_KEY, OUTBOX.PAYLOAD, OUTBOX.REQUEST_ID)
-            .from(OUTBOX)
-            .where(OUTBOX.OWNER.eq(properties.replicaId()))
-            .orderBy(OUTBOX.ID)
-            .limit(properties.outboxBatchSize())
-            .fetch();
+  /**
+   * Publishes a batch of this replica's rows; returns how many were claimed. Public so tests can
+   * drive one round.
+   */
+  public int relayOwnRows() {
+    List<Row> rows = tx.execute(status -> claimRows(false));
     publishAndDelete(rows);
     return rows.size();
   }
 
   /** Relays old rows of any replica, if this replica holds the sweep lock. Returns how many. */
   public int sweepOnce() {
-    Integer done =
+    List<Row> rows =
         tx.execute(
             status -> {
               Boolean leader =
                   db.resultQuery("select pg_try_advisory_xact_lock(?)", SWEEP_LOCK_ID)
                       .fetchOne(r -> r.get(0, Boolean.class));
-              if (!Boolean.TRUE.equals(leader)) {
-                return 0;
-              }
-              OffsetDateTime cutoff = OffsetDateTime.now(clock).minus(properties.outboxSweepAge());
-              Result<Record5<Long, String, String, byte[], String>> rows =
-                  db.select(
-                          OUTBOX.ID,
-                          OUTBOX.TOPIC,
-                          OUTBOX.MSG_KEY,
-                          OUTBOX.PAYLOAD,
-                          OUTBOX.REQUEST_ID)
-                      .from(OUTBOX)
-                      .where(OUTBOX.CREATED_AT.lt(cutoff))
-                      .orderBy(OUTBOX.ID)
-                      .limit(properties.outboxBatchSize())
-                      .forUpdate()
-                      .skipLocked()
-                      .fetch();
-              publishAndDelete(rows);
-              return rows.size();
+              return Boolean.TRUE.equals(leader) ? claimRows(true) : List.<Row>of();
             });
-    if (done != null && done > 0) {
-      log.info("outbox sweep relayed {} rows left by other replicas", done);
+    publishAndDelete(rows);
+    if (!rows.isEmpty()) {
+      log.info("outbox sweep relayed {} rows left by other replicas", rows.size());
     }
-    return done == null ? 0 : done;
+    return rows.size();
   }
 
-  private void publishAndDelete(Result<Record5<Long, String, String, byte[], String>> rows) {
+  /**
+   * Leases up to a batch of rows, oldest first: this replica's own, or (sweep) anyone's older than
+   * the sweep age; never a leased one, never one behind an older row of the same topic and key.
+   */
+  private List<Row> claimRows(boolean sweep) {
+    OffsetDateTime now = OffsetDateTime.now(clock);
+    List<Row> rows =
+        db.resultQuery(
+                "update outbox o set leased_by = ?, leased_until = ?::timestamptz "
+                    + "where o.id in (select c.id from outbox c "
+                    + "  where (case when ? then c.created_at < ?::timestamptz else c.owner = ? end) "
+                    + "  and (c.leased_until is null or c.leased_until < ?::timestamptz) "
+                    + "  and not exists (select 1 from outbox p "
+                    + "    where p.topic = c.topic and p.msg_key = c.msg_key and p.id < c.id) "
+                    + "  order by c.id limit ? for update skip locked) "
+                    + "returning o.id, o.topic, o.msg_key, o.payload, o.request_id",
+                properties.replicaId(),
+                now.plus(LEASE),
+                sweep,
+                now.minus(properties.outboxSweepAge()),
+                properties.replicaId(),
+                now,
+                properties.outboxBatchSize())
+            .fetch(
+                r ->
+                    new Row(
+                        r.get(0, Long.class),
+                        r.get(1, String.class),
+                        r.get(2, String.class),
+                        r.get(3, byte[].class),
+                        r.get(4, String.class)));
+    List<Row> ordered = new ArrayList<>(rows);
+    ordered.sort(Comparator.comparingLong(Row::id));
+    return ordered;
+  }
+
+  private void publishAndDelete(List<Row> rows) {
     if (rows.isEmpty()) {
       return;
     }
     List<CompletableFuture<?>> acks = new ArrayList<>(rows.size());
-    List<Long> ids = new ArrayList<>(rows.size());
-    for (Record5<Long, String, String, byte[], String> row : rows) {
+    for (Row row : rows) {
       ProducerRecord<String, byte[]> record =
-          new ProducerRecord<>(row.value2(), row.value3(), row.value4());
-      if (row.value5() != null) {
+          new ProducerRecord<>(row.topic(), row.key(), row.payload());
+      if (row.requestId() != null) {
         record
             .headers()
-            .add(Topics.REQUEST_ID_HEADER, row.value5().getBytes(StandardCharsets.UTF_8));
+            .add(Topics.REQUEST_ID_HEADER, row.requestId().getBytes(StandardCharsets.UTF_8));
       }
-      acks.add(kafka.send(record));
-      ids.add(row.value1());
+      CompletableFuture<?> ack;
+      try {
+        ack = kafka.send(record);
+      } catch (RuntimeException e) {
+        ack = CompletableFuture.failedFuture(e);
+      }
+      acks.add(ack);
     }
     kafka.flush();
+    long deadline = System.nanoTime() + SEND_TIMEOUT.toNanos();
+    List<Long> done = new ArrayList<>(rows.size());
+    List<Long> again = new ArrayList<>();
+    Set<String> brokenGroups = new HashSet<>();
+    Throwable firstFailure = null;
+    for (int i = 0; i < rows.size(); i++) {
+      Row row = rows.get(i);
+      Throwable failure = await(acks.get(i), deadline);
+      String group = orderGroup(row);
+      if (failure == null && !brokenGroups.contains(group)) {
+        done.add(row.id());
+      } else {
+        // failed, or behind a failed one of the same topic and key: send again, in order
+        brokenGroups.add(group);
+        again.add(row.id());
+        if (failure != null && firstFailure == null) {
+          firstFailure = failure;
+        }
+      }
+    }
+    if (!done.isEmpty()) {
+      db.deleteFrom(OUTBOX)
+          .where(OUTBOX.ID.in(done))
+          .and(OUTBOX.LEASED_BY.eq(properties.replicaId()))
+          .execute();
+      published.increment(done.size());
+    }
+    if (!again.isEmpty()) {
+      db.update(OUTBOX)
+          .setNull(OUTBOX.LEASED_BY)
+          .setNull(OUTBOX.LEASED_UNTIL)
+          .where(OUTBOX.ID.in(again))
+          .and(OUTBOX.LEASED_BY.eq(properties.replicaId()))
+          .execute();
+      throw new IllegalStateException(
+          again.size()
+              + " of "
+              + rows.size()
+              + " outbox rows not published; they stay for the next round",
+          firstFailure);
+    }
+  }
+
+  /**
+   * Rows that must reach their consumers in order: one key of a topic, and every row of a dispatch
+   * topic (one partition, read by one worker).
+   */
+  private String orderGroup(Row row) {
+    return topics.isDispatch(row.topic()) ? row.topic() : row.topic() + "\u0000" + row.key();
+  }
+
+  /** Null when {@code ack} completed in time, else why not. */
+  private static Throwable await(CompletableFuture<?> ack, long deadline) {
     try {
-      CompletableFuture.allOf(acks.toArray(CompletableFuture[]::new)).get(30, TimeUnit.SECONDS);
+      ack.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+      return null;
+    } catch (ExecutionException e) {
+      return e.getCause();
+    } catch (TimeoutException e) {
+      return e;
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted while publishing the outbox", e);
-    } catch (Exception e) {
-      throw new IllegalStateException("outbox publish failed; rows stay for the next round", e);
+      return e;
     }
-    db.deleteFrom(OUTBOX).where(OUTBOX.ID.in(ids)).execute();
-    published.increment(ids.size());
   }
 
   private static void pause(long millis) {

@@ -1,0 +1,175 @@
+package io.workron.scheduler;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.workron.scheduler.outbox.OutboxRelay;
+import io.workron.testsupport.KafkaFixture.TopicReader;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The outbox relay, driven one round at a time (this replica's own loops are switched off), on rows
+ * written as the use cases write them.
+ */
+class OutboxRelayIT {
+
+  private static final Duration WAIT = Duration.ofSeconds(30);
+  private static SchedulerUnderTest sut;
+  private static OutboxRelay relay;
+  private static String me;
+
+  @BeforeAll
+  static void start() {
+    me = "replica-" + UUID.randomUUID().toString().substring(0, 6);
+    sut =
+        new SchedulerUnderTest(
+            "--workron.scheduler.replica-id=" + me,
+            "--workron.scheduler.outbox-relay-enabled=false",
+            "--workron.scheduler.outbox-sweep-age=1s",
+            // a send to a topic that does not exist fails after this
+            "--spring.kafka.producer.properties.max.block.ms=1000");
+    relay = sut.app.getBean(OutboxRelay.class);
+  }
+
+  @AfterAll
+  static void stop() {
+    sut.close();
+  }
+
+  @Test
+  void aSendFailureHalfwayThroughARoundDoesNotPublishTheAcknowledgedRowsAgain() throws Exception {
+    String good = topic("good");
+    String missing = sut.topics.prefix() + ".never-created-" + UUID.randomUUID();
+    try (TopicReader reader = sut.kafka.read(good)) {
+      insert(me, good, "k1", "first", false);
+      insert(me, missing, "k2", "lost topic", false);
+      insert(me, good, "k3", "third", false);
+
+      assertThatThrownBy(relay::relayOwnRows).hasMessageContaining("1 of 3 outbox rows");
+      assertThatThrownBy(relay::relayOwnRows).hasMessageContaining("1 of 1 outbox rows");
+
+      assertThat(values(reader.drain(Duration.ofSeconds(2))))
+          .containsExactlyInAnyOrder("first", "third");
+      assertThat(sut.count("select count(*) from outbox where topic = '" + missing + "'"))
+          .isEqualTo(1);
+    } finally {
+      sut.execute("delete from outbox where topic = '" + missing + "'");
+    }
+  }
+
+  @Test
+  void theOwnersRelayAndTheSweepNeverPublishTheSameRowTogether() throws Exception {
+    String topic = topic("race");
+    List<String> written = new ArrayList<>();
+    for (int i = 0; i < 300; i++) {
+      // old enough for the sweep, and this replica's own: both relays want every row
+      insert(me, topic, "k" + i, "m" + i, true);
+      written.add("m" + i);
+    }
+    try (TopicReader reader = sut.kafka.read(topic)) {
+      CompletableFuture<Void> owner =
+          CompletableFuture.runAsync(
+              () -> {
+                while (relay.relayOwnRows() > 0) {
+                  // until this replica's rows are gone
+                }
+              });
+      CompletableFuture<Void> sweep =
+          CompletableFuture.runAsync(
+              () -> {
+                while (relay.sweepOnce() > 0) {
+                  // until old rows are gone
+                }
+              });
+      CompletableFuture.allOf(owner, sweep).get();
+
+      List<String> published = values(reader.until(r -> r.size() >= 300, WAIT));
+      assertThat(published).containsExactlyInAnyOrderElementsOf(written);
+      assertThat(values(reader.drain(Duration.ofSeconds(1)))).hasSize(300);
+    }
+  }
+
+  @Test
+  void aStopForAJobNeverReachesTheWorkerBeforeItsDispatchWrittenByAnotherReplica()
+      throws Exception {
+    String dispatchTopic =
+        sut.topics.dispatch("w-order-" + UUID.randomUUID().toString().substring(0, 6));
+    sut.kafka.createTopic(dispatchTopic, 1);
+    try (TopicReader reader = sut.kafka.read(dispatchTopic)) {
+      // the dispatch was written by a replica that died before relaying it
+      insert("replica-that-died", dispatchTopic, "job-1", "dispatch attempt 1", false);
+      insert(me, dispatchTopic, "job-1", "stop attempt 1", false);
+
+      assertThat(relay.relayOwnRows()).isZero();
+      sut.execute(
+          "update outbox set created_at = now() - interval '1 minute' where owner = 'replica-that-died'");
+      assertThat(relay.sweepOnce()).isEqualTo(1);
+      assertThat(relay.relayOwnRows()).isEqualTo(1);
+
+      assertThat(values(reader.until(r -> r.size() >= 2, WAIT)))
+          .containsExactly("dispatch attempt 1", "stop attempt 1");
+    }
+  }
+
+  @Test
+  void aRowLeasedByAnotherRelayIsLeftAloneUntilItsLeaseExpires() throws Exception {
+    String topic = topic("lease");
+    insert(me, topic, "k", "leased", true);
+    sut.execute(
+        "update outbox set leased_by = 'other', leased_until = now() + interval '1 minute' "
+            + "where topic = '"
+            + topic
+            + "'");
+    try (TopicReader reader = sut.kafka.read(topic)) {
+      assertThat(relay.relayOwnRows()).isZero();
+      assertThat(relay.sweepOnce()).isZero();
+
+      sut.execute(
+          "update outbox set leased_until = now() - interval '1 second' where topic = '"
+              + topic
+              + "'");
+      assertThat(relay.sweepOnce()).isEqualTo(1);
+      assertThat(values(reader.until(r -> !r.isEmpty(), WAIT))).containsExactly("leased");
+    }
+  }
+
+  private static String topic(String name) {
+    String topic =
+        sut.topics.prefix() + "." + name + "-" + UUID.randomUUID().toString().substring(0, 6);
+    sut.kafka.createTopic(topic, 3);
+    return topic;
+  }
+
+  private static void insert(String owner, String topic, String key, String value, boolean old)
+      throws Exception {
+    try (Connection c =
+            DriverManager.getConnection(sut.jdbcUrl, sut.infra.username(), sut.infra.password());
+        PreparedStatement st =
+            c.prepareStatement(
+                "insert into outbox (topic, msg_key, payload, owner, created_at) values (?, ?, ?, ?, "
+                    + (old ? "now() - interval '1 minute'" : "now()")
+                    + ")")) {
+      st.setString(1, topic);
+      st.setString(2, key);
+      st.setBytes(3, value.getBytes(StandardCharsets.UTF_8));
+      st.setString(4, owner);
+      st.executeUpdate();
+    }
+  }
+
+  private static List<String> values(List<ConsumerRecord<String, byte[]>> records) {
+    return records.stream().map(r -> new String(r.value(), StandardCharsets.UTF_8)).toList();
+  }
+}
