@@ -2,6 +2,7 @@ package io.workron.scheduler;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import io.workron.scheduler.outbox.OutboxRelay;
 import io.workron.testsupport.KafkaFixture.TopicReader;
@@ -38,6 +39,8 @@ class OutboxRelayIT {
             "--workron.scheduler.replica-id=" + me,
             "--workron.scheduler.outbox-relay-enabled=false",
             "--workron.scheduler.outbox-sweep-age=1s",
+            "--workron.scheduler.dispatch-ack-timeout=1s",
+            "--workron.scheduler.reaper-tick=200ms",
             // a send to a topic that does not exist fails after this
             "--spring.kafka.producer.properties.max.block.ms=1000");
     relay = sut.app.getBean(OutboxRelay.class);
@@ -112,11 +115,13 @@ class OutboxRelayIT {
       insert("replica-that-died", dispatchTopic, "job-1", "dispatch attempt 1", false);
       insert(me, dispatchTopic, "job-1", "stop attempt 1", false);
 
-      assertThat(relay.relayOwnRows()).isZero();
+      relay.relayOwnRows();
+      assertThat(reader.drain(Duration.ofSeconds(1))).isEmpty();
       sut.execute(
-          "update outbox set created_at = now() - interval '1 minute' where owner = 'replica-that-died'");
-      assertThat(relay.sweepOnce()).isEqualTo(1);
-      assertThat(relay.relayOwnRows()).isEqualTo(1);
+          "update outbox set created_at = now() - interval '1 minute' "
+              + "where owner = 'replica-that-died'");
+      relay.sweepOnce();
+      relay.relayOwnRows();
 
       assertThat(values(reader.until(r -> r.size() >= 2, WAIT)))
           .containsExactly("dispatch attempt 1", "stop attempt 1");
@@ -133,15 +138,50 @@ class OutboxRelayIT {
             + topic
             + "'");
     try (TopicReader reader = sut.kafka.read(topic)) {
-      assertThat(relay.relayOwnRows()).isZero();
-      assertThat(relay.sweepOnce()).isZero();
+      relay.relayOwnRows();
+      relay.sweepOnce();
+      assertThat(reader.drain(Duration.ofSeconds(1))).isEmpty();
 
       sut.execute(
           "update outbox set leased_until = now() - interval '1 second' where topic = '"
               + topic
               + "'");
-      assertThat(relay.sweepOnce()).isEqualTo(1);
+      relay.sweepOnce();
       assertThat(values(reader.until(r -> !r.isEmpty(), WAIT))).containsExactly("leased");
+    }
+  }
+
+  @Test
+  void theDispatchAckClockStartsWhenTheDispatchIsPublishedNotWhenItIsClaimed() throws Exception {
+    String worker = sut.worker("w-clock");
+    String id = sut.submit("true", 3);
+    java.util.concurrent.ScheduledExecutorService beats =
+        java.util.concurrent.Executors.newSingleThreadScheduledExecutor();
+    try {
+      beats.scheduleAtFixedRate(
+          () -> sut.heartbeat(worker, "c1", 1, List.of(), null),
+          0,
+          200,
+          java.util.concurrent.TimeUnit.MILLISECONDS);
+      await().atMost(WAIT).until(() -> "running".equals(sut.status(id)));
+      // claimed, and its worker heartbeats without listing it for far longer than the ack
+      // timeout; but the dispatch is still in the outbox, so it cannot have been acknowledged
+      String sinceClaim =
+          "select count(*) from jobs j join workers w on w.id = j.worker_id where j.id = '"
+              + id
+              + "' and w.last_heartbeat_at > j.dispatched_at + interval '3 seconds'";
+      await().atMost(WAIT).until(() -> sut.count(sinceClaim) == 1);
+      assertThat(sut.status(id)).isEqualTo("running");
+      assertThat(sut.job(id).get("attempts").asInt()).isEqualTo(1);
+
+      while (relay.relayOwnRows() > 0) {
+        // publish what this replica claimed
+      }
+      await().atMost(WAIT).until(() -> "pending".equals(sut.status(id)));
+      assertThat(sut.job(id).get("attempt_history").get(0).get("outcome").asString())
+          .isEqualTo("not_acknowledged");
+    } finally {
+      beats.shutdownNow();
     }
   }
 

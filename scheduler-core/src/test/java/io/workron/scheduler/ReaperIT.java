@@ -47,6 +47,7 @@ class ReaperIT {
         new SchedulerUnderTest(
             "--workron.scheduler.reaper-tick=200ms",
             "--workron.scheduler.worker-offline-after=2s",
+            "--workron.scheduler.tick-interval=200ms",
             "--workron.scheduler.dispatch-ack-timeout=2s",
             "--workron.scheduler.job-heartbeat-timeout=2s",
             "--workron.scheduler.retry-backoff-base=20ms",
@@ -143,6 +144,47 @@ class ReaperIT {
       assertThat(job.get("attempt_history")).hasSize(1);
       assertThat(job.get("attempt_history").get(0).get("outcome").asString())
           .isEqualTo("succeeded");
+    }
+  }
+
+  @Test
+  void aDispatchIsNotTakenBackWhileItsResultsPartitionIsBehindTheHeartbeatsThatOmitIt()
+      throws Exception {
+    String quick = worker("quick");
+    String id = submit("true", 1);
+    var results =
+        app.getBean(org.springframework.kafka.config.KafkaListenerEndpointRegistry.class)
+            .getListenerContainer("results");
+    try (TopicReader dispatches = kafka.read(topics.dispatch(quick))) {
+      // the worker ran the job between two heartbeats, so none listed it; its result is in
+      // Kafka, but scheduler-core's results consumer is behind
+      beats.scheduleAtFixedRate(
+          () -> heartbeat(quick, "q1", List.of()), 0, 300, TimeUnit.MILLISECONDS);
+      JobDispatch d = dispatches(dispatches.until(r -> !r.isEmpty(), WAIT)).get(0);
+      results.pause();
+      await().atMost(WAIT).until(results::isPauseRequested);
+      result(d, JobResult.Outcome.SUCCEEDED, 0);
+
+      // heartbeats omitting the attempt keep coming, well past the dispatch-ack timeout
+      await()
+          .atMost(WAIT)
+          .until(
+              () ->
+                  sut.count(
+                          "select count(*) from jobs j join workers w on w.id = j.worker_id "
+                              + "where j.id = '"
+                              + id
+                              + "' and w.last_heartbeat_at > j.dispatch_published_at "
+                              + "+ interval '5 seconds'")
+                      == 1);
+      assertThat(job(id).get("status").asString()).isEqualTo("running");
+      assertThat(job(id).get("attempts").asInt()).isEqualTo(1);
+
+      results.resume();
+      await().atMost(WAIT).until(() -> "done".equals(job(id).get("status").asString()));
+      assertThat(job(id).get("attempts").asInt()).isEqualTo(1);
+    } finally {
+      results.resume();
     }
   }
 

@@ -19,7 +19,8 @@ import tools.jackson.databind.JsonNode;
 
 /**
  * Jobs that wait for what may never come say why, and end after their timeout instead of waiting
- * forever; dependency input that could never run (a cycle) is refused at ingestion.
+ * forever (an unschedulable job, a dependency never submitted, a dispatch never acknowledged);
+ * dependency input that could never run (a cycle) is refused at ingestion.
  */
 class WaitingJobsIT {
 
@@ -34,7 +35,10 @@ class WaitingJobsIT {
         new SchedulerUnderTest(
             "--workron.scheduler.reaper-tick=200ms",
             "--workron.scheduler.unschedulable-timeout=3s",
-            "--workron.scheduler.dependency-wait-timeout=3s");
+            "--workron.scheduler.dependency-wait-timeout=3s",
+            "--workron.scheduler.dispatch-ack-timeout=1s",
+            "--workron.scheduler.requeue-delay=0s",
+            "--workron.scheduler.max-free-requeues=1");
     kafka = sut.kafka;
     topics = sut.topics;
   }
@@ -165,6 +169,33 @@ class WaitingJobsIT {
       assertThat(header(dead, Topics.DLQ_ERROR_HEADER))
           .endsWith("would form a cycle: " + c + " -> " + a + " -> " + b + " -> " + c);
       assertThat(sut.job(c)).isNull();
+    }
+  }
+
+  @Test
+  void aDispatchThatIsNeverAcknowledgedStopsBeingFreeAfterMaxFreeRequeuesAndFails()
+      throws Exception {
+    String forgetful = sut.worker("w-forgetful");
+    String id = sut.submit("true", 1);
+    // the worker heartbeats but never lists what it is sent, and no result ever comes
+    java.util.concurrent.ScheduledExecutorService beats =
+        java.util.concurrent.Executors.newSingleThreadScheduledExecutor();
+    try {
+      beats.scheduleAtFixedRate(
+          () -> sut.heartbeat(forgetful, "f1", 1, List.of(), null),
+          0,
+          200,
+          java.util.concurrent.TimeUnit.MILLISECONDS);
+
+      await().atMost(WAIT).until(() -> "failed".equals(sut.status(id)));
+      JsonNode job = sut.job(id);
+      // one free take-back, then the second one counts and max_retries (1) is used up
+      assertThat(job.get("attempts").asInt()).isEqualTo(2);
+      assertThat(job.get("failure_reason").asString()).isEqualTo("dispatch not acknowledged");
+      assertThat(job.get("attempt_history").get(1).get("outcome").asString())
+          .isEqualTo("not_acknowledged");
+    } finally {
+      beats.shutdownNow();
     }
   }
 

@@ -19,9 +19,11 @@ public final class MessageType<P> {
       new MessageType<>(JobResult.TYPE, JobResult.class, "job-result.v1");
   public static final MessageType<JobEvent> JOB_EVENT =
       new MessageType<>(JobEvent.TYPE, JobEvent.class, "job-event.v1");
+  public static final MessageType<PartitionTick> PARTITION_TICK =
+      new MessageType<>(PartitionTick.TYPE, PartitionTick.class, "partition-tick.v1");
 
   private static final List<MessageType<?>> ALL =
-      List.of(JOB_SUBMITTED, WORKER_HEARTBEAT, JOB_DISPATCH, JOB_RESULT, JOB_EVENT);
+      List.of(JOB_SUBMITTED, WORKER_HEARTBEAT, JOB_DISPATCH, JOB_RESULT, JOB_EVENT, PARTITION_TICK);
 
   private final String name;
   private final Class<P> payloadClass;

@@ -11,6 +11,9 @@ public record Topics(String prefix) {
   /** Kafka header carrying the REST request id along with a message. */
   public static final String REQUEST_ID_HEADER = "workron-request-id";
 
+  /** Kafka header marking a {@code partition.tick.v1}, so consumers can skip it unread. */
+  public static final String TICK_HEADER = "workron-tick";
+
   /** Kafka header on a dead-lettered message: why it was refused ({@code SCHEMA_INVALID}, …). */
   public static final String DLQ_REASON_HEADER = "workron-dlq-reason";
 

@@ -17,7 +17,8 @@ public record WorkerHeartbeat(
     List<String> tags,
     @JsonProperty("exec_addr") String execAddr,
     List<RunningAttempt> running,
-    State state) {
+    State state,
+    @JsonProperty("sent_at") java.time.Instant sentAt) {
 
   public static final String TYPE = "worker.heartbeat.v1";
 
@@ -32,6 +33,19 @@ public record WorkerHeartbeat(
     /** The incarnation's last heartbeat: anything it still held will not be reported. */
     @JsonProperty("stopped")
     STOPPED
+  }
+
+  /** As sent by workers before {@code sent_at} was added. */
+  public WorkerHeartbeat(
+      String workerId,
+      String incarnation,
+      int slots,
+      Resources resources,
+      List<String> tags,
+      String execAddr,
+      List<RunningAttempt> running,
+      State state) {
+    this(workerId, incarnation, slots, resources, tags, execAddr, running, state, null);
   }
 
   /** The state, reading an absent one as {@link State#ACTIVE}. */

@@ -145,7 +145,8 @@ class HeartbeatPublisher implements AutoCloseable {
             properties.tags(),
             properties.execAddr().isEmpty() ? null : properties.execAddr(),
             running,
-            sentState);
+            sentState,
+            clock.instant());
     Envelope<WorkerHeartbeat> envelope =
         WireCodec.envelope(
             MessageType.WORKER_HEARTBEAT,

@@ -45,13 +45,21 @@ class TopicSetup {
   /** Fails (and so fails the start) when the broker cannot be reached within 30 s. */
   void createMissingTopics(String dispatchTopic) {
     short replication = properties.replicationFactor();
+    // the broker's clock stamps heartbeats, results and dispatches: liveness is judged in it
+    Map<String, String> brokerTime =
+        Map.of(TopicConfig.MESSAGE_TIMESTAMP_TYPE_CONFIG, "LogAppendTime");
     List<NewTopic> wanted =
         List.of(
-            new NewTopic(dispatchTopic, 1, replication),
+            new NewTopic(dispatchTopic, 1, replication).configs(brokerTime),
             new NewTopic(Topics.deadLetter(dispatchTopic), 1, replication),
             new NewTopic(topics.heartbeats(), HEARTBEAT_PARTITIONS, replication)
-                .configs(Map.of(TopicConfig.RETENTION_MS_CONFIG, HEARTBEAT_RETENTION_MS)),
-            new NewTopic(topics.results(), RESULT_PARTITIONS, replication));
+                .configs(
+                    Map.of(
+                        TopicConfig.RETENTION_MS_CONFIG,
+                        HEARTBEAT_RETENTION_MS,
+                        TopicConfig.MESSAGE_TIMESTAMP_TYPE_CONFIG,
+                        "LogAppendTime")),
+            new NewTopic(topics.results(), RESULT_PARTITIONS, replication).configs(brokerTime));
     try (Admin admin = Admin.create(kafkaAdmin.getConfigurationProperties())) {
       var created = admin.createTopics(wanted).values();
       for (var entry : created.entrySet()) {

@@ -45,12 +45,17 @@ public class SchedulerConfig {
     return new KafkaAdmin.NewTopics(
         topic(topics.submissions(), partitions, rf),
         topic(Topics.deadLetter(topics.submissions()), 1, rf),
-        topic(topics.results(), partitions, rf),
+        TopicBuilder.name(topics.results())
+            .partitions(partitions)
+            .replicas(rf)
+            .config("message.timestamp.type", "LogAppendTime")
+            .build(),
         topic(Topics.deadLetter(topics.results()), 1, rf),
         TopicBuilder.name(topics.heartbeats())
             .partitions(3)
             .replicas(rf)
             .config("retention.ms", "3600000")
+            .config("message.timestamp.type", "LogAppendTime")
             .build(),
         topic(Topics.deadLetter(topics.heartbeats()), 1, rf),
         topic(topics.jobEvents(), partitions, rf));

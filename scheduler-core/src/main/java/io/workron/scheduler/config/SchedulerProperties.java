@@ -39,6 +39,12 @@ import org.springframework.validation.annotation.Validated;
  *     more {@code vram_mb} or {@code memory_mb} than any offers) shows why in {@code wait_reason};
  *     after this long it fails, and its dependents are cancelled. Long enough for an autoscaler to
  *     add a bigger machine.
+ * @param tickInterval how often every replica writes a tick to each heartbeats and results
+ *     partition, moving their watermarks when no worker writes; keep it well under {@code
+ *     worker-offline-after}
+ * @param maxFreeRequeues how many times liveness may take an attempt back without counting it
+ *     against {@code max_retries} (a dispatch never acknowledged, a worker that stopped); after
+ *     that, take-backs count, so a job that keeps vanishing cannot run without limit
  * @param dependencyWaitTimeout a blocked job waiting for a job id that was never submitted shows it
  *     in {@code wait_reason}; after this long (counted from its own submission) it is cancelled,
  *     and its dependents with it.
@@ -66,9 +72,23 @@ public record SchedulerProperties(
     @org.springframework.boot.context.properties.bind.DefaultValue("1h")
         Duration unschedulableTimeout,
     @org.springframework.boot.context.properties.bind.DefaultValue("24h")
-        Duration dependencyWaitTimeout) {
+        Duration dependencyWaitTimeout,
+    @org.springframework.boot.context.properties.bind.DefaultValue("1s") Duration tickInterval,
+    @org.springframework.boot.context.properties.bind.DefaultValue("3") @Min(0)
+        int maxFreeRequeues) {
 
   public SchedulerProperties {
+    if (tickInterval != null
+        && workerOfflineAfter != null
+        && tickInterval.multipliedBy(4).compareTo(workerOfflineAfter) > 0) {
+      // records further apart than half the offline window count as an outage of the partition
+      throw new IllegalArgumentException(
+          "workron.scheduler.tick-interval ("
+              + tickInterval
+              + ") must be at most a quarter of worker-offline-after ("
+              + workerOfflineAfter
+              + ")");
+    }
     if (replicaId == null || replicaId.isBlank()) {
       replicaId = "scheduler-" + UUID.randomUUID().toString().substring(0, 8);
     }

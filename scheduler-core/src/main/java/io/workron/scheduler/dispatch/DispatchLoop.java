@@ -108,7 +108,7 @@ public class DispatchLoop implements SmartLifecycle {
   private int claimAndPlace() {
     OffsetDateTime now = OffsetDateTime.now(clock);
     List<WorkerCapacity> workers =
-        repository.lockWorkersWithCapacity(now.minus(properties.workerOfflineAfter()));
+        repository.lockWorkersWithCapacity(properties.workerOfflineAfter());
     List<Placement> placements = new ArrayList<>();
     List<String> claimedIds = new ArrayList<>();
     // Each round claims only jobs that fit a worker's free capacity now, in priority order, then
@@ -155,12 +155,12 @@ public class DispatchLoop implements SmartLifecycle {
               new Resources(s.vramMb(), s.memoryMb()));
       String id = "dispatch-" + s.jobId() + "-" + s.attempt();
       messages.add(
-          new OutboxMessage(
+          OutboxMessage.dispatch(
               topics.dispatch(s.workerId()),
               s.jobId(),
+              s.attempt(),
               codec.encode(
-                  WireCodec.envelope(MessageType.JOB_DISPATCH, id, now.toInstant(), dispatch)),
-              null));
+                  WireCodec.envelope(MessageType.JOB_DISPATCH, id, now.toInstant(), dispatch))));
       messages.add(
           events.of(
               new JobEvent(

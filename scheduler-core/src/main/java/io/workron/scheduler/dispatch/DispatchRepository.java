@@ -32,16 +32,21 @@ class DispatchRepository {
 
   /**
    * Locks the rows of live workers (skipping those another replica is filling right now) and reads
-   * what their running jobs use.
+   * what their running jobs use. Live: active, and its heartbeats partition not read past its last
+   * heartbeat by {@code offlineAfter} (broker time, as the reaper judges).
    */
-  List<WorkerCapacity> lockWorkersWithCapacity(OffsetDateTime aliveSince) {
+  List<WorkerCapacity> lockWorkersWithCapacity(java.time.Duration offlineAfter) {
     record Locked(String id, String incarnation, int slots, long vramMb, long memoryMb) {}
     List<Locked> locked =
         db.resultQuery(
-                "select id, incarnation, slots, vram_mb, memory_mb from workers "
-                    + "where status = 'active' and last_heartbeat_at >= ?::timestamptz "
-                    + "order by id for update skip locked",
-                aliveSince)
+                "select w.id, w.incarnation, w.slots, w.vram_mb, w.memory_mb from workers w "
+                    + "left join consumer_watermarks m on m.topic_kind = 'heartbeats' "
+                    + "  and m.kafka_partition = w.heartbeat_partition "
+                    + "where w.status = 'active' "
+                    + "and (m.watermark is null "
+                    + "  or m.watermark <= greatest(w.last_heartbeat_at, m.resumed_at) + ?::interval) "
+                    + "order by w.id for update of w skip locked",
+                offlineAfter.toMillis() + " milliseconds")
             .fetch(
                 r ->
                     new Locked(
@@ -129,7 +134,8 @@ class DispatchRepository {
                 "update jobs j set status = 'running', attempt = j.attempt + 1, "
                     + "  worker_id = v.worker_id, worker_incarnation = v.incarnation, "
                     + "  dispatched_at = ?::timestamptz, started_at = null, last_heartbeat_at = null, "
-                    + "  exit_code = null, wait_reason = null, unschedulable_since = null "
+                    + "  exit_code = null, wait_reason = null, unschedulable_since = null, "
+                    + "  dispatch_published_at = null "
                     + "from unnest(?::varchar[], ?::varchar[], ?::varchar[]) "
                     + "  as v(id, worker_id, incarnation) "
                     + "where j.id = v.id and j.status = 'pending' "

@@ -22,9 +22,10 @@ import org.springframework.transaction.support.TransactionTemplate;
 
 /**
  * Notices failures nobody reports: workers that stopped heartbeating (offline, all their attempts
- * re-queued at once), dispatches no worker acknowledged, and attempts whose heartbeat went stale.
- * One replica at a time does this, the one holding advisory lock {@value #LOCK_ID} for the tick;
- * {@code workron_reaper_leader} says which.
+ * re-queued at once), dispatches no worker acknowledged, and attempts whose heartbeat went stale,
+ * all judged in broker time against the watermarks of the heartbeats and results partitions. One
+ * replica at a time does this, the one holding advisory lock {@value #LOCK_ID} for the tick; {@code
+ * workron_reaper_leader} says which.
  */
 @Component
 public class Reaper implements SmartLifecycle {
@@ -45,12 +46,9 @@ public class Reaper implements SmartLifecycle {
   private final Outbox outbox;
   private final DispatchLoop dispatch;
   private final WaitingJobs waiting;
+  private final Watermarks watermarks;
+  private final ResultPartitions resultPartitions;
   private final AtomicInteger leader = new AtomicInteger();
-
-  /**
-   * Since when this replica has held the reaper lock without interruption; null when it does not.
-   */
-  private volatile OffsetDateTime leadingSince;
 
   private volatile boolean running;
   private Thread thread;
@@ -64,6 +62,8 @@ public class Reaper implements SmartLifecycle {
       Outbox outbox,
       DispatchLoop dispatch,
       WaitingJobs waiting,
+      Watermarks watermarks,
+      ResultPartitions resultPartitions,
       MeterRegistry meters) {
     this.db = db;
     this.tx = tx;
@@ -73,6 +73,8 @@ public class Reaper implements SmartLifecycle {
     this.outbox = outbox;
     this.dispatch = dispatch;
     this.waiting = waiting;
+    this.watermarks = watermarks;
+    this.resultPartitions = resultPartitions;
     Gauge.builder("workron_reaper_leader", leader, AtomicInteger::get)
         .description("1 while this replica runs the reaper, 0 otherwise")
         .register(meters);
@@ -94,7 +96,6 @@ public class Reaper implements SmartLifecycle {
             .fetchOne(r -> r.get(0, Boolean.class));
     if (!Boolean.TRUE.equals(locked)) {
       leader.set(0);
-      leadingSince = null;
       return new Tick(false, 0, 0, 0);
     }
     leader.set(1);
@@ -104,21 +105,19 @@ public class Reaper implements SmartLifecycle {
     List<OutboxMessage> messages = new ArrayList<>(waited.messages());
     int requeued = 0;
     int failed = waited.failed() + waited.cancelled();
-    if (leadingSince == null) {
-      leadingSince = now;
-    }
-    if (now.isBefore(leadingSince.plus(properties.workerOfflineAfter()))) {
-      // Heartbeats may not have been read for a while (this replica just started, took over, or
-      // lost the database): judge liveness only after a full offline window of fresh heartbeats.
-      outbox.addAll(messages);
-      return new Tick(true, 0, 0, failed);
-    }
 
+    // Everything below is judged in broker time, from evidence: a worker is lost only once its
+    // heartbeats partition has been read past its last heartbeat by worker-offline-after (counted
+    // from when the partition came back, after an outage). A consumer that lags, or a broker that
+    // is down, stops the watermark and so reaps nothing.
     List<String> lost =
         db.resultQuery(
-                "update workers set status = 'offline' where status in ('active', 'draining') "
-                    + "and last_heartbeat_at < ?::timestamptz returning id",
-                now.minus(properties.workerOfflineAfter()))
+                "update workers w set status = 'offline' from consumer_watermarks m "
+                    + "where m.topic_kind = 'heartbeats' and m.kafka_partition = w.heartbeat_partition "
+                    + "and w.status in ('active', 'draining') "
+                    + "and m.watermark > greatest(w.last_heartbeat_at, m.resumed_at) + ?::interval "
+                    + "returning w.id",
+                interval(properties.workerOfflineAfter()))
             .fetch(r -> r.get(0, String.class));
     if (!lost.isEmpty()) {
       List<Requeuer.Held> held =
@@ -131,52 +130,52 @@ public class Reaper implements SmartLifecycle {
       requeued += o.requeued();
       failed += o.failed();
       log.warn(
-          "workers offline (no heartbeat for {}): {}; {} attempts re-queued, {} failed",
+          "workers offline (their heartbeats partition was read {} past their last heartbeat): {};"
+              + " {} attempts re-queued, {} failed",
           properties.workerOfflineAfter(),
           lost,
           o.requeued(),
           o.failed());
     }
 
+    // A dispatch the worker has not listed although it heartbeated dispatch-ack-timeout after the
+    // broker acknowledged it, and no result for it can still be on its way.
     List<Requeuer.Held> unacknowledged =
-        db.resultQuery(
-                "select id, attempt from jobs where status = 'running' "
-                    + "and last_heartbeat_at is null and dispatched_at < ?::timestamptz",
-                now.minus(properties.dispatchAckTimeout()))
-            .fetch(r -> new Requeuer.Held(r.get(0, String.class), r.get(1, Integer.class)));
+        withNoResultInFlight(
+            "select j.id, j.attempt, j.last_heartbeat_at, w.last_heartbeat_at from jobs j "
+                + "join workers w on w.id = j.worker_id and w.incarnation = j.worker_incarnation "
+                + "where j.status = 'running' and j.last_heartbeat_at is null "
+                + "and j.dispatch_published_at is not null "
+                + "and w.last_heartbeat_at >= j.dispatch_published_at + ?::interval",
+            properties.dispatchAckTimeout());
     if (!unacknowledged.isEmpty()) {
       Requeuer.Outcome o =
-          requeuer.requeue(
-              unacknowledged,
-              Requeuer.Cause.NOT_ACKNOWLEDGED,
-              now,
-              new Requeuer.Guard(now.minus(properties.dispatchAckTimeout()), null));
-      messages.addAll(o.messages());
-      requeued += o.requeued();
-      log.warn(
-          "{} dispatches not acknowledged within {}; re-queued without using a retry",
-          o.requeued(),
-          properties.dispatchAckTimeout());
-    }
-
-    List<Requeuer.Held> stale =
-        db.resultQuery(
-                "select id, attempt from jobs where status = 'running' "
-                    + "and last_heartbeat_at < ?::timestamptz",
-                now.minus(properties.jobHeartbeatTimeout()))
-            .fetch(r -> new Requeuer.Held(r.get(0, String.class), r.get(1, Integer.class)));
-    if (!stale.isEmpty()) {
-      Requeuer.Outcome o =
-          requeuer.requeue(
-              stale,
-              Requeuer.Cause.HEARTBEAT_TIMEOUT,
-              now,
-              new Requeuer.Guard(null, now.minus(properties.jobHeartbeatTimeout())));
+          requeuer.requeueIfStillUnlisted(unacknowledged, Requeuer.Cause.NOT_ACKNOWLEDGED, now);
       messages.addAll(o.messages());
       requeued += o.requeued();
       failed += o.failed();
       log.warn(
-          "{} attempts without heartbeat for {}: {} re-queued, {} failed",
+          "{} dispatches not listed by their worker within {} of being published; re-queued",
+          o.requeued() + o.failed(),
+          properties.dispatchAckTimeout());
+    }
+
+    // An attempt its live worker stopped listing job-heartbeat-timeout before its last heartbeat.
+    List<Requeuer.Held> stale =
+        withNoResultInFlight(
+            "select j.id, j.attempt, j.last_heartbeat_at, w.last_heartbeat_at from jobs j "
+                + "join workers w on w.id = j.worker_id and w.incarnation = j.worker_incarnation "
+                + "where j.status = 'running' "
+                + "and j.last_heartbeat_at < w.last_heartbeat_at - ?::interval",
+            properties.jobHeartbeatTimeout());
+    if (!stale.isEmpty()) {
+      Requeuer.Outcome o =
+          requeuer.requeueIfStillUnlisted(stale, Requeuer.Cause.HEARTBEAT_TIMEOUT, now);
+      messages.addAll(o.messages());
+      requeued += o.requeued();
+      failed += o.failed();
+      log.warn(
+          "{} attempts no longer listed by their worker for {}: {} re-queued, {} failed",
           stale.size(),
           properties.jobHeartbeatTimeout(),
           o.requeued(),
@@ -184,6 +183,42 @@ public class Reaper implements SmartLifecycle {
     }
     outbox.addAll(messages);
     return new Tick(true, lost.size(), requeued, failed);
+  }
+
+  /**
+   * Attempts found by {@code sql} (id, attempt, when last listed, the worker's last heartbeat) for
+   * which no result can still be on its way: the results partition of the job has been read past
+   * the worker's last heartbeat. A worker stops listing an attempt only once the broker has its
+   * result, so a result not yet applied by then would be ahead of the watermark.
+   */
+  private List<Requeuer.Held> withNoResultInFlight(String sql, java.time.Duration window) {
+    record Candidate(Requeuer.Held held, OffsetDateTime workerHeartbeat) {}
+    List<Candidate> candidates =
+        db.resultQuery(sql, interval(window))
+            .fetch(
+                r ->
+                    new Candidate(
+                        new Requeuer.Held(
+                            r.get(0, String.class),
+                            r.get(1, Integer.class),
+                            r.get(2, OffsetDateTime.class)),
+                        r.get(3, OffsetDateTime.class)));
+    if (candidates.isEmpty()) {
+      return List.of();
+    }
+    java.util.Map<Integer, OffsetDateTime> results = watermarks.read(Watermarks.Kind.RESULTS);
+    List<Requeuer.Held> held = new ArrayList<>();
+    for (Candidate c : candidates) {
+      OffsetDateTime read = results.get(resultPartitions.of(c.held().jobId()));
+      if (read != null && !read.isBefore(c.workerHeartbeat())) {
+        held.add(c.held());
+      }
+    }
+    return held;
+  }
+
+  private static String interval(java.time.Duration d) {
+    return d.toMillis() + " milliseconds";
   }
 
   @Override
@@ -222,7 +257,6 @@ public class Reaper implements SmartLifecycle {
         tick();
       } catch (RuntimeException e) {
         leader.set(0);
-        leadingSince = null;
         log.warn(
             "reaper tick failed; next tick in {}: {}",
             properties.reaperTick(),

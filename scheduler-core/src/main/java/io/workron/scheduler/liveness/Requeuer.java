@@ -50,19 +50,14 @@ public class Requeuer {
     }
   }
 
-  /** An attempt to take back. */
-  public record Held(String jobId, int attempt) {}
-
   /**
-   * A condition re-checked in the same statement that takes the attempt back, so a heartbeat that
-   * commits between the reaper's look and its update saves the attempt.
-   *
-   * @param neverListedDispatchedBefore when set: only if no heartbeat ever listed the attempt and
-   *     it was dispatched before this time
-   * @param lastListedBefore when set: only if the last heartbeat listing it is older than this
+   * An attempt to take back, with when a heartbeat last listed it as the caller saw it (null: never
+   * listed).
    */
-  public record Guard(OffsetDateTime neverListedDispatchedBefore, OffsetDateTime lastListedBefore) {
-    public static final Guard NONE = new Guard(null, null);
+  public record Held(String jobId, int attempt, OffsetDateTime listedAt) {
+    public Held(String jobId, int attempt) {
+      this(jobId, attempt, null);
+    }
   }
 
   /** What became of the jobs, with the outbox messages announcing it. */
@@ -73,6 +68,9 @@ public class Requeuer {
    * its way (the attempt did run) can still be applied; see ResultStore.
    */
   private final java.time.Duration settleDelay;
+
+  /** Free take-backs of one job after which they count; see SchedulerProperties. */
+  private final int maxFreeRequeues;
 
   private final DSLContext db;
   private final JobEvents events;
@@ -86,6 +84,7 @@ public class Requeuer {
       MeterRegistry meters,
       io.workron.scheduler.config.SchedulerProperties properties) {
     this.settleDelay = properties.requeueDelay();
+    this.maxFreeRequeues = properties.maxFreeRequeues();
     this.db = db;
     this.events = events;
     this.graph = graph;
@@ -94,17 +93,23 @@ public class Requeuer {
 
   /**
    * Moves the held attempts back to {@code pending}, or to {@code failed} when the attempt counts
-   * and was the job's last.
+   * and was the job's last. A cause that does not count counts anyway once the job has had {@code
+   * max-free-requeues} free take-backs, so a job that keeps vanishing cannot run without limit.
    */
   public Outcome requeue(List<Held> held, Cause cause, OffsetDateTime now) {
-    return requeue(held, cause, now, Guard.NONE);
+    return requeue(held, cause, now, false);
   }
 
   /**
-   * As {@link #requeue(List, Cause, OffsetDateTime)}, only for attempts that still meet {@code
-   * guard}.
+   * As {@link #requeue(List, Cause, OffsetDateTime)}, only for attempts no heartbeat listed since
+   * the caller looked ({@link Held#listedAt()} still current), re-checked in the same statement: a
+   * heartbeat that commits in between saves the attempt.
    */
-  public Outcome requeue(List<Held> held, Cause cause, OffsetDateTime now, Guard guard) {
+  public Outcome requeueIfStillUnlisted(List<Held> held, Cause cause, OffsetDateTime now) {
+    return requeue(held, cause, now, true);
+  }
+
+  private Outcome requeue(List<Held> held, Cause cause, OffsetDateTime now, boolean unlisted) {
     if (held.isEmpty()) {
       return new Outcome(0, 0, List.of());
     }
@@ -115,39 +120,45 @@ public class Requeuer {
         .fetch();
     String[] ids = held.stream().map(Held::jobId).toArray(String[]::new);
     Integer[] attempts = held.stream().map(Held::attempt).toArray(Integer[]::new);
-    int countedIncrement = cause.counts ? 0 : 1;
+    OffsetDateTime[] listed = held.stream().map(Held::listedAt).toArray(OffsetDateTime[]::new);
     List<OutboxMessage> messages = new ArrayList<>();
     List<String> failed = new ArrayList<>();
     List<String> takenIds = new ArrayList<>();
     List<Integer> takenAttempts = new ArrayList<>();
     int[] requeued = {0};
+    // "counts": the cause counts, or the job had its free take-backs already
+    String counts = "(? or j.free_attempts >= ?)";
     db.resultQuery(
             "update jobs j set "
-                + "status = case when ? and j.attempt - j.free_attempts >= j.max_retries "
-                + "  then 'failed' else 'pending' end, "
-                + "finished_at = case when ? and j.attempt - j.free_attempts >= j.max_retries "
-                + "  then ?::timestamptz else null end, "
-                + "free_attempts = j.free_attempts + ?, run_at = ?::timestamptz + ?::interval, "
-                + "failure_reason = ?, worker_id = null, worker_incarnation = null "
-                + "from unnest(?::varchar[], ?::int[]) as v(id, attempt) "
+                + "status = case when "
+                + counts
+                + " and j.attempt - j.free_attempts >= j.max_retries then 'failed' else 'pending' end, "
+                + "finished_at = case when "
+                + counts
+                + " and j.attempt - j.free_attempts >= j.max_retries then ?::timestamptz else null end, "
+                + "free_attempts = j.free_attempts + case when "
+                + counts
+                + " then 0 else 1 end, run_at = ?::timestamptz + ?::interval, "
+                + "failure_reason = ?, worker_id = null, worker_incarnation = null, "
+                + "dispatch_published_at = null "
+                + "from unnest(?::varchar[], ?::int[], ?::timestamptz[]) as v(id, attempt, listed) "
                 + "where j.id = v.id and j.attempt = v.attempt and j.status = 'running' "
-                + "and (?::timestamptz is null "
-                + "  or (j.last_heartbeat_at is null and j.dispatched_at < ?::timestamptz)) "
-                + "and (?::timestamptz is null or j.last_heartbeat_at < ?::timestamptz) "
+                + "and (not ? or j.last_heartbeat_at is not distinct from v.listed) "
                 + "returning j.id, j.attempt, j.status, j.queue_name",
             cause.counts,
+            maxFreeRequeues,
             cause.counts,
+            maxFreeRequeues,
             now,
-            countedIncrement,
+            cause.counts,
+            maxFreeRequeues,
             now,
             settleDelay.toMillis() + " milliseconds",
             cause.reason(),
             ids,
             attempts,
-            guard.neverListedDispatchedBefore(),
-            guard.neverListedDispatchedBefore(),
-            guard.lastListedBefore(),
-            guard.lastListedBefore())
+            listed,
+            unlisted)
         .forEach(
             r -> {
               String jobId = r.get(0, String.class);

@@ -8,7 +8,6 @@ import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.List;
 import org.jooq.DSLContext;
-import org.jooq.InsertValuesStep6;
 import org.springframework.stereotype.Component;
 
 /**
@@ -36,7 +35,7 @@ public class Outbox {
       return;
     }
     OffsetDateTime now = OffsetDateTime.now(clock).withOffsetSameInstant(ZoneOffset.UTC);
-    InsertValuesStep6<?, String, String, byte[], String, String, OffsetDateTime> insert =
+    var insert =
         db.insertInto(
             OUTBOX,
             OUTBOX.TOPIC,
@@ -44,9 +43,20 @@ public class Outbox {
             OUTBOX.PAYLOAD,
             OUTBOX.REQUEST_ID,
             OUTBOX.OWNER,
-            OUTBOX.CREATED_AT);
+            OUTBOX.CREATED_AT,
+            OUTBOX.DISPATCH_JOB_ID,
+            OUTBOX.DISPATCH_ATTEMPT);
     for (OutboxMessage m : messages) {
-      insert = insert.values(m.topic(), m.key(), m.payload(), m.requestId(), owner, now);
+      insert =
+          insert.values(
+              m.topic(),
+              m.key(),
+              m.payload(),
+              m.requestId(),
+              owner,
+              now,
+              m.dispatchJobId(),
+              m.dispatchAttempt());
     }
     insert.execute();
   }

@@ -27,6 +27,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.context.SmartLifecycle;
 import org.springframework.kafka.core.KafkaTemplate;
+import org.springframework.kafka.support.SendResult;
 import org.springframework.stereotype.Component;
 import org.springframework.transaction.support.TransactionTemplate;
 
@@ -67,7 +68,14 @@ public class OutboxRelay implements SmartLifecycle {
   private static final Logger log = LoggerFactory.getLogger(OutboxRelay.class);
 
   /** A claimed row. */
-  record Row(long id, String topic, String key, byte[] payload, String requestId) {}
+  record Row(
+      long id,
+      String topic,
+      String key,
+      byte[] payload,
+      String requestId,
+      String dispatchJobId,
+      Integer dispatchAttempt) {}
 
   private final DSLContext db;
   private final KafkaTemplate<String, byte[]> kafka;
@@ -257,7 +265,8 @@ public class OutboxRelay implements SmartLifecycle {
                     + "  and not exists (select 1 from outbox p "
                     + "    where p.topic = c.topic and p.msg_key = c.msg_key and p.id < c.id) "
                     + "  order by c.id limit ? for update skip locked) "
-                    + "returning o.id, o.topic, o.msg_key, o.payload, o.request_id",
+                    + "returning o.id, o.topic, o.msg_key, o.payload, o.request_id, "
+                    + "o.dispatch_job_id, o.dispatch_attempt",
                 properties.replicaId(),
                 now.plus(LEASE),
                 sweep,
@@ -272,7 +281,9 @@ public class OutboxRelay implements SmartLifecycle {
                         r.get(1, String.class),
                         r.get(2, String.class),
                         r.get(3, byte[].class),
-                        r.get(4, String.class)));
+                        r.get(4, String.class),
+                        r.get(5, String.class),
+                        r.get(6, Integer.class)));
     List<Row> ordered = new ArrayList<>(rows);
     ordered.sort(Comparator.comparingLong(Row::id));
     return ordered;
@@ -282,7 +293,7 @@ public class OutboxRelay implements SmartLifecycle {
     if (rows.isEmpty()) {
       return;
     }
-    List<CompletableFuture<?>> acks = new ArrayList<>(rows.size());
+    List<CompletableFuture<SendResult<String, byte[]>>> acks = new ArrayList<>(rows.size());
     for (Row row : rows) {
       ProducerRecord<String, byte[]> record =
           new ProducerRecord<>(row.topic(), row.key(), row.payload());
@@ -291,7 +302,7 @@ public class OutboxRelay implements SmartLifecycle {
             .headers()
             .add(Topics.REQUEST_ID_HEADER, row.requestId().getBytes(StandardCharsets.UTF_8));
       }
-      CompletableFuture<?> ack;
+      CompletableFuture<SendResult<String, byte[]>> ack;
       try {
         ack = kafka.send(record);
       } catch (RuntimeException e) {
@@ -303,6 +314,9 @@ public class OutboxRelay implements SmartLifecycle {
     long deadline = System.nanoTime() + SEND_TIMEOUT.toNanos();
     List<Long> done = new ArrayList<>(rows.size());
     List<Long> again = new ArrayList<>();
+    List<String> dispatchedIds = new ArrayList<>();
+    List<Integer> dispatchedAttempts = new ArrayList<>();
+    List<OffsetDateTime> dispatchedAt = new ArrayList<>();
     Set<String> brokenGroups = new HashSet<>();
     Throwable firstFailure = null;
     for (int i = 0; i < rows.size(); i++) {
@@ -311,6 +325,13 @@ public class OutboxRelay implements SmartLifecycle {
       String group = orderGroup(row);
       if (failure == null && !brokenGroups.contains(group)) {
         done.add(row.id());
+        if (row.dispatchJobId() != null) {
+          dispatchedIds.add(row.dispatchJobId());
+          dispatchedAttempts.add(row.dispatchAttempt());
+          dispatchedAt.add(
+              java.time.Instant.ofEpochMilli(acks.get(i).join().getRecordMetadata().timestamp())
+                  .atOffset(java.time.ZoneOffset.UTC));
+        }
       } else {
         // failed, or behind a failed one of the same topic and key: send again, in order
         brokenGroups.add(group);
@@ -319,6 +340,17 @@ public class OutboxRelay implements SmartLifecycle {
           firstFailure = failure;
         }
       }
+    }
+    if (!dispatchedIds.isEmpty()) {
+      // the dispatch-ack clock starts now, at the broker's timestamp of the dispatch
+      db.execute(
+          "update jobs j set dispatch_published_at = v.at "
+              + "from unnest(?::varchar[], ?::int[], ?::timestamptz[]) as v(id, attempt, at) "
+              + "where j.id = v.id and j.attempt = v.attempt and j.status = 'running' "
+              + "and j.dispatch_published_at is null",
+          dispatchedIds.toArray(String[]::new),
+          dispatchedAttempts.toArray(Integer[]::new),
+          dispatchedAt.toArray(OffsetDateTime[]::new));
     }
     if (!done.isEmpty()) {
       db.deleteFrom(OUTBOX)

@@ -1,7 +1,9 @@
 package io.workron.scheduler.results;
 
 import io.workron.scheduler.consume.PollApplier;
+import io.workron.scheduler.liveness.Watermarks;
 import io.workron.schemas.MessageType;
+import io.workron.schemas.Topics;
 import io.workron.schemas.WireCodec;
 import java.util.List;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -18,11 +20,13 @@ class ResultListener {
   private final WireCodec codec;
   private final PollApplier applier;
   private final ResultStore store;
+  private final Watermarks watermarks;
 
-  ResultListener(WireCodec codec, PollApplier applier, ResultStore store) {
+  ResultListener(WireCodec codec, PollApplier applier, ResultStore store, Watermarks watermarks) {
     this.codec = codec;
     this.applier = applier;
     this.store = store;
+    this.watermarks = watermarks;
   }
 
   @KafkaListener(
@@ -34,8 +38,10 @@ class ResultListener {
   void onBatch(List<ConsumerRecord<String, byte[]>> records) {
     applier.apply(
         "results",
-        records,
+        records.stream().filter(r -> r.headers().lastHeader(Topics.TICK_HEADER) == null).toList(),
         record -> codec.decode(record.value(), MessageType.JOB_RESULT).payload(),
         store::apply);
+    // every record of the poll, ticks included, is handled: the partitions' watermarks move
+    watermarks.advance(Watermarks.Kind.RESULTS, records);
   }
 }

@@ -1,9 +1,13 @@
 package io.workron.scheduler.workers;
 
 import io.workron.scheduler.consume.PollApplier;
+import io.workron.scheduler.liveness.Watermarks;
 import io.workron.schemas.MessageType;
+import io.workron.schemas.Topics;
 import io.workron.schemas.WireCodec;
-import io.workron.schemas.WorkerHeartbeat;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
@@ -23,11 +27,14 @@ class HeartbeatListener {
   private final WireCodec codec;
   private final PollApplier applier;
   private final WorkerStore store;
+  private final Watermarks watermarks;
 
-  HeartbeatListener(WireCodec codec, PollApplier applier, WorkerStore store) {
+  HeartbeatListener(
+      WireCodec codec, PollApplier applier, WorkerStore store, Watermarks watermarks) {
     this.codec = codec;
     this.applier = applier;
     this.store = store;
+    this.watermarks = watermarks;
   }
 
   @KafkaListener(
@@ -38,9 +45,15 @@ class HeartbeatListener {
   void onBatch(List<ConsumerRecord<String, byte[]>> records) {
     applier.apply(
         "heartbeats",
-        records,
-        record -> codec.decode(record.value(), MessageType.WORKER_HEARTBEAT).payload(),
+        records.stream().filter(r -> r.headers().lastHeader(Topics.TICK_HEADER) == null).toList(),
+        record ->
+            new WorkerStore.Received(
+                codec.decode(record.value(), MessageType.WORKER_HEARTBEAT).payload(),
+                OffsetDateTime.ofInstant(Instant.ofEpochMilli(record.timestamp()), ZoneOffset.UTC),
+                record.partition()),
         heartbeats -> store.record(newestPerIncarnation(heartbeats)));
+    // every record of the poll, ticks included, is handled: the partitions' watermarks move
+    watermarks.advance(Watermarks.Kind.HEARTBEATS, records);
   }
 
   /**
@@ -49,14 +62,15 @@ class HeartbeatListener {
    * restart's last "stopped" and the successor's registration in one poll are both applied, in
    * order).
    */
-  static List<WorkerHeartbeat> newestPerIncarnation(List<WorkerHeartbeat> heartbeats) {
-    Map<String, WorkerHeartbeat> latest = new LinkedHashMap<>();
-    for (WorkerHeartbeat hb : heartbeats) {
-      latest.remove(hb.workerId() + "/" + hb.incarnation());
-      latest.put(hb.workerId() + "/" + hb.incarnation(), hb);
+  static List<WorkerStore.Received> newestPerIncarnation(List<WorkerStore.Received> heartbeats) {
+    Map<String, WorkerStore.Received> latest = new LinkedHashMap<>();
+    for (WorkerStore.Received r : heartbeats) {
+      String key = r.heartbeat().workerId() + "/" + r.heartbeat().incarnation();
+      latest.remove(key);
+      latest.put(key, r);
     }
-    List<WorkerHeartbeat> ordered = new ArrayList<>(latest.values());
-    ordered.sort(Comparator.comparing(WorkerHeartbeat::workerId));
+    List<WorkerStore.Received> ordered = new ArrayList<>(latest.values());
+    ordered.sort(Comparator.comparing(r -> r.heartbeat().workerId()));
     return ordered;
   }
 }

@@ -57,7 +57,13 @@ class WorkerStore {
     this.meters = meters;
   }
 
-  void record(List<WorkerHeartbeat> heartbeats) {
+  /**
+   * A heartbeat as it was read: {@code at} is the broker's timestamp of its record (the topic uses
+   * LogAppendTime), the time liveness is judged in; {@code partition} is where it was read.
+   */
+  record Received(WorkerHeartbeat heartbeat, OffsetDateTime at, int partition) {}
+
+  void record(List<Received> heartbeats) {
     if (heartbeats.isEmpty()) {
       return;
     }
@@ -68,12 +74,15 @@ class WorkerStore {
     dispatch.wake();
   }
 
-  private boolean recordInTransaction(List<WorkerHeartbeat> heartbeats) {
+  private boolean recordInTransaction(List<Received> heartbeats) {
     OffsetDateTime now = OffsetDateTime.now(clock);
     List<OutboxMessage> messages = new ArrayList<>();
     List<String> liveIds = new ArrayList<>();
     List<Integer> liveAttempts = new ArrayList<>();
-    for (WorkerHeartbeat hb : heartbeats) {
+    List<OffsetDateTime> liveAt = new ArrayList<>();
+    for (Received received : heartbeats) {
+      WorkerHeartbeat hb = received.heartbeat();
+      OffsetDateTime at = received.at();
       Resources res = hb.resources() == null ? Resources.NONE : hb.resources();
       String status =
           switch (hb.stateOrActive()) {
@@ -97,11 +106,14 @@ class WorkerStore {
       }
       db.execute(
           "insert into workers (id, incarnation, slots, vram_mb, memory_mb, tags, exec_addr, status, "
-              + "registered_at, last_heartbeat_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?::timestamptz, "
-              + "?::timestamptz) on conflict (id) do update set incarnation = excluded.incarnation, "
+              + "registered_at, last_heartbeat_at, heartbeat_partition, last_heartbeat_sent_at) "
+              + "values (?, ?, ?, ?, ?, ?, ?, ?, ?::timestamptz, ?::timestamptz, ?, ?::timestamptz) "
+              + "on conflict (id) do update set incarnation = excluded.incarnation, "
               + "slots = excluded.slots, vram_mb = excluded.vram_mb, memory_mb = excluded.memory_mb, "
               + "tags = excluded.tags, exec_addr = excluded.exec_addr, status = excluded.status, "
-              + "last_heartbeat_at = excluded.last_heartbeat_at",
+              + "last_heartbeat_at = excluded.last_heartbeat_at, "
+              + "heartbeat_partition = excluded.heartbeat_partition, "
+              + "last_heartbeat_sent_at = excluded.last_heartbeat_sent_at",
           hb.workerId(),
           hb.incarnation(),
           hb.slots(),
@@ -111,7 +123,9 @@ class WorkerStore {
           hb.execAddr() == null ? "" : hb.execAddr(),
           status,
           now,
-          now);
+          at,
+          received.partition(),
+          hb.sentAt() == null ? null : hb.sentAt().atOffset(java.time.ZoneOffset.UTC));
       if (previous == null) {
         log.info(
             "worker registered worker_id={} incarnation={} slots={}",
@@ -138,6 +152,7 @@ class WorkerStore {
         for (WorkerHeartbeat.RunningAttempt a : hb.running()) {
           liveIds.add(a.jobId());
           liveAttempts.add(a.attempt());
+          liveAt.add(at);
         }
       }
     }
@@ -148,11 +163,12 @@ class WorkerStore {
           .fetch();
       int fresh =
           db.execute(
-              "update jobs j set last_heartbeat_at = ?::timestamptz from unnest(?::varchar[], ?::int[]) as v(id, attempt) "
+              "update jobs j set last_heartbeat_at = v.at "
+                  + "from unnest(?::varchar[], ?::int[], ?::timestamptz[]) as v(id, attempt, at) "
                   + "where j.id = v.id and j.attempt = v.attempt and j.status = 'running'",
-              now,
               liveIds.toArray(String[]::new),
-              liveAttempts.toArray(Integer[]::new));
+              liveAttempts.toArray(Integer[]::new),
+              liveAt.toArray(OffsetDateTime[]::new));
       if (fresh < liveIds.size()) {
         // a worker still lists attempts the scheduler took back or that already finished
         meters

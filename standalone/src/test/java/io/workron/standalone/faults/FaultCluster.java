@@ -104,6 +104,7 @@ final class FaultCluster implements AutoCloseable {
                 "--workron.scheduler.replica-id=" + name,
                 "--workron.scheduler.reaper-tick=500ms",
                 "--workron.scheduler.worker-offline-after=5s",
+                "--workron.scheduler.tick-interval=500ms",
                 "--workron.scheduler.dispatch-ack-timeout=5s",
                 "--workron.scheduler.job-heartbeat-timeout=6s",
                 "--workron.scheduler.outbox-sweep-age=2s",

@@ -264,6 +264,62 @@ class FaultInjectionIT {
     awaitWorkerActive(leaving, incarnation);
   }
 
+  @Test
+  @Order(7)
+  void aBrokerOutageOfTwiceTheOfflineWindowWhileJobsRunMarksNoWorkerLostAndFailsNothing()
+      throws Exception {
+    // max_retries 1: an attempt wrongly taken back for a lost worker would fail its job
+    List<String> ids = new ArrayList<>();
+    for (int i = 0; i < 8; i++) {
+      ids.add(submit("sleep 4", 1));
+    }
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .until(
+            () ->
+                "8"
+                    .equals(
+                        value(
+                            "select count(*)::text from jobs where id = any(?) "
+                                + "and status = 'running' and last_heartbeat_at is not null",
+                            ids)));
+
+    cluster.stopKafka();
+    Instant stoppedAt = Instant.now();
+    Duration outage = Duration.ofSeconds(10); // worker-offline-after is 5 s
+    try {
+      // heartbeats cannot be read for twice the offline window; scheduler-core says so
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .until(
+              () ->
+                  Duration.between(stoppedAt, Instant.now()).compareTo(outage) >= 0
+                      && cluster.readiness("scheduler-a") == 503);
+    } finally {
+      cluster.startKafka();
+    }
+    Instant restartedAt = Instant.now();
+
+    await().atMost(Duration.ofSeconds(120)).until(() -> countDone(ids) == ids.size());
+    assertThat(value("select max(attempt)::text from jobs where id = any(?)", ids)).isEqualTo("1");
+    assertThat(
+            value("select count(*)::text from jobs where id = any(?) and status = 'failed'", ids))
+        .isEqualTo("0");
+    assertThat(
+            value(
+                "select count(*)::text from workers where status = 'offline' and id = any(?)",
+                List.of("worker-1", "worker-2")))
+        .isEqualTo("0");
+    report(
+        "Kafka broker down for twice the offline window while jobs ran",
+        "broker down "
+            + Duration.between(stoppedAt, restartedAt).toMillis()
+            + " ms, all 8 done "
+            + Duration.between(restartedAt, Instant.now()).toMillis()
+            + " ms after restart, 1 attempt each, no worker marked lost");
+    Invariants.check(cluster.jdbcUrl(), cluster.dbUser(), cluster.dbPassword(), ids);
+  }
+
   // --- helpers
 
   /** Waits until the job runs and its worker's heartbeat lists it; returns that worker. */
