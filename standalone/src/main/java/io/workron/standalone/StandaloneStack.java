@@ -122,6 +122,8 @@ public final class StandaloneStack implements AutoCloseable {
       Map<String, String> worker = new LinkedHashMap<>(common);
       worker.put("server.port", "0");
       worker.put("workron.worker.id", id);
+      // its generated state (the ledger of what it runs) stays with the rest of the data
+      worker.put("workron.worker.state-dir", o.dataDir().resolve("workers").resolve(id).toString());
       worker.put("workron.worker.slots", Integer.toString(o.slots()));
       run(WorkerApplication.builder(), worker);
       workerIds.add(id);

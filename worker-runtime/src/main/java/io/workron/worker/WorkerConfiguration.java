@@ -4,6 +4,7 @@ import io.workron.schemas.JobResult;
 import io.workron.schemas.Topics;
 import io.workron.schemas.WireCodec;
 import io.workron.worker.execution.CommandRunner;
+import io.workron.worker.execution.ProcessLedger;
 import java.security.SecureRandom;
 import java.time.Clock;
 import org.springframework.beans.factory.annotation.Value;
@@ -30,14 +31,27 @@ class WorkerConfiguration {
     return new Topics(prefix);
   }
 
-  /** A new incarnation for every start of this application context. */
+  /** A stable worker id, and a new incarnation for every start of this application context. */
   @Bean
   WorkerIdentity workerIdentity(WorkerProperties properties, Clock clock) {
-    return WorkerIdentity.forStart(properties.id(), clock, new SecureRandom());
+    return WorkerIdentity.forStart(
+        properties.id(), System.getenv(), properties.stateDirectory(), clock, new SecureRandom());
+  }
+
+  /** The process groups this worker started, kept per worker id in the state dir. */
+  @Bean
+  ProcessLedger processLedger(WorkerProperties properties, WorkerIdentity identity) {
+    return new ProcessLedger(
+        properties.stateDirectory().resolve("processes-" + identity.workerId()));
   }
 
   @Bean
-  CommandRunner commandRunner(WorkerProperties properties, Clock clock) {
-    return new CommandRunner(clock, properties.workingDirectory(), JobResult.MAX_OUTPUT_BYTES);
+  CommandRunner commandRunner(WorkerProperties properties, Clock clock, ProcessLedger ledger) {
+    return new CommandRunner(
+        clock,
+        properties.workingDirectory(),
+        JobResult.MAX_OUTPUT_BYTES,
+        ledger,
+        properties.stopGrace());
   }
 }

@@ -1,5 +1,6 @@
 package io.workron.worker;
 
+import io.workron.worker.execution.ProcessLedger;
 import io.workron.worker.jobs.DispatchConsumer;
 import io.workron.worker.jobs.JobSlots;
 import java.time.Duration;
@@ -34,6 +35,7 @@ class WorkerLifecycle implements SmartLifecycle {
   private final HeartbeatPublisher heartbeats;
   private final DispatchConsumer dispatches;
   private final JobSlots slots;
+  private final ProcessLedger ledger;
   private volatile boolean running;
 
   WorkerLifecycle(
@@ -42,17 +44,24 @@ class WorkerLifecycle implements SmartLifecycle {
       TopicSetup topicSetup,
       HeartbeatPublisher heartbeats,
       DispatchConsumer dispatches,
-      JobSlots slots) {
+      JobSlots slots,
+      ProcessLedger ledger) {
     this.identity = identity;
     this.properties = properties;
     this.topicSetup = topicSetup;
     this.heartbeats = heartbeats;
     this.dispatches = dispatches;
     this.slots = slots;
+    this.ledger = ledger;
   }
 
   @Override
   public void start() {
+    // whatever a crashed run of this worker left running goes before anything new starts
+    int leftovers = ledger.stopLeftovers(properties.stopGrace());
+    if (leftovers > 0) {
+      log.warn("stopped {} process groups a previous run of this worker left behind", leftovers);
+    }
     topicSetup.createMissingTopics(dispatches.topic());
     heartbeats.register();
     heartbeats.startBeating();

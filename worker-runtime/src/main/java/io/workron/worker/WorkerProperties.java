@@ -17,9 +17,10 @@ import org.springframework.validation.annotation.Validated;
  * How this worker presents itself to the scheduler and how it runs and stops commands. Every
  * property can also be set as an environment variable ({@code WORKRON_WORKER_SLOTS}, …).
  *
- * @param id the worker's stable name; its dispatch topic is {@code <prefix>.dispatch.<id>}. Keep it
- *     the same across restarts of the same machine so the scheduler recognises it. Blank means
- *     {@code worker-} plus 8 random hex characters, a new worker on every start.
+ * @param id the worker's stable name; its dispatch topic is {@code <prefix>.dispatch.<id>}. Blank
+ *     means: the pod's name in Kubernetes ({@code POD_NAME}, else {@code HOSTNAME}), else an id
+ *     generated once and kept in {@code state-dir}, so a restart is recognised as the same worker
+ *     instead of adding a new one.
  * @param slots how many commands run at once; the scheduler never places more on this worker, and
  *     any extra dispatch waits in a queue here.
  * @param vramMb GPU memory this worker offers to placement, in MiB; 0 offers none.
@@ -36,6 +37,9 @@ import org.springframework.validation.annotation.Validated;
  *     orchestrator's kill timeout must be longer.
  * @param workDir working directory of every command; unset means the worker's own working
  *     directory.
+ * @param stateDir where the worker keeps its generated id and the ledger of the process groups it
+ *     started (so a restart can stop what a crashed run left); unset means {@code .workron} in the
+ *     working directory. Keep it on a disk that survives restarts of the worker.
  * @param replicationFactor replication factor of the topics the worker creates when they are
  *     missing (its dispatch and dead-letter topics, heartbeats, results); 3 on a production
  *     cluster.
@@ -56,7 +60,8 @@ public record WorkerProperties(
     @DefaultValue("15s") @NotNull @DurationMin(millis = 0) Duration stopGrace,
     @DefaultValue("30s") @NotNull @DurationMin(millis = 0) Duration shutdownDeadline,
     Path workDir,
-    @DefaultValue("1") @Min(1) short replicationFactor) {
+    @DefaultValue("1") @Min(1) short replicationFactor,
+    Path stateDir) {
 
   /** Memory offered to placement: {@code memoryMb}, or the machine's physical memory if -1. */
   public long offeredMemoryMb() {
@@ -74,5 +79,10 @@ public record WorkerProperties(
   /** The directory commands run in: {@code workDir}, or the worker's own working directory. */
   public Path workingDirectory() {
     return workDir != null ? workDir : Path.of("").toAbsolutePath();
+  }
+
+  /** Where the worker keeps its state: {@code stateDir}, or {@code .workron} in the work dir. */
+  public Path stateDirectory() {
+    return stateDir != null ? stateDir : workingDirectory().resolve(".workron");
   }
 }

@@ -46,7 +46,9 @@ class HealthProbesIT {
                 "--workron.topic-prefix=" + infra.newTopicPrefix(),
                 "--workron.worker.id=health-" + UUID.randomUUID().toString().substring(0, 8),
                 "--workron.worker.shutdown-deadline=1s",
-                "--workron.worker.stop-grace=1s");
+                "--workron.worker.stop-grace=1s",
+                "--workron.worker.state-dir="
+                    + java.nio.file.Files.createTempDirectory("workron-worker-state"));
   }
 
   @AfterAll

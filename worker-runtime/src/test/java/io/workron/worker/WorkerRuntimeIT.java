@@ -71,6 +71,7 @@ class WorkerRuntimeIT {
                 "workron.worker.slots=2",
                 "workron.worker.shutdown-deadline=1s",
                 "workron.worker.stop-grace=2s",
+                "workron.worker.state-dir=" + stateDir(),
                 "server.port=0")
             .run();
     String dispatchTopic = topics.dispatch(workerId);
@@ -87,6 +88,14 @@ class WorkerRuntimeIT {
                 "all"),
             new StringSerializer(),
             new ByteArraySerializer());
+  }
+
+  private static java.nio.file.Path stateDir() {
+    try {
+      return java.nio.file.Files.createTempDirectory("workron-worker-state");
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
   }
 
   @AfterAll

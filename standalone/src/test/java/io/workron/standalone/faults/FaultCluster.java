@@ -132,6 +132,7 @@ final class FaultCluster implements AutoCloseable {
                 "--spring.kafka.bootstrap-servers=" + kafkaBootstrap(),
                 "--workron.topic-prefix=" + PREFIX,
                 "--workron.worker.id=" + id,
+                "--workron.worker.state-dir=" + dir.resolve("state-" + id),
                 "--workron.worker.slots=4",
                 "--workron.worker.heartbeat-interval=1s",
                 "--workron.worker.stop-grace=2s",

@@ -69,12 +69,19 @@ class FaultInjectionIT {
   @Test
   @Order(1)
   void aJobWhoseWorkerIsKilledMidwayRunsAgainOnTheOtherWorkerAndIsDoneOnce() throws Exception {
-    String id = submit("sleep 20", 3);
+    // a unique argument, to find the first attempt's command among the machine's processes
+    String unique = "20." + (System.nanoTime() % 1_000_000);
+    String id = submit("sleep " + unique + "$WORKRON_ATTEMPT", 3);
+    String sleep = "sleep " + unique + "1";
     String victim = awaitRunningAndListedByItsWorker(id);
     String victimIncarnation = value("select incarnation from workers where id = ?", victim);
+    await().atMost(Duration.ofSeconds(30)).until(() -> running(sleep) > 0);
 
     cluster.kill(victim);
     Instant killedAt = Instant.now();
+    // the killed worker's command does not outlive it (its watchdog stops the process group)
+    await().atMost(Duration.ofSeconds(20)).until(() -> running(sleep) == 0);
+    long goneMs = Duration.between(killedAt, Instant.now()).toMillis();
 
     await().atMost(Duration.ofSeconds(90)).until(() -> "done".equals(status(id)));
     assertThat(value("select count(*)::text from job_attempts where job_id = ?", id))
@@ -90,9 +97,11 @@ class FaultInjectionIT {
                 id));
     report(
         "worker killed mid-job",
-        "re-dispatched "
+        "its command gone "
+            + goneMs
+            + " ms after kill -9 of the worker; re-dispatched "
             + Duration.between(killedAt, redispatched).toMillis()
-            + " ms after kill -9, 2 attempts");
+            + " ms after, 2 attempts");
     Invariants.check(cluster.jdbcUrl(), cluster.dbUser(), cluster.dbPassword(), List.of(id));
 
     cluster.startWorker(victim);
@@ -321,6 +330,16 @@ class FaultInjectionIT {
   }
 
   // --- helpers
+
+  /**
+   * Processes on this machine whose command line ends with {@code commandLine} (the program may be
+   * given as a path, and the shell that runs it counts too).
+   */
+  private static long running(String commandLine) {
+    return ProcessHandle.allProcesses()
+        .filter(p -> p.info().commandLine().map(c -> c.endsWith(commandLine)).orElse(false))
+        .count();
+  }
 
   /** Waits until the job runs and its worker's heartbeat lists it; returns that worker. */
   private static String awaitRunningAndListedByItsWorker(String id) {

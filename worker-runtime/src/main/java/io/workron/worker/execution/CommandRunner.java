@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -15,26 +16,62 @@ import java.util.Optional;
  * Starts shell commands the way every Workron job runs: {@code /bin/sh -c <command>} in a process
  * group of its own (through {@code setsid} when the machine has it), with stdout and stderr merged
  * into a bounded tail. Holds no state per command; thread-safe.
+ *
+ * <p>With a process group, the command runs under a small watchdog shell ({@code watchdog.sh}) that
+ * stops the whole group (SIGTERM, the orphan grace, SIGKILL) as soon as the worker's process is
+ * gone, even after {@code kill -9}: the worker holds the watchdog's standard input open, and the
+ * kernel closes it when the worker dies. Each group is also recorded in a {@link ProcessLedger}, so
+ * a restarted worker stops whatever its previous run left behind.
  */
 public final class CommandRunner {
+
+  private static final String WATCHDOG = readWatchdog();
 
   private final Clock clock;
   private final Path workingDirectory;
   private final int outputLimitBytes;
   private final Optional<Path> setsid;
+  private final ProcessLedger ledger;
+  private final Duration orphanGrace;
 
   /**
    * @param outputLimitBytes how much of the newest output to keep per command
    */
   public CommandRunner(Clock clock, Path workingDirectory, int outputLimitBytes) {
-    this(clock, workingDirectory, outputLimitBytes, findSetsid());
+    this(clock, workingDirectory, outputLimitBytes, null, Duration.ofSeconds(15));
+  }
+
+  /**
+   * @param ledger where started process groups are recorded; null records nothing
+   * @param orphanGrace how long a command orphaned by the worker's death gets between SIGTERM and
+   *     SIGKILL
+   */
+  public CommandRunner(
+      Clock clock,
+      Path workingDirectory,
+      int outputLimitBytes,
+      ProcessLedger ledger,
+      Duration orphanGrace) {
+    this(clock, workingDirectory, outputLimitBytes, findSetsid(), ledger, orphanGrace);
   }
 
   CommandRunner(Clock clock, Path workingDirectory, int outputLimitBytes, Optional<Path> setsid) {
+    this(clock, workingDirectory, outputLimitBytes, setsid, null, Duration.ofSeconds(15));
+  }
+
+  private CommandRunner(
+      Clock clock,
+      Path workingDirectory,
+      int outputLimitBytes,
+      Optional<Path> setsid,
+      ProcessLedger ledger,
+      Duration orphanGrace) {
     this.clock = clock;
     this.workingDirectory = workingDirectory;
     this.outputLimitBytes = outputLimitBytes;
     this.setsid = setsid;
+    this.ledger = ledger;
+    this.orphanGrace = orphanGrace;
   }
 
   /**
@@ -44,18 +81,50 @@ public final class CommandRunner {
    * @throws IOException when the process could not be started (no shell, missing directory, …)
    */
   public RunningCommand start(String command, Map<String, String> env) throws IOException {
-    List<String> argv = new ArrayList<>(4);
-    setsid.ifPresent(path -> argv.add(path.toString()));
+    return start(command, env, "");
+  }
+
+  /** As {@link #start(String, Map)}; {@code label} names the command in the ledger. */
+  public RunningCommand start(String command, Map<String, String> env, String label)
+      throws IOException {
+    List<String> argv = new ArrayList<>(7);
     argv.add("/bin/sh");
     argv.add("-c");
-    argv.add(command);
+    if (setsid.isPresent()) {
+      argv.add(0, setsid.get().toString());
+      argv.add(WATCHDOG);
+      argv.add("workron-job");
+      argv.add(command);
+      argv.add(Long.toString(Math.max(1, orphanGrace.toSeconds())));
+    } else {
+      argv.add(command);
+    }
     ProcessBuilder builder =
         new ProcessBuilder(argv).directory(workingDirectory.toFile()).redirectErrorStream(true);
     builder.environment().putAll(env);
     Instant startedAt = clock.instant();
     Process process = builder.start();
+    if (ledger != null && setsid.isPresent()) {
+      ledger.add(process.toHandle(), label);
+    }
     return new RunningCommand(
-        process, setsid.isPresent(), startedAt, clock, new OutputTail(outputLimitBytes));
+        process,
+        setsid.isPresent(),
+        startedAt,
+        clock,
+        new OutputTail(outputLimitBytes),
+        setsid.isPresent() ? ledger : null);
+  }
+
+  private static String readWatchdog() {
+    try (var in = CommandRunner.class.getResourceAsStream("watchdog.sh")) {
+      if (in == null) {
+        throw new IllegalStateException("watchdog.sh is missing from the worker's classpath");
+      }
+      return new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
   }
 
   /** Whether stopping a command reaches its whole process group, not only the shell. */

@@ -36,14 +36,29 @@ public final class RunningCommand {
   private final Thread reader;
   private volatile boolean stopRequested;
 
+  private final ProcessLedger ledger;
+
+  /**
+   * @param ledger when not null, the command runs under the watchdog: its standard input stays open
+   *     (closing it is what tells the watchdog the worker is gone) and the group is forgotten by
+   *     the ledger once it has ended
+   */
   RunningCommand(
-      Process process, boolean ownProcessGroup, Instant startedAt, Clock clock, OutputTail tail) {
+      Process process,
+      boolean ownProcessGroup,
+      Instant startedAt,
+      Clock clock,
+      OutputTail tail,
+      ProcessLedger ledger) {
     this.process = process;
     this.ownProcessGroup = ownProcessGroup;
     this.startedAt = startedAt;
     this.clock = clock;
     this.tail = tail;
-    closeStdin(process);
+    this.ledger = ledger;
+    if (!ownProcessGroup) {
+      closeStdin(process);
+    }
     this.reader = new Thread(this::copyOutput, "workron-output-" + process.pid());
     reader.setDaemon(true);
     reader.start();
@@ -61,6 +76,10 @@ public final class RunningCommand {
   public CommandCompletion await() throws InterruptedException {
     int exitCode = process.waitFor();
     Instant finishedAt = clock.instant();
+    closeStdin(process);
+    if (ledger != null) {
+      ledger.remove(process.pid());
+    }
     reader.join(OUTPUT_DRAIN.toMillis());
     if (reader.isAlive()) {
       log.info(
@@ -91,6 +110,14 @@ public final class RunningCommand {
     allExit(List.of(process.toHandle()), Duration.ofSeconds(5));
   }
 
+  /**
+   * Closes the worker's end of the watchdog's pipe, as the kernel does when the worker dies: the
+   * watchdog then stops the command's whole process group. For tests of that promise.
+   */
+  void closeWorkersEnd() {
+    closeStdin(process);
+  }
+
   /** The output kept so far, while the command still runs. */
   String outputSoFar() {
     return tail.text();
@@ -117,19 +144,7 @@ public final class RunningCommand {
       }
       return;
     }
-    try {
-      // the shell's own kill builtin: /bin/sh is already required, a kill binary is not
-      Process kill =
-          new ProcessBuilder("/bin/sh", "-c", "kill -" + signal + " -" + pid() + " 2>/dev/null")
-              .redirectErrorStream(true)
-              .start();
-      kill.getInputStream().readAllBytes();
-      kill.waitFor(5, TimeUnit.SECONDS);
-    } catch (IOException e) {
-      log.warn("could not send SIG{} to process group {}: {}", signal, pid(), e.toString());
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
+    ProcessLedger.signalGroup(signal, pid());
   }
 
   private static boolean allExit(List<ProcessHandle> members, Duration within) {

@@ -190,7 +190,9 @@ public final class JobSlots implements AutoCloseable {
       env.put("WORKRON_JOB_ID", dispatch.jobId());
       env.put("WORKRON_ATTEMPT", Integer.toString(dispatch.attempt()));
       try {
-        command = runner.start(dispatch.command(), env);
+        command =
+            runner.start(
+                dispatch.command(), env, attempt.jobId() + "/attempt-" + attempt.attempt());
       } catch (IOException | RuntimeException e) {
         Instant now = clock.instant();
         log.warn(

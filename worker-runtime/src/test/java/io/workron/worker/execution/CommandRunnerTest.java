@@ -28,6 +28,54 @@ class CommandRunnerTest {
   }
 
   @Test
+  void aCommandIsStoppedWhenTheWorkerProcessThatStartedItIsGone() throws Exception {
+    String marker = "300." + System.nanoTime() % 1_000_000;
+    RunningCommand command =
+        new CommandRunner(Clock.systemUTC(), workDir, TAIL, null, Duration.ofSeconds(1))
+            .start("sleep " + marker + "; echo never", Map.of());
+    await().atMost(Duration.ofSeconds(10)).until(() -> processesRunning("sleep " + marker) == 1);
+
+    // what the kernel does when the worker dies, even by kill -9: its end of the pipe closes
+    command.closeWorkersEnd();
+
+    await().atMost(Duration.ofSeconds(10)).until(() -> processesRunning("sleep " + marker) == 0);
+    assertThat(command.await().output()).doesNotContain("never");
+  }
+
+  @Test
+  void aRestartedWorkerStopsTheProcessGroupsItsPreviousRunLeftAndNothingElse() throws Exception {
+    java.nio.file.Path ledgerFile = workDir.resolve("state").resolve("processes-w1");
+    String leftover = "301." + System.nanoTime() % 1_000_000;
+    String unrelated = "302." + System.nanoTime() % 1_000_000;
+    Process left = new ProcessBuilder("setsid", "sleep", leftover).start();
+    Process other = new ProcessBuilder("setsid", "sleep", unrelated).start();
+    try {
+      new ProcessLedger(ledgerFile).add(left.toHandle(), "job-1/attempt-1");
+      // the same pid recorded with another start time: a reused pid, which must be left alone
+      java.nio.file.Files.writeString(
+          ledgerFile,
+          java.nio.file.Files.readString(ledgerFile) + other.pid() + " 12345 job-2/attempt-1\n");
+
+      int stopped = new ProcessLedger(ledgerFile).stopLeftovers(Duration.ofSeconds(1));
+
+      assertThat(stopped).isEqualTo(1);
+      assertThat(left.waitFor(10, TimeUnit.SECONDS)).isTrue();
+      assertThat(other.isAlive()).isTrue();
+      assertThat(java.nio.file.Files.readString(ledgerFile)).isEmpty();
+    } finally {
+      left.destroyForcibly();
+      other.destroyForcibly();
+    }
+  }
+
+  /** Processes whose command line ends with {@code commandLine} (the program may be a path). */
+  private static long processesRunning(String commandLine) {
+    return ProcessHandle.allProcesses()
+        .filter(p -> p.info().commandLine().map(c -> c.endsWith(commandLine)).orElse(false))
+        .count();
+  }
+
+  @Test
   void runsARealShellPipeline() throws Exception {
     CommandCompletion done = runner().start("echo a | tr a b", Map.of()).await();
 
