@@ -402,6 +402,25 @@ class SchedulerCoreIT {
     }
   }
 
+  @Test
+  void tellsAnOlderIncarnationStillTalkingThatANewerOneTookOverItsWorkerId() throws Exception {
+    String worker = "w-twice-" + UUID.randomUUID().toString().substring(0, 6);
+    kafka.createTopic(topics.dispatch(worker), 1);
+    try (TopicReader dispatchTopic = kafka.read(topics.dispatch(worker))) {
+      heartbeat(worker, "inc-2", 1, List.of());
+      await().atMost(WAIT).until(() -> "active".equals(workerStatus(worker)));
+      heartbeat(worker, "inc-1", 1, List.of()); // the older process still talks
+
+      ConsumerRecord<String, byte[]> order = dispatchTopic.until(r -> !r.isEmpty(), WAIT).get(0);
+      var control =
+          sut.codec.decode(order.value(), io.workron.schemas.MessageType.WORKER_CONTROL).payload();
+      assertThat(control.incarnation()).isEqualTo("inc-1");
+      assertThat(control.action()).isEqualTo(io.workron.schemas.WorkerControl.Action.SUPERSEDED);
+      assertThat(control.reason()).isEqualTo("incarnation inc-2 took over worker id " + worker);
+      assertThat(sut.get("/internal/workers").toString()).contains("inc-2");
+    }
+  }
+
   // --- query API
 
   @Test

@@ -38,7 +38,8 @@ class WaitingJobsIT {
             "--workron.scheduler.dependency-wait-timeout=3s",
             "--workron.scheduler.dispatch-ack-timeout=1s",
             "--workron.scheduler.requeue-delay=0s",
-            "--workron.scheduler.max-free-requeues=1");
+            "--workron.scheduler.max-free-requeues=1",
+            "--workron.scheduler.worker-retention=2s");
     kafka = sut.kafka;
     topics = sut.topics;
   }
@@ -196,6 +197,31 @@ class WaitingJobsIT {
           .isEqualTo("not_acknowledged");
     } finally {
       beats.shutdownNow();
+    }
+  }
+
+  @Test
+  void aWorkerAbsentForLongerThanTheRetentionIsForgottenWithItsDispatchTopics() throws Exception {
+    String gone = sut.worker("w-gone");
+    sut.heartbeat(gone, "g1", 1, List.of(), null);
+    await().atMost(WAIT).until(() -> "active".equals(sut.workerStatus(gone)));
+    sut.heartbeat(gone, "g1", 1, List.of(), io.workron.schemas.WorkerHeartbeat.State.STOPPED);
+    await().atMost(WAIT).until(() -> "offline".equals(sut.workerStatus(gone)));
+
+    await().atMost(WAIT).until(() -> sut.workerStatus(gone) == null);
+    try (org.apache.kafka.clients.admin.Admin admin =
+        org.apache.kafka.clients.admin.Admin.create(
+            java.util.Map.of("bootstrap.servers", sut.infra.kafkaBootstrapServers()))) {
+      await()
+          .atMost(WAIT)
+          .until(
+              () ->
+                  !admin.listTopics().names().get().contains(topics.dispatch(gone))
+                      && !admin
+                          .listTopics()
+                          .names()
+                          .get()
+                          .contains(Topics.deadLetter(topics.dispatch(gone))));
     }
   }
 

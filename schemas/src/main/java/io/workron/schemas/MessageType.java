@@ -22,8 +22,18 @@ public final class MessageType<P> {
   public static final MessageType<PartitionTick> PARTITION_TICK =
       new MessageType<>(PartitionTick.TYPE, PartitionTick.class, "partition-tick.v1");
 
+  public static final MessageType<WorkerControl> WORKER_CONTROL =
+      new MessageType<>(WorkerControl.TYPE, WorkerControl.class, "worker-control.v1");
+
   private static final List<MessageType<?>> ALL =
-      List.of(JOB_SUBMITTED, WORKER_HEARTBEAT, JOB_DISPATCH, JOB_RESULT, JOB_EVENT, PARTITION_TICK);
+      List.of(
+          JOB_SUBMITTED,
+          WORKER_HEARTBEAT,
+          JOB_DISPATCH,
+          JOB_RESULT,
+          JOB_EVENT,
+          PARTITION_TICK,
+          WORKER_CONTROL);
 
   private final String name;
   private final Class<P> payloadClass;

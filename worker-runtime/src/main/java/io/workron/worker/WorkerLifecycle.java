@@ -6,7 +6,11 @@ import io.workron.worker.jobs.JobSlots;
 import java.time.Duration;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.boot.availability.AvailabilityChangeEvent;
+import org.springframework.boot.availability.ReadinessState;
+import org.springframework.context.ApplicationEventPublisher;
 import org.springframework.context.SmartLifecycle;
+import org.springframework.context.event.EventListener;
 import org.springframework.stereotype.Component;
 
 /**
@@ -36,6 +40,9 @@ class WorkerLifecycle implements SmartLifecycle {
   private final DispatchConsumer dispatches;
   private final JobSlots slots;
   private final ProcessLedger ledger;
+  private final ApplicationEventPublisher events;
+  private final java.util.concurrent.atomic.AtomicBoolean superseded =
+      new java.util.concurrent.atomic.AtomicBoolean();
   private volatile boolean running;
 
   WorkerLifecycle(
@@ -45,7 +52,9 @@ class WorkerLifecycle implements SmartLifecycle {
       HeartbeatPublisher heartbeats,
       DispatchConsumer dispatches,
       JobSlots slots,
-      ProcessLedger ledger) {
+      ProcessLedger ledger,
+      ApplicationEventPublisher events) {
+    this.events = events;
     this.identity = identity;
     this.properties = properties;
     this.topicSetup = topicSetup;
@@ -103,6 +112,45 @@ class WorkerLifecycle implements SmartLifecycle {
       heartbeats.sendFinal();
       log.info("worker stopped id={} incarnation={}", identity.workerId(), identity.incarnation());
     }
+  }
+
+  /**
+   * Another process now owns this worker id: stop taking dispatches, stop what runs (its attempts
+   * were already taken back), stop heartbeating, and report not ready. Done on a thread of its own,
+   * as the order arrives on the dispatch consumer's thread, which stopping the consumer waits for.
+   */
+  @EventListener
+  void onSuperseded(Superseded event) {
+    if (!superseded.compareAndSet(false, true)) {
+      return;
+    }
+    Thread stopper =
+        new Thread(
+            () -> {
+              log.error(
+                  "worker id={} incarnation={} was superseded ({}): it takes no more work and"
+                      + " stops its commands; stop this process",
+                  identity.workerId(),
+                  identity.incarnation(),
+                  event.reason());
+              AvailabilityChangeEvent.publish(events, this, ReadinessState.REFUSING_TRAFFIC);
+              heartbeats.close();
+              dispatches.stop();
+              try {
+                slots.drain(java.time.Duration.ZERO);
+                slots.interruptAll(properties.stopGrace(), REPORT_WINDOW);
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+              }
+            },
+            "workron-superseded");
+    stopper.setDaemon(true);
+    stopper.start();
+  }
+
+  /** Whether a newer incarnation has taken over this worker id. */
+  public boolean isSuperseded() {
+    return superseded.get();
   }
 
   @Override

@@ -45,6 +45,8 @@ import org.springframework.validation.annotation.Validated;
  * @param maxFreeRequeues how many times liveness may take an attempt back without counting it
  *     against {@code max_retries} (a dispatch never acknowledged, a worker that stopped); after
  *     that, take-backs count, so a job that keeps vanishing cannot run without limit
+ * @param workerRetention a worker offline for longer than this is forgotten: its row and its
+ *     dispatch topics are deleted (a worker that comes back later registers anew)
  * @param dependencyWaitTimeout a blocked job waiting for a job id that was never submitted shows it
  *     in {@code wait_reason}; after this long (counted from its own submission) it is cancelled,
  *     and its dependents with it.
@@ -74,8 +76,9 @@ public record SchedulerProperties(
     @org.springframework.boot.context.properties.bind.DefaultValue("24h")
         Duration dependencyWaitTimeout,
     @org.springframework.boot.context.properties.bind.DefaultValue("1s") Duration tickInterval,
-    @org.springframework.boot.context.properties.bind.DefaultValue("3") @Min(0)
-        int maxFreeRequeues) {
+    @org.springframework.boot.context.properties.bind.DefaultValue("3") @Min(0) int maxFreeRequeues,
+    @org.springframework.boot.context.properties.bind.DefaultValue("24h")
+        Duration workerRetention) {
 
   public SchedulerProperties {
     if (tickInterval != null

@@ -48,6 +48,7 @@ public class Reaper implements SmartLifecycle {
   private final WaitingJobs waiting;
   private final Watermarks watermarks;
   private final ResultPartitions resultPartitions;
+  private final io.workron.scheduler.workers.WorkerRetention retention;
   private final AtomicInteger leader = new AtomicInteger();
 
   private volatile boolean running;
@@ -64,6 +65,7 @@ public class Reaper implements SmartLifecycle {
       WaitingJobs waiting,
       Watermarks watermarks,
       ResultPartitions resultPartitions,
+      io.workron.scheduler.workers.WorkerRetention retention,
       MeterRegistry meters) {
     this.db = db;
     this.tx = tx;
@@ -75,6 +77,7 @@ public class Reaper implements SmartLifecycle {
     this.waiting = waiting;
     this.watermarks = watermarks;
     this.resultPartitions = resultPartitions;
+    this.retention = retention;
     Gauge.builder("workron_reaper_leader", leader, AtomicInteger::get)
         .description("1 while this replica runs the reaper, 0 otherwise")
         .register(meters);
@@ -254,7 +257,10 @@ public class Reaper implements SmartLifecycle {
         return;
       }
       try {
-        tick();
+        if (tick().leader()) {
+          // talks to Kafka, so outside the tick's transaction; only the leader does it
+          retention.removeAbsent();
+        }
       } catch (RuntimeException e) {
         leader.set(0);
         log.warn(

@@ -6,7 +6,12 @@ import io.workron.scheduler.liveness.Requeuer;
 import io.workron.scheduler.outbox.JobEvents;
 import io.workron.scheduler.outbox.Outbox;
 import io.workron.scheduler.outbox.OutboxMessage;
+import io.workron.schemas.Ids;
+import io.workron.schemas.MessageType;
 import io.workron.schemas.Resources;
+import io.workron.schemas.Topics;
+import io.workron.schemas.WireCodec;
+import io.workron.schemas.WorkerControl;
 import io.workron.schemas.WorkerHeartbeat;
 import java.time.Clock;
 import java.time.OffsetDateTime;
@@ -37,6 +42,8 @@ class WorkerStore {
   private final Outbox outbox;
   private final MeterRegistry meters;
   private final Requeuer requeuer;
+  private final Topics topics;
+  private final WireCodec codec;
 
   WorkerStore(
       DSLContext db,
@@ -46,8 +53,12 @@ class WorkerStore {
       JobEvents events,
       Outbox outbox,
       MeterRegistry meters,
-      Requeuer requeuer) {
+      Requeuer requeuer,
+      Topics topics,
+      WireCodec codec) {
     this.requeuer = requeuer;
+    this.topics = topics;
+    this.codec = codec;
     this.db = db;
     this.tx = tx;
     this.clock = clock;
@@ -98,10 +109,12 @@ class WorkerStore {
         // incarnations are time-ordered (UUIDv7): this is an older process that is still talking
         meters.counter("workron_stale_messages_total", "kind", "heartbeat").increment();
         log.info(
-            "ignored heartbeat of an older incarnation worker_id={} incarnation={} current={}",
+            "ignored heartbeat of an older incarnation worker_id={} incarnation={} current={};"
+                + " telling it to stop",
             hb.workerId(),
             hb.incarnation(),
             previous);
+        messages.add(superseded(hb, previous, now));
         continue;
       }
       db.execute(
@@ -179,6 +192,29 @@ class WorkerStore {
     }
     outbox.addAll(messages);
     return !messages.isEmpty();
+  }
+
+  /**
+   * The order that tells an older incarnation still talking that a newer one has taken over its
+   * worker id, on the worker's dispatch topic: it stops taking work and stops what it runs.
+   */
+  private OutboxMessage superseded(WorkerHeartbeat old, String current, OffsetDateTime now) {
+    WorkerControl control =
+        new WorkerControl(
+            old.workerId(),
+            old.incarnation(),
+            WorkerControl.Action.SUPERSEDED,
+            "incarnation " + current + " took over worker id " + old.workerId());
+    return new OutboxMessage(
+        topics.dispatch(old.workerId()),
+        old.workerId(),
+        codec.encode(
+            WireCodec.envelope(
+                MessageType.WORKER_CONTROL,
+                Ids.newMessageId("control", clock),
+                now.toInstant(),
+                control)),
+        null);
   }
 
   /**

@@ -7,6 +7,8 @@ import io.workron.schemas.JobDispatch;
 import io.workron.schemas.MessageType;
 import io.workron.schemas.Topics;
 import io.workron.schemas.WireCodec;
+import io.workron.schemas.WorkerControl;
+import io.workron.worker.Superseded;
 import io.workron.worker.WorkerIdentity;
 import java.nio.charset.StandardCharsets;
 import java.util.Optional;
@@ -20,6 +22,7 @@ import org.apache.kafka.common.errors.RetriableException;
 import org.apache.kafka.common.header.Header;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.context.ApplicationEventPublisher;
 import org.springframework.kafka.core.KafkaTemplate;
 import org.springframework.kafka.listener.MessageListener;
 import org.springframework.stereotype.Component;
@@ -40,13 +43,18 @@ class DispatchListener implements MessageListener<String, byte[]> {
   private final DispatchGate gate;
   private final JobSlots slots;
   private final JobMetrics metrics;
+  private final WorkerIdentity identity;
+  private final ApplicationEventPublisher events;
 
   DispatchListener(
       WireCodec codec,
       KafkaTemplate<String, byte[]> kafka,
       WorkerIdentity identity,
       JobSlots slots,
-      JobMetrics metrics) {
+      JobMetrics metrics,
+      ApplicationEventPublisher events) {
+    this.identity = identity;
+    this.events = events;
     this.codec = codec;
     this.kafka = kafka;
     this.gate = new DispatchGate(identity);
@@ -60,7 +68,11 @@ class DispatchListener implements MessageListener<String, byte[]> {
     try {
       envelope = codec.decode(record.value(), MessageType.JOB_DISPATCH);
     } catch (InvalidMessageException e) {
-      deadLetter(record, e);
+      if (e.reason() == InvalidMessageException.Reason.WRONG_TYPE) {
+        control(record);
+      } else {
+        deadLetter(record, e);
+      }
       return;
     }
     JobDispatch dispatch = envelope.payload();
@@ -77,6 +89,25 @@ class DispatchListener implements MessageListener<String, byte[]> {
       return;
     }
     slots.accept(dispatch, requestId(record));
+  }
+
+  /** A {@code worker.control.v1}, acted on when it is for this incarnation. */
+  private void control(ConsumerRecord<String, byte[]> record) {
+    WorkerControl control;
+    try {
+      control = codec.decode(record.value(), MessageType.WORKER_CONTROL).payload();
+    } catch (InvalidMessageException e) {
+      deadLetter(record, e);
+      return;
+    }
+    if (!identity.workerId().equals(control.workerId())
+        || !identity.incarnation().equals(control.incarnation())) {
+      log.debug("ignoring a control message for incarnation {}", control.incarnation());
+      return;
+    }
+    switch (control.action()) {
+      case SUPERSEDED -> events.publishEvent(new Superseded(control.reason()));
+    }
   }
 
   /**
