@@ -20,3 +20,6 @@ ALTER TABLE workers ADD COLUMN last_heartbeat_sent_at TIMESTAMP WITH TIME ZONE;
 ALTER TABLE jobs ADD COLUMN dispatch_published_at TIMESTAMP WITH TIME ZONE;
 ALTER TABLE outbox ADD COLUMN dispatch_job_id VARCHAR(128);
 ALTER TABLE outbox ADD COLUMN dispatch_attempt INTEGER;
+-- Attempts dispatched before this migration: their dispatch was published (or will be by the
+-- sweep) around when it was claimed.
+UPDATE jobs SET dispatch_published_at = dispatched_at WHERE status = 'running';

@@ -97,6 +97,23 @@ public final class DeadLetter {
     headers.add(ORIGINAL_SIZE_HEADER, bytes(Integer.toString(valueSize)));
   }
 
+  /**
+   * Whether a failed send of a dead letter means the broker could not be reached (retry the poll)
+   * rather than that it refused this record for good (fall back to a smaller copy, then skip). The
+   * whole cause chain is looked at: clients wrap the producer's exception once or twice.
+   */
+  public static boolean isRetriable(Throwable failure) {
+    for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      if (t instanceof org.apache.kafka.common.errors.RetriableException
+          || t instanceof org.apache.kafka.common.errors.TimeoutException
+          || t instanceof java.util.concurrent.TimeoutException
+          || t instanceof InterruptedException) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   /** The error as the header carries it: the field first, when there is one. */
   static String describe(InvalidMessageException e) {
     String message = e.getMessage() == null ? "" : e.getMessage();

@@ -65,6 +65,28 @@ class DeadLetterTest {
     assertThat(header(dead, DeadLetter.TRUNCATED_HEADER)).isEqualTo("true");
   }
 
+  @Test
+  void aSendThatTimedOutOrFoundNoBrokerIsRetriedHoweverDeeplyItIsWrapped() {
+    Exception wrapped =
+        new java.util.concurrent.ExecutionException(
+            new RuntimeException(
+                "KafkaProducerException",
+                new org.apache.kafka.common.errors.TimeoutException("no metadata in 10000 ms")));
+
+    assertThat(DeadLetter.isRetriable(wrapped)).isTrue();
+    assertThat(
+            DeadLetter.isRetriable(
+                new RuntimeException(
+                    new org.apache.kafka.common.errors.NotLeaderOrFollowerException("moved"))))
+        .isTrue();
+    assertThat(
+            DeadLetter.isRetriable(
+                new java.util.concurrent.ExecutionException(
+                    new RuntimeException(
+                        new org.apache.kafka.common.errors.RecordTooLargeException("2 MiB")))))
+        .isFalse();
+  }
+
   private static ConsumerRecord<String, byte[]> record(String key, byte[] value) {
     return new ConsumerRecord<>("t.results", 3, 17, key, value);
   }

@@ -368,10 +368,14 @@ class SchedulerCoreIT {
     kafka.createTopic(topics.dispatch(leaving), 1);
     kafka.createTopic(topics.dispatch(staying), 1);
     String held = newJobId();
-    kafka.send(topics.submissions(), held, submission(held, "sleep 100", 1, null));
     try (TopicReader leavingDispatches = kafka.read(topics.dispatch(leaving));
         TopicReader stayingDispatches = kafka.read(topics.dispatch(staying))) {
+      // inc-0 was this worker's previous process, replaced by inc-1
+      heartbeat(leaving, "inc-0", 2, List.of());
+      await().atMost(WAIT).until(() -> "active".equals(workerStatus(leaving)));
       heartbeat(leaving, "inc-1", 2, List.of());
+      await().atMost(WAIT).until(() -> sut.get("/internal/workers").toString().contains("inc-1"));
+      kafka.send(topics.submissions(), held, submission(held, "sleep 100", 1, null));
       JobDispatch first = sut.dispatches(leavingDispatches.until(r -> !r.isEmpty(), WAIT)).get(0);
       List<WorkerHeartbeat.RunningAttempt> holding =
           List.of(new WorkerHeartbeat.RunningAttempt(held, first.attempt()));
@@ -394,7 +398,7 @@ class SchedulerCoreIT {
       assertThat(sut.dispatches(leavingDispatches.drain(Duration.ofMillis(500)))).hasSize(1);
       assertThat(workerStatus(leaving)).isEqualTo("offline");
 
-      // a heartbeat from an older incarnation (a zombie process) does not revive the worker
+      // a heartbeat from the replaced incarnation (a zombie process) does not revive the worker
       double staleBefore = sut.staleMessages("heartbeat");
       heartbeat(leaving, "inc-0", 2, List.of());
       await().atMost(WAIT).until(() -> sut.staleMessages("heartbeat") > staleBefore);
@@ -407,9 +411,11 @@ class SchedulerCoreIT {
     String worker = "w-twice-" + UUID.randomUUID().toString().substring(0, 6);
     kafka.createTopic(topics.dispatch(worker), 1);
     try (TopicReader dispatchTopic = kafka.read(topics.dispatch(worker))) {
-      heartbeat(worker, "inc-2", 1, List.of());
+      heartbeat(worker, "inc-1", 1, List.of());
       await().atMost(WAIT).until(() -> "active".equals(workerStatus(worker)));
-      heartbeat(worker, "inc-1", 1, List.of()); // the older process still talks
+      heartbeat(worker, "inc-2", 1, List.of()); // a second process with the same id
+      await().atMost(WAIT).until(() -> sut.get("/internal/workers").toString().contains("inc-2"));
+      heartbeat(worker, "inc-1", 1, List.of()); // the first process still talks
 
       ConsumerRecord<String, byte[]> order = dispatchTopic.until(r -> !r.isEmpty(), WAIT).get(0);
       var control =
@@ -449,19 +455,28 @@ class SchedulerCoreIT {
   @Test
   void answersAWaitForAStoredJobOnceItsSubmissionHasBeenIngested() throws Exception {
     String id = newJobId();
-    var stored = kafka.send(topics.submissions(), id, submission(id, "true", null, null));
+    // ask first, for the offset the submission is about to get: the answer has to wait for it
+    long next = kafka.endOffset(topics.submissions(), 0);
+    var waiting =
+        java.util.concurrent.CompletableFuture.supplyAsync(
+            () -> {
+              try {
+                return sut.getResponse(
+                    "/internal/jobs/"
+                        + id
+                        + "/stored?partition=0&offset="
+                        + next
+                        + "&wait_ms=10000");
+              } catch (Exception e) {
+                throw new IllegalStateException(e);
+              }
+            });
+    var stored = kafka.send(topics.submissions(), 0, id, submission(id, "true", null, null));
+    assertThat(stored.offset()).isEqualTo(next);
 
-    JsonNode job =
-        get(
-            "/internal/jobs/"
-                + id
-                + "/stored?partition="
-                + stored.partition()
-                + "&offset="
-                + stored.offset()
-                + "&wait_ms=10000");
-
-    assertThat(job.get("id").asString()).isEqualTo(id);
+    var response = waiting.get(30, java.util.concurrent.TimeUnit.SECONDS);
+    assertThat(response.statusCode()).isEqualTo(200);
+    assertThat(sut.codec.mapper().readTree(response.body()).get("id").asString()).isEqualTo(id);
   }
 
   @Test

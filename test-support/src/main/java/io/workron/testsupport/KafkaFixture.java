@@ -76,6 +76,32 @@ public final class KafkaFixture implements AutoCloseable {
     return send(topic, key, value, Map.of());
   }
 
+  /** Produces to one partition and waits for the broker's ack. */
+  public org.apache.kafka.clients.producer.RecordMetadata send(
+      String topic, int partition, String key, byte[] value) {
+    try {
+      return producer
+          .send(new ProducerRecord<>(topic, partition, key, value))
+          .get(30, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      throw new IllegalStateException("could not produce to " + topic, e);
+    }
+  }
+
+  /** The offset the next record of {@code topic}'s {@code partition} will get. */
+  public long endOffset(String topic, int partition) {
+    try {
+      var tp = new org.apache.kafka.common.TopicPartition(topic, partition);
+      return admin
+          .listOffsets(java.util.Map.of(tp, org.apache.kafka.clients.admin.OffsetSpec.latest()))
+          .partitionResult(tp)
+          .get(30, TimeUnit.SECONDS)
+          .offset();
+    } catch (Exception e) {
+      throw new IllegalStateException("could not read the end of " + topic, e);
+    }
+  }
+
   /**
    * Produces {@code value} gzip-compressed, as a producer may that sends records larger than the
    * broker takes uncompressed (a 2 MiB value of repeated bytes is a few KiB on the wire). What a

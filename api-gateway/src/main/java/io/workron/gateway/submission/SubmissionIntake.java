@@ -141,7 +141,6 @@ class SubmissionIntake {
               + admission.getBulkheadConfig().getMaxConcurrentCalls()
               + " submissions in progress; nothing was submitted, retry shortly");
     }
-    long started = System.nanoTime();
     CompletableFuture<Outcome> outcome;
     try {
       outcome = submitAdmitted(request, idempotencyKey, requestId);

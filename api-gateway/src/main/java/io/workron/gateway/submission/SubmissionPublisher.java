@@ -78,7 +78,7 @@ class SubmissionPublisher {
     Supplier<CompletionStage<SendResult<String, byte[]>>> send =
         () -> {
           try {
-            return kafka.send(record).orTimeout(limit().toMillis(), TimeUnit.MILLISECONDS);
+            return kafka.send(record).orTimeout(produceTimeout.toMillis(), TimeUnit.MILLISECONDS);
           } catch (RuntimeException e) {
             // the producer refused at once (no metadata within max.block.ms, closed, ...)
             return CompletableFuture.failedFuture(e);
@@ -111,16 +111,12 @@ class SubmissionPublisher {
       return new UnavailableException(
           DEPENDENCY,
           "Kafka did not acknowledge the submission within "
-              + limit().toMillis()
+              + produceTimeout.toMillis()
               + " ms; it may still arrive, so retry with an Idempotency-Key to avoid a duplicate",
           e);
     }
     return new UnavailableException(
         DEPENDENCY, "Kafka did not take the submission: " + rootMessage(e), e);
-  }
-
-  private Duration limit() {
-    return produceTimeout;
   }
 
   private static String rootMessage(Throwable e) {

@@ -37,6 +37,9 @@ class BatchedJobReads implements SmartLifecycle {
 
   /** The job as {@code GET /internal/jobs/{id}} shows it, read together with others. */
   CompletableFuture<Optional<Map<String, Object>>> read(String id) {
+    if (!running) {
+      return CompletableFuture.failedFuture(new IllegalStateException("shutting down"));
+    }
     Request request = new Request(id, new CompletableFuture<>());
     requests.add(request);
     return request.job();

@@ -208,6 +208,8 @@ class JobQueries {
       v.put("tags", w.getTags().isEmpty() ? List.of() : Arrays.asList(w.getTags().split(",")));
       v.put("status", w.getStatus());
       put(v, "last_heartbeat", w.getLastHeartbeatAt());
+      // the worker's own clock when it sent that heartbeat: the difference is how late it was
+      put(v, "last_heartbeat_sent_at", w.getLastHeartbeatSentAt());
       put(v, "registered_at", w.getRegisteredAt());
       out.add(v);
     }

@@ -11,7 +11,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.springframework.http.HttpStatus;
@@ -31,7 +31,7 @@ import org.springframework.web.bind.annotation.RestController;
  */
 @RestController
 @RequestMapping("/internal")
-class QueryController {
+class QueryController implements org.springframework.beans.factory.DisposableBean {
 
   /** Longest a caller may ask to wait for ingestion. */
   static final Duration MAX_WAIT = Duration.ofSeconds(10);
@@ -44,7 +44,7 @@ class QueryController {
   private final DependencyGraph graph;
 
   /** Reads that follow a wait run here, never on the thread that noticed the ingest commit. */
-  private final Executor reads;
+  private final ExecutorService reads;
 
   private final BatchedJobReads batchedReads;
 
@@ -146,6 +146,11 @@ class QueryController {
               return ResponseEntity.ok(body);
             },
             reads);
+  }
+
+  @Override
+  public void destroy() {
+    reads.shutdownNow();
   }
 
   /** The body of {@code POST /internal/jobs/existing}. */

@@ -66,9 +66,10 @@ public class SchedulerConfig {
   }
 
   /**
-   * A batch that cannot be stored (PostgreSQL down) is retried, with backoff capped at 10 s, for as
-   * long as it takes: its offsets are not committed, so nothing accepted is skipped. Bad messages
-   * never get here; the listeners dead-letter them before touching the database.
+   * A poll that cannot be applied for a reason of the environment (PostgreSQL down, a bad deploy,
+   * the broker not taking dead letters) is retried, with backoff capped at 10 s, for as long as it
+   * takes: its offsets are not committed, so nothing accepted is skipped. Records that cannot be
+   * applied for their own data never get here: the listeners' PollApplier dead-letters them.
    */
   @Bean
   CommonErrorHandler kafkaErrorHandler() {

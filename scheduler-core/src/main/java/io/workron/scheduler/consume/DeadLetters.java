@@ -8,7 +8,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.errors.RetriableException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.kafka.core.KafkaTemplate;
@@ -76,8 +75,7 @@ public class DeadLetters {
       throw new IllegalStateException("the broker did not take a dead letter; retrying", e);
     } catch (ExecutionException | RuntimeException e) {
       Throwable cause = e instanceof ExecutionException ? e.getCause() : e;
-      if (cause instanceof RetriableException
-          || cause instanceof org.apache.kafka.common.errors.TimeoutException) {
+      if (DeadLetter.isRetriable(e)) {
         throw new IllegalStateException("the broker did not take a dead letter; retrying", e);
       }
       log.warn(

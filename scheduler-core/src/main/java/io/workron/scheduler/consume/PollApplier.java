@@ -45,20 +45,25 @@ public class PollApplier {
 
   /**
    * Decodes and applies {@code records}; {@code store} applies a list of decoded values in one
-   * transaction. Returns normally once every record is applied or dead-lettered.
+   * transaction; {@code afterwards} then records that the whole poll was handled (progress,
+   * watermarks). Returns normally once every record is applied or dead-lettered. Dead letters go
+   * out last, once everything else has succeeded, so a poll retried for the environment's sake does
+   * not dead-letter the same records again each time.
    */
   public <T> void apply(
       String listener,
       List<ConsumerRecord<String, byte[]>> records,
       Decoder<T> decoder,
-      Consumer<List<T>> store) {
+      Consumer<List<T>> store,
+      Runnable afterwards) {
     try {
       List<Item<T>> items = new ArrayList<>(records.size());
+      List<DeadLetter> dead = new ArrayList<>();
       for (ConsumerRecord<String, byte[]> record : records) {
         try {
           items.add(new Item<>(record, decoder.decode(record)));
         } catch (InvalidMessageException e) {
-          deadLetters.send(record, e);
+          dead.add(new DeadLetter(record, e));
         }
       }
       if (!items.isEmpty()) {
@@ -74,9 +79,13 @@ public class PollApplier {
               listener,
               StoreFailures.describe(e),
               items.size());
-          applyOneByOne(items, store);
+          applyOneByOne(items, store, dead);
         }
       }
+      for (DeadLetter d : dead) {
+        deadLetters.send(d.record(), d.error());
+      }
+      afterwards.run();
       health.ok(listener);
     } catch (RuntimeException e) {
       health.failing(listener, e);
@@ -84,22 +93,26 @@ public class PollApplier {
     }
   }
 
-  private <T> void applyOneByOne(List<Item<T>> items, Consumer<List<T>> store) {
+  private record DeadLetter(ConsumerRecord<String, byte[]> record, InvalidMessageException error) {}
+
+  private <T> void applyOneByOne(
+      List<Item<T>> items, Consumer<List<T>> store, List<DeadLetter> dead) {
     for (Item<T> item : items) {
       try {
         store.accept(List.of(item.value()));
       } catch (RecordRefused e) {
-        deadLetters.send(item.origin(), e.asInvalidMessage());
+        dead.add(new DeadLetter(item.origin(), e.asInvalidMessage()));
       } catch (RuntimeException e) {
         if (!StoreFailures.isDataError(e)) {
           throw e;
         }
-        deadLetters.send(
-            item.origin(),
-            new InvalidMessageException(
-                InvalidMessageException.Reason.REJECTED_BY_STORE,
-                "",
-                "could not be applied: " + StoreFailures.describe(e)));
+        dead.add(
+            new DeadLetter(
+                item.origin(),
+                new InvalidMessageException(
+                    InvalidMessageException.Reason.REJECTED_BY_STORE,
+                    "",
+                    "could not be applied: " + StoreFailures.describe(e))));
       }
     }
   }

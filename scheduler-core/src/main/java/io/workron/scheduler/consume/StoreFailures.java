@@ -21,11 +21,12 @@ final class StoreFailures {
   /** True when the failure is the record's fault and retrying it cannot succeed. */
   static boolean isDataError(Throwable e) {
     String state = sqlState(e);
-    if (state == null) {
-      // not a database error at all: a record this consumer's code cannot apply
-      return !isDatabaseTrouble(e);
+    if (state != null) {
+      return state.startsWith("22") || state.startsWith("23") || state.startsWith("54");
     }
-    return state.startsWith("22") || state.startsWith("23") || state.startsWith("54");
+    // no SQLSTATE: a connection or transaction failure is the environment's; anything else (a
+    // value the code cannot convert or apply) is the record's
+    return !isEnvironment(e);
   }
 
   static String describe(Throwable e) {
@@ -43,13 +44,15 @@ final class StoreFailures {
     return null;
   }
 
-  /** A database or transaction failure without a SQLSTATE: the connection, not the data. */
-  private static boolean isDatabaseTrouble(Throwable e) {
-    for (Throwable t = e; t != null; t = t.getCause()) {
+  /** A failure to reach or use the database, not caused by what was sent to it. */
+  private static boolean isEnvironment(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
       if (t instanceof SQLException
-          || t instanceof org.springframework.dao.DataAccessException
+          || t instanceof java.io.IOException
           || t instanceof org.springframework.transaction.TransactionException
-          || t instanceof org.jooq.exception.DataAccessException) {
+          || t instanceof org.springframework.dao.TransientDataAccessException
+          || t instanceof org.springframework.dao.DataAccessResourceFailureException
+          || t instanceof org.springframework.dao.RecoverableDataAccessException) {
         return true;
       }
     }

@@ -107,10 +107,17 @@ public final class DispatchPlanner {
    * offers 0 of it, so only jobs asking for none fit there.
    */
   public static long[][] freeShapes(List<WorkerCapacity> workers) {
+    record Shape(long vram, long memory) {}
     return workers.stream()
         .filter(w -> w.freeSlots() > 0)
-        .map(w -> new long[] {w.vramMb() - w.usedVramMb(), w.memoryMb() - w.usedMemoryMb()})
+        // never below 0: a worker that now declares less than it runs still takes 0-requests
+        .map(
+            w ->
+                new Shape(
+                    Math.max(0, w.vramMb() - w.usedVramMb()),
+                    Math.max(0, w.memoryMb() - w.usedMemoryMb())))
         .distinct()
+        .map(s -> new long[] {s.vram(), s.memory()})
         .toArray(long[][]::new);
   }
 

@@ -40,11 +40,12 @@ class DispatchRepository {
     List<Locked> locked =
         db.resultQuery(
                 "select w.id, w.incarnation, w.slots, w.vram_mb, w.memory_mb from workers w "
-                    + "left join consumer_watermarks m on m.topic_kind = 'heartbeats' "
-                    + "  and m.kafka_partition = w.heartbeat_partition "
+                    + "cross join lateral ("
+                    + io.workron.scheduler.liveness.Watermarks.EVIDENCE
+                    + ") e "
                     + "where w.status = 'active' "
-                    + "and (m.watermark is null "
-                    + "  or m.watermark <= greatest(w.last_heartbeat_at, m.resumed_at) + ?::interval) "
+                    + "and (e.watermark is null "
+                    + "  or e.watermark <= greatest(w.last_heartbeat_at, e.resumed_at) + ?::interval) "
                     + "order by w.id for update of w skip locked",
                 offlineAfter.toMillis() + " milliseconds")
             .fetch(

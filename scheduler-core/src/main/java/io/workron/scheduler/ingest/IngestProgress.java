@@ -7,9 +7,10 @@ import org.springframework.stereotype.Component;
 
 /**
  * The {@code ingest_progress} table: per submissions partition, the offset after the last record
- * ingestion handled. Written in the transaction that stores those records and announced with a
- * PostgreSQL {@code NOTIFY} on {@value #CHANNEL}, so every replica can answer "is the record at
- * this offset stored yet?" without polling.
+ * ingestion handled. Written once a poll's records are all stored or dead-lettered (in a
+ * transaction of its own right after theirs, so progress never runs ahead of what is stored) and
+ * announced with a PostgreSQL {@code NOTIFY} on {@value #CHANNEL}, so every replica can answer "is
+ * the record at this offset stored yet?" without polling.
  */
 @Component
 public class IngestProgress {
@@ -41,6 +42,26 @@ public class IngestProgress {
         partitions,
         offsets);
     db.execute("select pg_notify(?, '')", CHANNEL);
+  }
+
+  /**
+   * Starts the progress of partitions that have none (ingested before progress was kept) at the
+   * offsets the ingest consumer group has committed, which never run ahead of what is stored.
+   */
+  void startMissing(Map<Integer, Long> committed) {
+    if (committed.isEmpty()) {
+      return;
+    }
+    Integer[] partitions = committed.keySet().toArray(Integer[]::new);
+    Long[] offsets = new Long[partitions.length];
+    for (int i = 0; i < partitions.length; i++) {
+      offsets[i] = committed.get(partitions[i]);
+    }
+    db.execute(
+        "insert into ingest_progress (kafka_partition, next_offset) "
+            + "select * from unnest(?::int[], ?::bigint[]) on conflict do nothing",
+        partitions,
+        offsets);
   }
 
   /** Every partition's next offset; a partition never ingested is absent (read as 0). */

@@ -41,9 +41,13 @@ class SubmissionListener {
       concurrency = "${workron.scheduler.ingest-concurrency:2}",
       batch = "true")
   void onBatch(List<ConsumerRecord<String, byte[]>> records) {
-    applier.apply("submissions", records, this::decode, store::store);
-    // only now: every record of the poll is stored or dead-lettered
-    store.recordProgress(nextOffsets(records));
+    applier.apply(
+        "submissions",
+        records,
+        this::decode,
+        store::store,
+        // only now: every record of the poll is stored or dead-lettered
+        () -> store.recordProgress(nextOffsets(records)));
   }
 
   private SubmissionStore.Accepted decode(ConsumerRecord<String, byte[]> record)

@@ -42,6 +42,10 @@ public class JobTransitions {
       why[i] = reasons.get(ids[i]);
     }
     String[] from = t.from().stream().map(JobStatus::wire).toArray(String[]::new);
+    // rows locked in id order, as everywhere, so concurrent transactions cannot deadlock
+    db.resultQuery(
+            "select id from jobs where id = any(?::varchar[]) order by id for update", (Object) ids)
+        .fetch();
     List<Moved> moved = new ArrayList<>();
     db.resultQuery(
             "update jobs j set status = ?, failure_reason = v.reason, "

@@ -112,7 +112,8 @@ public class PartitionTicks implements SmartLifecycle {
   }
 
   private void useBrokerTime() {
-    try (Admin client = Admin.create(admin.getConfigurationProperties())) {
+    Admin client = Admin.create(admin.getConfigurationProperties());
+    try {
       AlterConfigOp logAppendTime =
           new AlterConfigOp(
               new ConfigEntry(TopicConfig.MESSAGE_TIMESTAMP_TYPE_CONFIG, "LogAppendTime"),
@@ -124,7 +125,8 @@ public class PartitionTicks implements SmartLifecycle {
               new ConfigResource(ConfigResource.Type.TOPIC, topics.results()),
               List.of(logAppendTime));
       client
-          .incrementalAlterConfigs(changes)
+          .incrementalAlterConfigs(
+              changes, new org.apache.kafka.clients.admin.AlterConfigsOptions().timeoutMs(30_000))
           .all()
           .get(Duration.ofSeconds(30).toMillis(), TimeUnit.MILLISECONDS);
     } catch (Exception e) {
@@ -133,6 +135,8 @@ public class PartitionTicks implements SmartLifecycle {
           topics.heartbeats(),
           topics.results(),
           e.toString());
+    } finally {
+      client.close(Duration.ofSeconds(1));
     }
   }
 }

@@ -115,11 +115,15 @@ public class Reaper implements SmartLifecycle {
     // is down, stops the watermark and so reaps nothing.
     List<String> lost =
         db.resultQuery(
-                "update workers w set status = 'offline' from consumer_watermarks m "
-                    + "where m.topic_kind = 'heartbeats' and m.kafka_partition = w.heartbeat_partition "
-                    + "and w.status in ('active', 'draining') "
-                    + "and m.watermark > greatest(w.last_heartbeat_at, m.resumed_at) + ?::interval "
-                    + "returning w.id",
+                "with silent as (select w.id from workers w "
+                    + "  cross join lateral ("
+                    + Watermarks.EVIDENCE
+                    + ") e "
+                    + "  where w.status in ('active', 'draining') "
+                    + "  and e.watermark > greatest(w.last_heartbeat_at, e.resumed_at) + ?::interval "
+                    + "  order by w.id for update of w) "
+                    + "update workers w set status = 'offline' from silent "
+                    + "where w.id = silent.id returning w.id",
                 interval(properties.workerOfflineAfter()))
             .fetch(r -> r.get(0, String.class));
     if (!lost.isEmpty()) {

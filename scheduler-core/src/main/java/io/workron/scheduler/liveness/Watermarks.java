@@ -37,6 +37,19 @@ public class Watermarks {
     }
   }
 
+  /**
+   * The heartbeats watermark that speaks for worker {@code w}: its partition's; for a worker whose
+   * partition is not known yet (registered before watermarks existed), the oldest of all partitions
+   * (every partition has been read that far) with the latest resumption.
+   */
+  public static final String EVIDENCE =
+      "select coalesce(p.watermark, a.watermark) as watermark, "
+          + "coalesce(p.resumed_at, a.resumed_at) as resumed_at "
+          + "from (select min(watermark) as watermark, max(resumed_at) as resumed_at "
+          + "  from consumer_watermarks where topic_kind = 'heartbeats') a "
+          + "left join consumer_watermarks p on p.topic_kind = 'heartbeats' "
+          + "  and p.kafka_partition = w.heartbeat_partition";
+
   private final DSLContext db;
   private final TransactionTemplate tx;
   private final Clock clock;

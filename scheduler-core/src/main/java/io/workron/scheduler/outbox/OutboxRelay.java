@@ -229,7 +229,7 @@ public class OutboxRelay implements SmartLifecycle {
    */
   public int relayOwnRows() {
     List<Row> rows = tx.execute(status -> claimRows(false));
-    publishAndDelete(rows);
+    publishAndDelete(rows, properties.replicaId());
     return rows.size();
   }
 
@@ -243,7 +243,7 @@ public class OutboxRelay implements SmartLifecycle {
                       .fetchOne(r -> r.get(0, Boolean.class));
               return Boolean.TRUE.equals(leader) ? claimRows(true) : List.<Row>of();
             });
-    publishAndDelete(rows);
+    publishAndDelete(rows, sweepLease());
     if (!rows.isEmpty()) {
       log.info("outbox sweep relayed {} rows left by other replicas", rows.size());
     }
@@ -267,7 +267,7 @@ public class OutboxRelay implements SmartLifecycle {
                     + "  order by c.id limit ? for update skip locked) "
                     + "returning o.id, o.topic, o.msg_key, o.payload, o.request_id, "
                     + "o.dispatch_job_id, o.dispatch_attempt",
-                properties.replicaId(),
+                sweep ? sweepLease() : properties.replicaId(),
                 now.plus(LEASE),
                 sweep,
                 now.minus(properties.outboxSweepAge()),
@@ -289,7 +289,12 @@ public class OutboxRelay implements SmartLifecycle {
     return ordered;
   }
 
-  private void publishAndDelete(List<Row> rows) {
+  /** The sweep leases under a name of its own, so its rows and the owner's are never confused. */
+  private String sweepLease() {
+    return properties.replicaId() + "/sweep";
+  }
+
+  private void publishAndDelete(List<Row> rows, String lease) {
     if (rows.isEmpty()) {
       return;
     }
@@ -353,10 +358,7 @@ public class OutboxRelay implements SmartLifecycle {
           dispatchedAt.toArray(OffsetDateTime[]::new));
     }
     if (!done.isEmpty()) {
-      db.deleteFrom(OUTBOX)
-          .where(OUTBOX.ID.in(done))
-          .and(OUTBOX.LEASED_BY.eq(properties.replicaId()))
-          .execute();
+      db.deleteFrom(OUTBOX).where(OUTBOX.ID.in(done)).and(OUTBOX.LEASED_BY.eq(lease)).execute();
       published.increment(done.size());
     }
     if (!again.isEmpty()) {
@@ -364,7 +366,7 @@ public class OutboxRelay implements SmartLifecycle {
           .setNull(OUTBOX.LEASED_BY)
           .setNull(OUTBOX.LEASED_UNTIL)
           .where(OUTBOX.ID.in(again))
-          .and(OUTBOX.LEASED_BY.eq(properties.replicaId()))
+          .and(OUTBOX.LEASED_BY.eq(lease))
           .execute();
       throw new IllegalStateException(
           again.size()

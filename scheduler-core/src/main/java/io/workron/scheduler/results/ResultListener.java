@@ -40,8 +40,8 @@ class ResultListener {
         "results",
         records.stream().filter(r -> r.headers().lastHeader(Topics.TICK_HEADER) == null).toList(),
         record -> codec.decode(record.value(), MessageType.JOB_RESULT).payload(),
-        store::apply);
-    // every record of the poll, ticks included, is handled: the partitions' watermarks move
-    watermarks.advance(Watermarks.Kind.RESULTS, records);
+        store::apply,
+        // every record of the poll, ticks included, is handled: the partitions' watermarks move
+        () -> watermarks.advance(Watermarks.Kind.RESULTS, records));
   }
 }

@@ -34,8 +34,7 @@ public class WaitingJobs {
   private static final int BATCH = 5000;
 
   /** What one check did, with the outbox messages announcing it. */
-  public record Outcome(
-      int unschedulable, int failed, int cancelled, List<OutboxMessage> messages) {}
+  public record Outcome(int failed, int cancelled, List<OutboxMessage> messages) {}
 
   private final DSLContext db;
   private final JobTransitions transitions;
@@ -58,13 +57,12 @@ public class WaitingJobs {
 
   public Outcome check(OffsetDateTime now) {
     List<OutboxMessage> messages = new ArrayList<>();
-    int[] unschedulable = {0};
-    int failed = failUnschedulable(now, messages, unschedulable);
+    int failed = failUnschedulable(now, messages);
     int cancelled = cancelUnmetDependencies(now, messages);
-    return new Outcome(unschedulable[0], failed, cancelled, messages);
+    return new Outcome(failed, cancelled, messages);
   }
 
-  private int failUnschedulable(OffsetDateTime now, List<OutboxMessage> messages, int[] marked) {
+  private int failUnschedulable(OffsetDateTime now, List<OutboxMessage> messages) {
     List<Unschedulable.Offer> offers =
         db.resultQuery(
                 "select vram_mb, memory_mb from workers where status <> 'offline' and slots > 0")
@@ -79,7 +77,8 @@ public class WaitingJobs {
             "select id, vram_mb, memory_mb from jobs j where status = 'pending' "
                 + "and (vram_mb > 0 or memory_mb > 0) "
                 + "and not exists (select 1 from unnest(?::bigint[], ?::bigint[]) as w(vram, memory) "
-                + "  where j.vram_mb <= w.vram and j.memory_mb <= w.memory) limit ?",
+                + "  where j.vram_mb <= w.vram and j.memory_mb <= w.memory) "
+                + "and j.unschedulable_since is null order by j.id limit ?",
             vram,
             memory,
             BATCH)
@@ -90,10 +89,14 @@ public class WaitingJobs {
               why.ifPresent(w -> reasons.put(r.get(0, String.class), w));
             });
     String[] ids = reasons.keySet().toArray(String[]::new);
+    // a marked job that some registered worker could hold now is schedulable again
     db.execute(
-        "update jobs set wait_reason = null, unschedulable_since = null "
-            + "where unschedulable_since is not null and status = 'pending' and id <> all(?::varchar[])",
-        (Object) ids);
+        "update jobs j set wait_reason = null, unschedulable_since = null "
+            + "where j.unschedulable_since is not null and j.status = 'pending' "
+            + "and exists (select 1 from unnest(?::bigint[], ?::bigint[]) as w(vram, memory) "
+            + "  where j.vram_mb <= w.vram and j.memory_mb <= w.memory)",
+        vram,
+        memory);
     if (!reasons.isEmpty()) {
       db.execute(
           "update jobs j set wait_reason = v.reason, "
@@ -104,7 +107,6 @@ public class WaitingJobs {
           ids,
           reasons.values().toArray(String[]::new));
     }
-    marked[0] = reasons.size();
     Map<String, String> expired = new LinkedHashMap<>();
     db.resultQuery(
             "select id, wait_reason from jobs where status = 'pending' "

@@ -51,9 +51,9 @@ class HeartbeatListener {
                 codec.decode(record.value(), MessageType.WORKER_HEARTBEAT).payload(),
                 OffsetDateTime.ofInstant(Instant.ofEpochMilli(record.timestamp()), ZoneOffset.UTC),
                 record.partition()),
-        heartbeats -> store.record(newestPerIncarnation(heartbeats)));
-    // every record of the poll, ticks included, is handled: the partitions' watermarks move
-    watermarks.advance(Watermarks.Kind.HEARTBEATS, records);
+        heartbeats -> store.record(newestPerIncarnation(heartbeats)),
+        // every record of the poll, ticks included, is handled: the partitions' watermarks move
+        () -> watermarks.advance(Watermarks.Kind.HEARTBEATS, records));
   }
 
   /**

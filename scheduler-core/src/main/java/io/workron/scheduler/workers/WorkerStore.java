@@ -1,5 +1,7 @@
 package io.workron.scheduler.workers;
 
+import static io.workron.scheduler.db.Tables.RETIRED_INCARNATIONS;
+
 import io.micrometer.core.instrument.MeterRegistry;
 import io.workron.scheduler.dispatch.DispatchLoop;
 import io.workron.scheduler.liveness.Requeuer;
@@ -101,21 +103,33 @@ class WorkerStore {
             case STOPPING -> "draining";
             case STOPPED -> "offline";
           };
-      String previous =
-          db.resultQuery("select incarnation from workers where id = ? for update", hb.workerId())
-              .fetchOptional(r -> r.get(0, String.class))
+      record Current(String incarnation, String status) {}
+      Current current =
+          db.resultQuery(
+                  "select incarnation, status from workers where id = ? for update", hb.workerId())
+              .fetchOptional(r -> new Current(r.get(0, String.class), r.get(1, String.class)))
               .orElse(null);
-      if (previous != null && previous.compareTo(hb.incarnation()) > 0) {
-        // incarnations are time-ordered (UUIDv7): this is an older process that is still talking
-        meters.counter("workron_stale_messages_total", "kind", "heartbeat").increment();
-        log.info(
-            "ignored heartbeat of an older incarnation worker_id={} incarnation={} current={};"
-                + " telling it to stop",
+      String previous = current == null ? null : current.incarnation();
+      if (previous != null && !previous.equals(hb.incarnation())) {
+        if (isRetired(hb.workerId(), hb.incarnation())) {
+          // replaced by a newer process that announced itself later: a zombie that still talks
+          stale(hb, previous);
+          messages.add(superseded(hb, previous, now));
+          continue;
+        }
+        if (previous.compareTo(hb.incarnation()) > 0 && !"offline".equals(current.status())) {
+          // sorts before the live incarnation (UUIDv7, the processes' clocks): most likely an
+          // older process; ignored, not told, until the current one is gone, so a restart on a
+          // machine whose clock is behind takes over once its predecessor is offline
+          stale(hb, previous);
+          continue;
+        }
+        db.execute(
+            "insert into retired_incarnations (worker_id, incarnation, retired_at) "
+                + "values (?, ?, ?::timestamptz) on conflict do nothing",
             hb.workerId(),
-            hb.incarnation(),
-            previous);
-        messages.add(superseded(hb, previous, now));
-        continue;
+            previous,
+            now);
       }
       db.execute(
           "insert into workers (id, incarnation, slots, vram_mb, memory_mb, tags, exec_addr, status, "
@@ -192,6 +206,24 @@ class WorkerStore {
     }
     outbox.addAll(messages);
     return !messages.isEmpty();
+  }
+
+  private boolean isRetired(String workerId, String incarnation) {
+    return db.fetchExists(
+        RETIRED_INCARNATIONS,
+        RETIRED_INCARNATIONS
+            .WORKER_ID
+            .eq(workerId)
+            .and(RETIRED_INCARNATIONS.INCARNATION.eq(incarnation)));
+  }
+
+  private void stale(WorkerHeartbeat hb, String current) {
+    meters.counter("workron_stale_messages_total", "kind", "heartbeat").increment();
+    log.info(
+        "ignored heartbeat of a replaced incarnation worker_id={} incarnation={} current={}",
+        hb.workerId(),
+        hb.incarnation(),
+        current);
   }
 
   /**

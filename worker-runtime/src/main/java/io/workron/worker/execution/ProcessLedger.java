@@ -97,9 +97,10 @@ public final class ProcessLedger {
     for (ProcessHandle p : leftovers) {
       signalGroup("TERM", p.pid());
     }
+    long deadline = System.nanoTime() + grace.toNanos();
     for (ProcessHandle p : leftovers) {
       try {
-        p.onExit().get(grace.toMillis(), TimeUnit.MILLISECONDS);
+        p.onExit().get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
       } catch (Exception e) {
         // still there after the grace: killed below
       }

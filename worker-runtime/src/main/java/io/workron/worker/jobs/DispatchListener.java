@@ -18,7 +18,6 @@ import java.util.concurrent.TimeoutException;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.KafkaException;
-import org.apache.kafka.common.errors.RetriableException;
 import org.apache.kafka.common.header.Header;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -151,8 +150,7 @@ class DispatchListener implements MessageListener<String, byte[]> {
       throw new KafkaException("could not send to " + dead.topic(), failed);
     } catch (ExecutionException | RuntimeException failed) {
       Throwable cause = failed instanceof ExecutionException ? failed.getCause() : failed;
-      if (cause instanceof RetriableException
-          || cause instanceof org.apache.kafka.common.errors.TimeoutException) {
+      if (DeadLetter.isRetriable(failed)) {
         throw new KafkaException("could not send to " + dead.topic(), failed);
       }
       log.warn("the broker refused a dead letter for {}: {}", dead.topic(), cause.toString());
