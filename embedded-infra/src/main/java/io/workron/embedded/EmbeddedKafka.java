@@ -41,7 +41,8 @@ public final class EmbeddedKafka implements AutoCloseable {
   public static EmbeddedKafka start(Path logDir, String host, int port) throws IOException {
     Files.createDirectories(logDir);
     int brokerPort = port == 0 ? freePort() : port;
-    int controllerPort = freePort();
+    // a restart passes its old client port, which is free again now: the controller must not get it
+    int controllerPort = freePortOtherThan(brokerPort);
     Properties props = new Properties();
     props.put("process.roles", "broker,controller");
     props.put("node.id", "1");
@@ -92,6 +93,17 @@ public final class EmbeddedKafka implements AutoCloseable {
     } catch (Exception e) {
       throw new IOException("could not format Kafka log directory " + logDir, e);
     }
+  }
+
+  /** A free port that is not {@code taken} (a port the caller will bind but has not yet). */
+  static int freePortOtherThan(int taken) throws IOException {
+    for (int tries = 0; tries < 100; tries++) {
+      int port = freePort();
+      if (port != taken) {
+        return port;
+      }
+    }
+    throw new IOException("no free port other than " + taken);
   }
 
   static int freePort() throws IOException {
