@@ -59,10 +59,18 @@ public record AttemptVerdict(Kind kind, Instant runAt, String reason) {
       case SUCCEEDED -> new AttemptVerdict(Kind.DONE, null, null);
       case INTERRUPTED -> new AttemptVerdict(Kind.REQUEUE, now, reason);
       case FAILED ->
-          countedAttempts < maxRetries
-              ? new AttemptVerdict(
-                  Kind.RETRY, now.plus(policy.delayAfter(countedAttempts, random)), reason)
-              : new AttemptVerdict(Kind.FAILED, null, reason);
+          attemptsUsedUp(countedAttempts, maxRetries)
+              ? new AttemptVerdict(Kind.FAILED, null, reason)
+              : new AttemptVerdict(
+                  Kind.RETRY, now.plus(policy.delayAfter(countedAttempts, random)), reason);
     };
+  }
+
+  /**
+   * Whether a job whose failed or lost attempt was its {@code countedAttempts}-th that counts has
+   * no attempt left: the one rule for results and take-backs alike.
+   */
+  public static boolean attemptsUsedUp(int countedAttempts, int maxRetries) {
+    return countedAttempts >= maxRetries;
   }
 }

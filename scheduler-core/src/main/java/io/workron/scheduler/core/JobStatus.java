@@ -1,36 +1,27 @@
 package io.workron.scheduler.core;
 
-import java.util.EnumSet;
 import java.util.Locale;
-import java.util.Map;
-import java.util.Set;
 
 /**
- * A job's status and the one table of legal transitions. Every write in the repositories guards on
- * the status it expects in the same SQL statement; this table is what those guards encode.
+ * A job's status. Which status may follow which is not written here but in {@link Transition}, the
+ * one table of named status changes; {@link #canMoveTo} reads it.
  */
 public enum JobStatus {
-  BLOCKED,
-  PENDING,
-  RESERVED,
-  RUNNING,
-  PREEMPTING,
-  PREEMPTED,
-  DONE,
-  FAILED,
-  CANCELLED;
+  BLOCKED(false),
+  PENDING(false),
+  RESERVED(false),
+  RUNNING(false),
+  PREEMPTING(false),
+  PREEMPTED(false),
+  DONE(true),
+  FAILED(true),
+  CANCELLED(true);
 
-  private static final Map<JobStatus, Set<JobStatus>> NEXT =
-      Map.of(
-          BLOCKED, EnumSet.of(PENDING, RESERVED, CANCELLED, FAILED),
-          PENDING, EnumSet.of(RUNNING, BLOCKED, CANCELLED, FAILED),
-          RESERVED, EnumSet.of(RUNNING, BLOCKED, CANCELLED, FAILED),
-          RUNNING, EnumSet.of(DONE, FAILED, PENDING, PREEMPTING, CANCELLED),
-          PREEMPTING, EnumSet.of(PREEMPTED, CANCELLED),
-          PREEMPTED, EnumSet.of(BLOCKED, FAILED, CANCELLED),
-          DONE, EnumSet.noneOf(JobStatus.class),
-          FAILED, EnumSet.noneOf(JobStatus.class),
-          CANCELLED, EnumSet.noneOf(JobStatus.class));
+  private final boolean finished;
+
+  JobStatus(boolean finished) {
+    this.finished = finished;
+  }
 
   /** The name stored in PostgreSQL and shown in the API ({@code pending}, {@code done}, …). */
   public String wire() {
@@ -50,11 +41,18 @@ public enum JobStatus {
     return false;
   }
 
+  /** Finished: no attempt runs or will run, and {@code finished_at} is set. */
   public boolean isTerminal() {
-    return NEXT.get(this).isEmpty();
+    return finished;
   }
 
+  /** Whether some transition leads from this status to {@code next}. */
   public boolean canMoveTo(JobStatus next) {
-    return NEXT.get(this).contains(next);
+    for (Transition t : Transition.values()) {
+      if (t.to() == next && t.from().contains(this)) {
+        return true;
+      }
+    }
+    return false;
   }
 }

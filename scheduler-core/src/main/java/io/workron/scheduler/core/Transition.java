@@ -4,34 +4,71 @@ import java.util.EnumSet;
 import java.util.Set;
 
 /**
- * Named status changes, each with the statuses it may start from and the one it leads to. A
- * repository renders any of them as one guarded {@code UPDATE … WHERE status IN (from) RETURNING};
- * use cases choose the transition, never the status strings. (The job-control work moves the
- * remaining writes here.)
+ * The job state machine: every status change a job can make, by name, with the statuses it may
+ * start from, the one it leads to, and the fence that keeps a late or repeated message from
+ * applying it twice. This is the only place that says which change is legal; {@code
+ * lifecycle.JobTransitions} renders each one as a single guarded {@code UPDATE … RETURNING}, and no
+ * other code writes {@code jobs.status}.
+ *
+ * <p>Adding a state (gang reservation, preemption) means adding rows here and their columns in the
+ * one repository.
  */
 public enum Transition {
+  /** A dispatch round placed the job on a worker: its next attempt starts. */
+  CLAIM(EnumSet.of(JobStatus.PENDING), JobStatus.RUNNING, Fence.NONE),
+  /**
+   * The attempt exited 0. Also from {@code pending} at the same attempt: liveness took the attempt
+   * back, but it has not been dispatched again, and the result proves it ran.
+   */
+  FINISH(EnumSet.of(JobStatus.RUNNING, JobStatus.PENDING), JobStatus.DONE, Fence.ATTEMPT),
+  /** The attempt failed and was the last one that counts against {@code max_retries}. */
+  FAIL(EnumSet.of(JobStatus.RUNNING, JobStatus.PENDING), JobStatus.FAILED, Fence.ATTEMPT),
+  /** The attempt failed with attempts left: pending again after a backoff. */
+  RETRY(EnumSet.of(JobStatus.RUNNING, JobStatus.PENDING), JobStatus.PENDING, Fence.ATTEMPT),
+  /**
+   * The attempt was taken back (worker lost, restarted or stopped, dispatch never acknowledged) or
+   * interrupted by its worker's shutdown: pending again, counted or not as the caller decided.
+   */
+  REQUEUE(EnumSet.of(JobStatus.RUNNING), JobStatus.PENDING, Fence.ATTEMPT),
+  /** The attempt was taken back and was the job's last: it fails. */
+  GIVE_UP(EnumSet.of(JobStatus.RUNNING), JobStatus.FAILED, Fence.ATTEMPT),
+  /** Every job the blocked job depends on is done. */
+  RELEASE(EnumSet.of(JobStatus.BLOCKED), JobStatus.PENDING, Fence.NONE),
+  /** A job upstream failed or was cancelled: the job never starts. */
+  CANCEL_UPSTREAM_FAILED(
+      EnumSet.of(JobStatus.BLOCKED, JobStatus.PENDING), JobStatus.CANCELLED, Fence.NONE),
   /**
    * No registered worker offers what the job asks for, and none has for {@code
    * unschedulable-timeout}: the job fails (and its dependents are cancelled).
    */
-  FAIL_UNSCHEDULABLE(EnumSet.of(JobStatus.PENDING), JobStatus.FAILED),
+  FAIL_UNSCHEDULABLE(EnumSet.of(JobStatus.PENDING), JobStatus.FAILED, Fence.NONE),
   /**
    * A job the blocked job depends on was never submitted within {@code dependency-wait-timeout}:
    * the job is cancelled (and its dependents with it).
    */
-  CANCEL_UNMET_DEPENDENCY(EnumSet.of(JobStatus.BLOCKED), JobStatus.CANCELLED);
+  CANCEL_UNMET_DEPENDENCY(EnumSet.of(JobStatus.BLOCKED), JobStatus.CANCELLED, Fence.NONE);
+
+  /**
+   * What a move must match besides the status, so that a message about the past changes nothing.
+   */
+  public enum Fence {
+    /** The status alone decides (the job is not running an attempt the move is about). */
+    NONE,
+    /**
+     * The job must still be at the attempt the move names: a result, take-back or stop about an
+     * older attempt is stale. (Gang moves will fence on the gang's epoch as well.)
+     */
+    ATTEMPT
+  }
 
   private final Set<JobStatus> from;
   private final JobStatus to;
+  private final Fence fence;
 
-  Transition(Set<JobStatus> from, JobStatus to) {
-    for (JobStatus f : from) {
-      if (!f.canMoveTo(to)) {
-        throw new IllegalStateException(name() + ": " + f + " -> " + to + " is not allowed");
-      }
-    }
+  Transition(Set<JobStatus> from, JobStatus to, Fence fence) {
     this.from = Set.copyOf(from);
     this.to = to;
+    this.fence = fence;
   }
 
   public Set<JobStatus> from() {
@@ -40,5 +77,17 @@ public enum Transition {
 
   public JobStatus to() {
     return to;
+  }
+
+  public Fence fence() {
+    return fence;
+  }
+
+  /**
+   * Whether the move may let the dispatch loop place something it could not before: a job becomes
+   * pending, or a running attempt ends and frees its worker's slot.
+   */
+  public boolean freesOrQueuesWork() {
+    return to == JobStatus.PENDING || from.contains(JobStatus.RUNNING);
   }
 }

@@ -3,6 +3,8 @@ package io.workron.scheduler.dag;
 import static io.workron.scheduler.db.Tables.JOB_DEPENDENCIES;
 
 import io.workron.scheduler.core.JobStatus;
+import io.workron.scheduler.core.Transition;
+import io.workron.scheduler.lifecycle.JobTransitions;
 import java.time.Clock;
 import java.time.OffsetDateTime;
 import java.util.Collection;
@@ -18,15 +20,14 @@ import org.springframework.stereotype.Component;
 @Component
 public class DependencyGraph {
 
-  /** A job this graph moved, with the status it moved to and why. */
-  public record Moved(String jobId, JobStatus status, String reason, String queueName) {}
-
   private final DSLContext db;
   private final Clock clock;
+  private final JobTransitions transitions;
 
-  DependencyGraph(DSLContext db, Clock clock) {
+  DependencyGraph(DSLContext db, Clock clock, JobTransitions transitions) {
     this.db = db;
     this.clock = clock;
+    this.transitions = transitions;
   }
 
   /** {@code pg_advisory_xact_lock} key held while new dependency edges are written. */
@@ -67,27 +68,28 @@ public class DependencyGraph {
    * each finish one upstream of the same job (a fan-in) then serialise on that job, and the second
    * one's check, taking a fresh snapshot after the first committed, sees both upstreams done.
    */
-  public List<Moved> releaseReady(Collection<String> candidates) {
+  public List<JobTransitions.Moved> releaseReady(Collection<String> candidates) {
     if (candidates.isEmpty()) {
       return List.of();
     }
     lockInOrder(candidates);
-    return db.resultQuery(
-            "update jobs j set status = 'pending', run_at = ?::timestamptz "
-                + "where j.id = any(?::varchar[]) and j.status = 'blocked' "
-                + "and not exists (select 1 from job_dependencies d "
-                + "  left join jobs p on p.id = d.depends_on "
-                + "  where d.job_id = j.id and (p.status is null or p.status <> 'done')) "
-                + "returning j.id, j.queue_name",
-            now(),
-            candidates.toArray(String[]::new))
-        .fetch(
-            r ->
-                new Moved(r.get(0, String.class), JobStatus.PENDING, null, r.get(1, String.class)));
+    List<String> ready =
+        db.resultQuery(
+                "select j.id from jobs j where j.id = any(?::varchar[]) and j.status = ? "
+                    + "and not exists (select 1 from job_dependencies d "
+                    + "  left join jobs p on p.id = d.depends_on "
+                    + "  where d.job_id = j.id and (p.status is null or p.status <> ?))",
+                candidates.toArray(String[]::new),
+                JobStatus.BLOCKED.wire(),
+                JobStatus.DONE.wire())
+            .fetch(r -> r.get(0, String.class));
+    return transitions
+        .apply(Transition.RELEASE, ready.stream().map(JobTransitions.Move::of).toList(), now())
+        .moved();
   }
 
   /** Blocked jobs that wait directly on any of {@code doneIds} and are now ready. */
-  public List<Moved> releaseDependentsOf(Collection<String> doneIds) {
+  public List<JobTransitions.Moved> releaseDependentsOf(Collection<String> doneIds) {
     if (doneIds.isEmpty()) {
       return List.of();
     }
@@ -103,41 +105,26 @@ public class DependencyGraph {
    * Cancels every non-terminal, not-yet-started job downstream of {@code failedIds}, transitively,
    * naming the failed upstream job in the reason.
    */
-  public List<Moved> cancelDownstreamOf(Collection<String> failedIds) {
+  public List<JobTransitions.Moved> cancelDownstreamOf(Collection<String> failedIds) {
     if (failedIds.isEmpty()) {
       return List.of();
     }
-    List<String> downstream =
+    // every job downstream, with the first failed upstream it is reached from
+    List<JobTransitions.Move> cancels =
         db.resultQuery(
-                "with recursive down(id) as (select job_id from job_dependencies "
-                    + "where depends_on = any(?::varchar[]) union select d.job_id "
-                    + "from job_dependencies d join down on d.depends_on = down.id) select id from down",
+                "with recursive down(id, root) as ("
+                    + "  select d.job_id, d.depends_on from job_dependencies d "
+                    + "   where d.depends_on = any(?::varchar[]) "
+                    + "  union "
+                    + "  select d.job_id, down.root from job_dependencies d "
+                    + "   join down on d.depends_on = down.id"
+                    + ") select id, min(root) from down group by id",
                 (Object) failedIds.toArray(String[]::new))
-            .fetch(r -> r.get(0, String.class));
-    if (downstream.isEmpty()) {
-      return List.of();
-    }
-    lockInOrder(downstream);
-    return db.resultQuery(
-            "with recursive down(id, root) as ("
-                + "  select d.job_id, d.depends_on from job_dependencies d "
-                + "   where d.depends_on = any(?::varchar[]) "
-                + "  union "
-                + "  select d.job_id, down.root from job_dependencies d join down on d.depends_on = down.id"
-                + "), first_root as (select id, min(root) as root from down group by id) "
-                + "update jobs j set status = 'cancelled', finished_at = ?::timestamptz, "
-                + "  failure_reason = 'upstream job ' || f.root || ' did not succeed' "
-                + "from first_root f where j.id = f.id and j.status in ('blocked', 'pending') "
-                + "returning j.id, j.failure_reason, j.queue_name",
-            failedIds.toArray(String[]::new),
-            now())
-        .fetch(
-            r ->
-                new Moved(
-                    r.get(0, String.class),
-                    JobStatus.CANCELLED,
-                    r.get(1, String.class),
-                    r.get(2, String.class)));
+            .fetch(
+                r ->
+                    JobTransitions.Move.of(r.get(0, String.class))
+                        .because("upstream job " + r.get(1, String.class) + " did not succeed"));
+    return transitions.apply(Transition.CANCEL_UPSTREAM_FAILED, cancels, now()).moved();
   }
 
   /** New jobs among {@code candidates} that wait on a job that already failed or was cancelled. */
@@ -147,8 +134,9 @@ public class DependencyGraph {
     }
     return db.resultQuery(
             "select distinct d.depends_on from job_dependencies d join jobs p on p.id = d.depends_on "
-                + "where d.job_id = any(?::varchar[]) and p.status in ('failed', 'cancelled')",
-            (Object) candidates.toArray(String[]::new))
+                + "where d.job_id = any(?::varchar[]) and p.status = any(?::varchar[])",
+            candidates.toArray(String[]::new),
+            new String[] {JobStatus.FAILED.wire(), JobStatus.CANCELLED.wire()})
         .fetch(r -> r.get(0, String.class));
   }
 

@@ -7,12 +7,11 @@ import io.workron.scheduler.core.DispatchPlanner;
 import io.workron.scheduler.core.DispatchPlanner.Candidate;
 import io.workron.scheduler.core.DispatchPlanner.Placement;
 import io.workron.scheduler.core.DispatchPlanner.WorkerCapacity;
-import io.workron.scheduler.core.JobStatus;
-import io.workron.scheduler.outbox.JobEvents;
+import io.workron.scheduler.core.Transition;
+import io.workron.scheduler.lifecycle.JobTransitions;
 import io.workron.scheduler.outbox.Outbox;
 import io.workron.scheduler.outbox.OutboxMessage;
 import io.workron.schemas.JobDispatch;
-import io.workron.schemas.JobEvent;
 import io.workron.schemas.MessageType;
 import io.workron.schemas.Resources;
 import io.workron.schemas.Topics;
@@ -29,6 +28,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.context.SmartLifecycle;
 import org.springframework.stereotype.Component;
+import org.springframework.transaction.event.TransactionalEventListener;
 import org.springframework.transaction.support.TransactionTemplate;
 
 /**
@@ -50,7 +50,7 @@ public class DispatchLoop implements SmartLifecycle {
   private final DispatchPlanner planner = new DispatchPlanner();
   private final TransactionTemplate tx;
   private final Outbox outbox;
-  private final JobEvents events;
+  private final JobTransitions transitions;
   private final WireCodec codec;
   private final Topics topics;
   private final Clock clock;
@@ -66,7 +66,7 @@ public class DispatchLoop implements SmartLifecycle {
       DispatchRepository repository,
       TransactionTemplate tx,
       Outbox outbox,
-      JobEvents events,
+      JobTransitions transitions,
       WireCodec codec,
       Topics topics,
       Clock clock,
@@ -75,12 +75,26 @@ public class DispatchLoop implements SmartLifecycle {
     this.repository = repository;
     this.tx = tx;
     this.outbox = outbox;
-    this.events = events;
+    this.transitions = transitions;
     this.codec = codec;
     this.topics = topics;
     this.clock = clock;
     this.properties = properties;
     this.dispatched = meters.counter("workron_jobs_dispatched_total");
+  }
+
+  /** Jobs were queued or slots freed: after the commit, look again. */
+  @TransactionalEventListener(fallbackExecution = true)
+  void onMoved(JobTransitions.JobsMoved moved) {
+    if (moved.transition().freesOrQueuesWork()) {
+      wake();
+    }
+  }
+
+  /** New jobs were stored: after the commit, look again. */
+  @TransactionalEventListener(fallbackExecution = true)
+  void onSubmitted(io.workron.scheduler.lifecycle.JobsSubmitted submitted) {
+    wake();
   }
 
   /** New work or new capacity in this replica: look again now instead of at the next tick. */
@@ -99,7 +113,6 @@ public class DispatchLoop implements SmartLifecycle {
     Integer placed = tx.execute(status -> claimAndPlace());
     int n = placed == null ? 0 : placed;
     if (n > 0) {
-      outbox.committed();
       dispatched.increment(n);
     }
     return n;
@@ -141,9 +154,14 @@ public class DispatchLoop implements SmartLifecycle {
     if (placements.isEmpty()) {
       return 0;
     }
-    List<DispatchRepository.Started> started = repository.markRunning(placements, now);
-    List<OutboxMessage> messages = new ArrayList<>(started.size() * 2);
-    for (DispatchRepository.Started s : started) {
+    List<JobTransitions.Move> claims = new ArrayList<>(placements.size());
+    for (Placement p : placements) {
+      claims.add(JobTransitions.Move.of(p.jobId()).on(p.workerId(), p.incarnation()));
+    }
+    List<JobTransitions.Moved> started = transitions.apply(Transition.CLAIM, claims, now).moved();
+    repository.openAttempts(started, now);
+    List<OutboxMessage> messages = new ArrayList<>(started.size());
+    for (JobTransitions.Moved s : started) {
       JobDispatch dispatch =
           new JobDispatch(
               s.jobId(),
@@ -161,20 +179,6 @@ public class DispatchLoop implements SmartLifecycle {
               s.attempt(),
               codec.encode(
                   WireCodec.envelope(MessageType.JOB_DISPATCH, id, now.toInstant(), dispatch))));
-      messages.add(
-          events.of(
-              new JobEvent(
-                  s.jobId(),
-                  JobStatus.RUNNING.wire(),
-                  s.attempt(),
-                  s.workerId(),
-                  null,
-                  null,
-                  s.queueName(),
-                  JobEvents.instant(s.createdAt()),
-                  now.toInstant(),
-                  null),
-              null));
     }
     outbox.addAll(messages);
     return started.size();

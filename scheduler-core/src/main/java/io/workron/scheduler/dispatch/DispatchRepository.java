@@ -1,7 +1,9 @@
 package io.workron.scheduler.dispatch;
 
-import io.workron.scheduler.core.DispatchPlanner.Placement;
+import static io.workron.scheduler.db.Tables.JOB_ATTEMPTS;
+
 import io.workron.scheduler.core.DispatchPlanner.WorkerCapacity;
+import io.workron.scheduler.lifecycle.JobTransitions;
 import java.time.OffsetDateTime;
 import java.util.List;
 import org.jooq.DSLContext;
@@ -12,17 +14,6 @@ import org.springframework.stereotype.Repository;
 class DispatchRepository {
 
   record PendingJob(String id, long vramMb, long memoryMb) {}
-
-  record Started(
-      String jobId,
-      int attempt,
-      String workerId,
-      String incarnation,
-      String command,
-      String queueName,
-      OffsetDateTime createdAt,
-      long vramMb,
-      long memoryMb) {}
 
   private final DSLContext db;
 
@@ -120,63 +111,22 @@ class DispatchRepository {
                 new PendingJob(r.get(0, String.class), r.get(1, Long.class), r.get(2, Long.class)));
   }
 
-  /** Moves placed jobs to running with the next attempt number, and opens their attempt rows. */
-  List<Started> markRunning(List<Placement> placements, OffsetDateTime now) {
-    String[] ids = new String[placements.size()];
-    String[] workers = new String[placements.size()];
-    String[] incarnations = new String[placements.size()];
-    for (int i = 0; i < placements.size(); i++) {
-      ids[i] = placements.get(i).jobId();
-      workers[i] = placements.get(i).workerId();
-      incarnations[i] = placements.get(i).incarnation();
+  /** Opens the attempt rows of jobs just claimed. */
+  void openAttempts(List<JobTransitions.Moved> started, OffsetDateTime now) {
+    if (started.isEmpty()) {
+      return;
     }
-    List<Started> started =
-        db.resultQuery(
-                "update jobs j set status = 'running', attempt = j.attempt + 1, "
-                    + "  worker_id = v.worker_id, worker_incarnation = v.incarnation, "
-                    + "  dispatched_at = ?::timestamptz, started_at = null, last_heartbeat_at = null, "
-                    + "  exit_code = null, wait_reason = null, unschedulable_since = null, "
-                    + "  dispatch_published_at = null "
-                    + "from unnest(?::varchar[], ?::varchar[], ?::varchar[]) "
-                    + "  as v(id, worker_id, incarnation) "
-                    + "where j.id = v.id and j.status = 'pending' "
-                    + "returning j.id, j.attempt, j.worker_id, j.worker_incarnation, j.command, "
-                    + "  j.queue_name, j.created_at, j.vram_mb, j.memory_mb",
-                now,
-                ids,
-                workers,
-                incarnations)
-            .fetch(
-                r ->
-                    new Started(
-                        r.get(0, String.class),
-                        r.get(1, Integer.class),
-                        r.get(2, String.class),
-                        r.get(3, String.class),
-                        r.get(4, String.class),
-                        r.get(5, String.class),
-                        r.get(6, OffsetDateTime.class),
-                        r.get(7, Long.class),
-                        r.get(8, Long.class)));
-    String[] sIds = new String[started.size()];
-    Integer[] attempts = new Integer[started.size()];
-    String[] sWorkers = new String[started.size()];
-    String[] sIncs = new String[started.size()];
-    for (int i = 0; i < started.size(); i++) {
-      sIds[i] = started.get(i).jobId();
-      attempts[i] = started.get(i).attempt();
-      sWorkers[i] = started.get(i).workerId();
-      sIncs[i] = started.get(i).incarnation();
+    var insert =
+        db.insertInto(
+            JOB_ATTEMPTS,
+            JOB_ATTEMPTS.JOB_ID,
+            JOB_ATTEMPTS.ATTEMPT,
+            JOB_ATTEMPTS.WORKER_ID,
+            JOB_ATTEMPTS.INCARNATION,
+            JOB_ATTEMPTS.DISPATCHED_AT);
+    for (JobTransitions.Moved s : started) {
+      insert = insert.values(s.jobId(), s.attempt(), s.workerId(), s.incarnation(), now);
     }
-    db.execute(
-        "insert into job_attempts (job_id, attempt, worker_id, incarnation, dispatched_at) "
-            + "select v.*, ?::timestamptz from unnest(?::varchar[], ?::int[], ?::varchar[], ?::varchar[]) "
-            + "  as v(job_id, attempt, worker_id, incarnation) on conflict do nothing",
-        now,
-        sIds,
-        attempts,
-        sWorkers,
-        sIncs);
-    return started;
+    insert.onConflictDoNothing().execute();
   }
 }

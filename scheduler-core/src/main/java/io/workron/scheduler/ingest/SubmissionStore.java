@@ -7,7 +7,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.workron.scheduler.consume.RecordRefused;
 import io.workron.scheduler.core.JobStatus;
 import io.workron.scheduler.dag.DependencyGraph;
-import io.workron.scheduler.dispatch.DispatchLoop;
+import io.workron.scheduler.lifecycle.JobsSubmitted;
 import io.workron.scheduler.outbox.JobEvents;
 import io.workron.scheduler.outbox.Outbox;
 import io.workron.scheduler.outbox.OutboxMessage;
@@ -25,6 +25,7 @@ import java.util.Set;
 import org.jooq.DSLContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.context.ApplicationEventPublisher;
 import org.springframework.stereotype.Component;
 import org.springframework.transaction.support.TransactionTemplate;
 
@@ -43,7 +44,7 @@ class SubmissionStore {
   private final DependencyGraph graph;
   private final JobEvents events;
   private final Outbox outbox;
-  private final DispatchLoop dispatch;
+  private final ApplicationEventPublisher publisher;
   private final IngestProgress progress;
   private final IngestWaits waits;
   private final Counter submitted;
@@ -56,7 +57,7 @@ class SubmissionStore {
       DependencyGraph graph,
       JobEvents events,
       Outbox outbox,
-      DispatchLoop dispatch,
+      ApplicationEventPublisher publisher,
       IngestProgress progress,
       IngestWaits waits,
       MeterRegistry meters) {
@@ -66,7 +67,7 @@ class SubmissionStore {
     this.graph = graph;
     this.events = events;
     this.outbox = outbox;
-    this.dispatch = dispatch;
+    this.publisher = publisher;
     this.progress = progress;
     this.waits = waits;
     this.submitted = meters.counter("workron_jobs_submitted_total");
@@ -85,10 +86,6 @@ class SubmissionStore {
     int inserted = tx.execute(status -> insert(byId));
     submitted.increment(inserted);
     duplicates.increment(batch.size() - inserted);
-    if (inserted > 0) {
-      outbox.committed();
-      dispatch.wake();
-    }
   }
 
   /**
@@ -192,6 +189,9 @@ class SubmissionStore {
                   null),
               a.requestId()));
     }
+    // the new jobs' events first: what the graph does to them below follows them on their key
+    outbox.addAll(messages);
+    publisher.publishEvent(new JobsSubmitted(stored.size()));
     if (!edgeFrom.isEmpty()) {
       // one writer of new edges at a time, so two submissions that close a cycle between them
       // (each in its own transaction) cannot both pass the check below
@@ -202,15 +202,9 @@ class SubmissionStore {
     refuseCycles(byId, blocked);
     if (!blocked.isEmpty()) {
       // an upstream job may already have finished, well or badly, before this one arrived
-      for (DependencyGraph.Moved m : graph.releaseReady(blocked)) {
-        messages.add(events.simple(m.jobId(), m.status(), 0, null, m.queueName()));
-      }
-      List<String> failedUpstream = graph.withFailedUpstream(blocked);
-      for (DependencyGraph.Moved m : graph.cancelDownstreamOf(failedUpstream)) {
-        messages.add(events.simple(m.jobId(), m.status(), 0, m.reason(), m.queueName()));
-      }
+      graph.releaseReady(blocked);
+      graph.cancelDownstreamOf(graph.withFailedUpstream(blocked));
     }
-    outbox.addAll(messages);
     log.debug("stored {} submissions ({} blocked on dependencies)", stored.size(), blocked.size());
     return stored.size();
   }

@@ -1,78 +1,448 @@
 package io.workron.scheduler.lifecycle;
 
+import static io.workron.scheduler.db.Tables.JOBS;
+
 import io.workron.scheduler.core.JobStatus;
 import io.workron.scheduler.core.Transition;
+import io.workron.scheduler.db.tables.records.JobsRecord;
 import io.workron.scheduler.outbox.JobEvents;
+import io.workron.scheduler.outbox.Outbox;
 import io.workron.scheduler.outbox.OutboxMessage;
+import io.workron.schemas.JobEvent;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import org.jooq.Condition;
 import org.jooq.DSLContext;
+import org.jooq.Field;
+import org.jooq.Record;
+import org.jooq.Row10;
+import org.jooq.Table;
+import org.jooq.UpdateSetMoreStep;
+import org.jooq.impl.DSL;
+import org.jooq.impl.SQLDataType;
+import org.springframework.context.ApplicationEventPublisher;
 import org.springframework.stereotype.Repository;
 
 /**
- * Applies a {@link Transition} to many jobs in one guarded statement and builds the lifecycle
- * events from the rows it changed. Runs inside the caller's transaction. A job no longer in one of
- * the transition's from-statuses (it moved on meanwhile) is left alone and not returned.
+ * The one writer of {@code jobs.status}. Renders each {@link Transition} as one guarded statement,
+ * {@code UPDATE jobs … FROM (VALUES …) WHERE id = v.id AND status = ANY(from) [AND attempt =
+ * v.attempt] RETURNING …}, writes the lifecycle event of every row it changed (built from the
+ * returned row, never from an earlier read) to the outbox, and announces the change for after the
+ * commit ({@link JobsMoved}). Runs inside the caller's transaction.
+ *
+ * <p>A job that is not in one of the transition's from-statuses, or is at another attempt than the
+ * move names, is left alone and reported as {@link Refusal refused}, with why.
  */
 @Repository
 public class JobTransitions {
 
-  /** A job that moved, and the event announcing it. */
+  /**
+   * One job to move, with the values the transition writes. Only what a transition uses is read
+   * (see {@link JobTransitions}); everything else may stay null.
+   *
+   * @param attempt the attempt the move is about; required by {@link Transition.Fence#ATTEMPT}
+   * @param reason why, kept as the job's {@code failure_reason} (failures, retries, take-backs,
+   *     cancellations)
+   * @param runAt when a job queued again may run (retry, requeue)
+   * @param exitCode and the times below: what the worker reported (finish, fail, retry)
+   * @param workerId and incarnation: where a claimed job runs
+   * @param free whether a take-back does not count against {@code max_retries}
+   */
+  public record Move(
+      String jobId,
+      Integer attempt,
+      String reason,
+      OffsetDateTime runAt,
+      Integer exitCode,
+      OffsetDateTime startedAt,
+      OffsetDateTime finishedAt,
+      String workerId,
+      String incarnation,
+      boolean free) {
+
+    public static Move of(String jobId) {
+      return new Move(jobId, null, null, null, null, null, null, null, null, false);
+    }
+
+    public static Move at(String jobId, int attempt) {
+      return new Move(jobId, attempt, null, null, null, null, null, null, null, false);
+    }
+
+    public Move because(String why) {
+      return new Move(
+          jobId, attempt, why, runAt, exitCode, startedAt, finishedAt, workerId, incarnation, free);
+    }
+
+    public Move runAt(OffsetDateTime at) {
+      return new Move(
+          jobId, attempt, reason, at, exitCode, startedAt, finishedAt, workerId, incarnation, free);
+    }
+
+    public Move ran(Integer exit, OffsetDateTime started, OffsetDateTime finished) {
+      return new Move(
+          jobId, attempt, reason, runAt, exit, started, finished, workerId, incarnation, free);
+    }
+
+    public Move on(String worker, String workerIncarnation) {
+      return new Move(
+          jobId,
+          attempt,
+          reason,
+          runAt,
+          exitCode,
+          startedAt,
+          finishedAt,
+          worker,
+          workerIncarnation,
+          free);
+    }
+
+    public Move free(boolean isFree) {
+      return new Move(
+          jobId,
+          attempt,
+          reason,
+          runAt,
+          exitCode,
+          startedAt,
+          finishedAt,
+          workerId,
+          incarnation,
+          isFree);
+    }
+  }
+
+  /** A job that moved, as the statement returned it. */
   public record Moved(
-      String jobId, int attempt, JobStatus status, String reason, OutboxMessage event) {}
+      String jobId,
+      int attempt,
+      JobStatus status,
+      String reason,
+      String queueName,
+      String workerId,
+      String incarnation,
+      String command,
+      long vramMb,
+      long memoryMb,
+      Integer exitCode,
+      OffsetDateTime createdAt,
+      OffsetDateTime dispatchedAt,
+      OffsetDateTime startedAt,
+      OffsetDateTime finishedAt) {}
+
+  /** A move that changed nothing, and why. */
+  public record Refusal(String jobId, Why why, String detail) {}
+
+  /** Why a move changed nothing. */
+  public enum Why {
+    /** No job has that id. */
+    UNKNOWN_JOB,
+    /** The job is in a status the transition does not start from. */
+    WRONG_STATUS,
+    /** The job is at another attempt than the move names: the move is about the past. */
+    STALE_ATTEMPT
+  }
+
+  /** What {@link #apply} did. */
+  public record Applied(List<Moved> moved, List<Refusal> refused) {
+    public List<String> movedIds() {
+      return moved.stream().map(Moved::jobId).toList();
+    }
+  }
+
+  /**
+   * Published inside the transaction for every statement that moved jobs; listeners act on it after
+   * the commit (the dispatch loop looks again when work was queued or a slot freed).
+   */
+  public record JobsMoved(Transition transition, int count) {}
 
   private final DSLContext db;
   private final JobEvents events;
+  private final Outbox outbox;
+  private final ApplicationEventPublisher publisher;
 
-  JobTransitions(DSLContext db, JobEvents events) {
+  public JobTransitions(
+      DSLContext db, JobEvents events, Outbox outbox, ApplicationEventPublisher publisher) {
     this.db = db;
     this.events = events;
+    this.outbox = outbox;
+    this.publisher = publisher;
   }
 
   /** Moves each job in {@code reasons} (job id to the reason recorded with it). */
-  public List<Moved> apply(Transition t, Map<String, String> reasons, OffsetDateTime now) {
-    if (reasons.isEmpty()) {
+  public Applied apply(Transition t, Map<String, String> reasons, OffsetDateTime now) {
+    List<Move> moves = new ArrayList<>(reasons.size());
+    reasons.forEach((id, why) -> moves.add(Move.of(id).because(why)));
+    return apply(t, moves, now);
+  }
+
+  /** Moves each job of {@code moves} that is where {@code t} starts from, in one statement. */
+  @SuppressWarnings("unchecked")
+  public Applied apply(Transition t, Collection<Move> moves, OffsetDateTime now) {
+    if (moves.isEmpty()) {
+      return new Applied(List.of(), List.of());
+    }
+    Map<String, Move> byId = new LinkedHashMap<>();
+    for (Move m : moves) {
+      if (t.fence() == Transition.Fence.ATTEMPT && m.attempt() == null) {
+        throw new IllegalArgumentException(t + " needs the attempt of job " + m.jobId());
+      }
+      byId.putIfAbsent(m.jobId(), m);
+    }
+    String[] ids = byId.keySet().stream().sorted().toArray(String[]::new);
+    // rows locked in id order, as everywhere, so concurrent transactions cannot deadlock
+    db.select(JOBS.ID).from(JOBS).where(JOBS.ID.in(ids)).orderBy(JOBS.ID).forUpdate().fetch();
+
+    List<
+            Row10<
+                String,
+                Integer,
+                String,
+                OffsetDateTime,
+                Integer,
+                OffsetDateTime,
+                OffsetDateTime,
+                String,
+                String,
+                Integer>>
+        rows = new ArrayList<>(byId.size());
+    for (Move m : byId.values()) {
+      rows.add(
+          DSL.row(
+              DSL.cast(DSL.val(m.jobId()), SQLDataType.VARCHAR),
+              DSL.cast(DSL.val(m.attempt()), SQLDataType.INTEGER),
+              DSL.cast(DSL.val(withoutNul(m.reason())), SQLDataType.CLOB),
+              DSL.cast(DSL.val(m.runAt()), SQLDataType.TIMESTAMPWITHTIMEZONE),
+              DSL.cast(DSL.val(m.exitCode()), SQLDataType.INTEGER),
+              DSL.cast(DSL.val(m.startedAt()), SQLDataType.TIMESTAMPWITHTIMEZONE),
+              DSL.cast(DSL.val(m.finishedAt()), SQLDataType.TIMESTAMPWITHTIMEZONE),
+              DSL.cast(DSL.val(m.workerId()), SQLDataType.VARCHAR),
+              DSL.cast(DSL.val(m.incarnation()), SQLDataType.VARCHAR),
+              DSL.cast(DSL.val(m.free() ? 1 : 0), SQLDataType.INTEGER)));
+    }
+    Table<?> v =
+        DSL.values(rows.toArray(Row10[]::new))
+            .as(
+                "v",
+                "id",
+                "attempt",
+                "reason",
+                "run_at",
+                "exit_code",
+                "started_at",
+                "finished_at",
+                "worker_id",
+                "incarnation",
+                "free");
+    Values values = new Values(v);
+    Condition fence =
+        switch (t.fence()) {
+          case NONE -> DSL.noCondition();
+          case ATTEMPT -> JOBS.ATTEMPT.eq(values.attempt);
+        };
+    List<Moved> moved =
+        changes(t, db.update(JOBS).set(JOBS.STATUS, t.to().wire()), values, now)
+            .from(v)
+            .where(JOBS.ID.eq(values.id))
+            .and(JOBS.STATUS.in(t.from().stream().map(JobStatus::wire).toList()))
+            .and(fence)
+            .returning(
+                JOBS.ID,
+                JOBS.ATTEMPT,
+                JOBS.STATUS,
+                JOBS.FAILURE_REASON,
+                JOBS.QUEUE_NAME,
+                JOBS.WORKER_ID,
+                JOBS.WORKER_INCARNATION,
+                JOBS.COMMAND,
+                JOBS.VRAM_MB,
+                JOBS.MEMORY_MB,
+                JOBS.EXIT_CODE,
+                JOBS.CREATED_AT,
+                JOBS.DISPATCHED_AT,
+                JOBS.STARTED_AT,
+                JOBS.FINISHED_AT)
+            .fetch(JobTransitions::moved);
+    List<Refusal> refused = refusals(t, byId, moved);
+    if (!moved.isEmpty()) {
+      List<OutboxMessage> announced = new ArrayList<>(moved.size());
+      for (Moved m : moved) {
+        announced.add(events.of(event(m), null));
+      }
+      outbox.addAll(announced);
+      publisher.publishEvent(new JobsMoved(t, moved.size()));
+    }
+    return new Applied(moved, refused);
+  }
+
+  /**
+   * What each transition writes besides the status. The only place that knows which columns a
+   * status change touches.
+   */
+  private static UpdateSetMoreStep<JobsRecord> changes(
+      Transition t, UpdateSetMoreStep<JobsRecord> u, Values v, OffsetDateTime now) {
+    Field<OffsetDateTime> nowField = DSL.val(now);
+    return switch (t) {
+      case CLAIM ->
+          u.set(JOBS.ATTEMPT, JOBS.ATTEMPT.plus(1))
+              .set(JOBS.WORKER_ID, v.workerId)
+              .set(JOBS.WORKER_INCARNATION, v.incarnation)
+              .set(JOBS.DISPATCHED_AT, nowField)
+              .setNull(JOBS.STARTED_AT)
+              .setNull(JOBS.LAST_HEARTBEAT_AT)
+              .setNull(JOBS.EXIT_CODE)
+              .setNull(JOBS.WAIT_REASON)
+              .setNull(JOBS.UNSCHEDULABLE_SINCE)
+              .setNull(JOBS.DISPATCH_PUBLISHED_AT);
+      case FINISH ->
+          u.set(JOBS.STARTED_AT, v.startedAt)
+              .set(JOBS.FINISHED_AT, DSL.coalesce(v.finishedAt, nowField))
+              .set(JOBS.EXIT_CODE, v.exitCode)
+              .setNull(JOBS.FAILURE_REASON);
+      case FAIL ->
+          u.set(JOBS.STARTED_AT, v.startedAt)
+              .set(JOBS.FINISHED_AT, DSL.coalesce(v.finishedAt, nowField))
+              .set(JOBS.EXIT_CODE, v.exitCode)
+              .set(JOBS.FAILURE_REASON, v.reason);
+      case RETRY ->
+          u.set(JOBS.RUN_AT, DSL.coalesce(v.runAt, nowField))
+              .set(JOBS.STARTED_AT, v.startedAt)
+              .set(JOBS.EXIT_CODE, v.exitCode)
+              .set(JOBS.FAILURE_REASON, v.reason)
+              .setNull(JOBS.WORKER_ID)
+              .setNull(JOBS.WORKER_INCARNATION);
+      case REQUEUE ->
+          // attempt numbers only grow (they fence late messages); free_attempts records the
+          // attempts that do not count against max_retries
+          u.set(JOBS.RUN_AT, DSL.coalesce(v.runAt, nowField))
+              .set(JOBS.FREE_ATTEMPTS, JOBS.FREE_ATTEMPTS.plus(v.free))
+              .set(JOBS.FAILURE_REASON, v.reason)
+              .setNull(JOBS.WORKER_ID)
+              .setNull(JOBS.WORKER_INCARNATION)
+              .setNull(JOBS.DISPATCH_PUBLISHED_AT);
+      case GIVE_UP ->
+          u.set(JOBS.FINISHED_AT, nowField)
+              .set(JOBS.FAILURE_REASON, v.reason)
+              .setNull(JOBS.WORKER_ID)
+              .setNull(JOBS.WORKER_INCARNATION)
+              .setNull(JOBS.DISPATCH_PUBLISHED_AT);
+      case RELEASE -> u.set(JOBS.RUN_AT, nowField);
+      case CANCEL_UPSTREAM_FAILED, FAIL_UNSCHEDULABLE, CANCEL_UNMET_DEPENDENCY ->
+          u.set(JOBS.FINISHED_AT, nowField)
+              .set(JOBS.FAILURE_REASON, v.reason)
+              .setNull(JOBS.WAIT_REASON)
+              .setNull(JOBS.UNSCHEDULABLE_SINCE);
+    };
+  }
+
+  /** For every move that changed nothing, why: unknown id, wrong status, or stale attempt. */
+  private List<Refusal> refusals(Transition t, Map<String, Move> byId, List<Moved> moved) {
+    if (moved.size() == byId.size()) {
       return List.of();
     }
-    String[] ids = reasons.keySet().stream().sorted().toArray(String[]::new);
-    String[] why = new String[ids.length];
-    for (int i = 0; i < ids.length; i++) {
-      why[i] = reasons.get(ids[i]);
+    Set<String> movedIds = new HashSet<>();
+    moved.forEach(m -> movedIds.add(m.jobId()));
+    List<String> unmoved = byId.keySet().stream().filter(id -> !movedIds.contains(id)).toList();
+    Map<String, Record> found = new LinkedHashMap<>();
+    db.select(JOBS.ID, JOBS.STATUS, JOBS.ATTEMPT)
+        .from(JOBS)
+        .where(JOBS.ID.in(unmoved))
+        .forEach(r -> found.put(r.get(JOBS.ID), r));
+    List<Refusal> refused = new ArrayList<>(unmoved.size());
+    for (String id : unmoved) {
+      Record r = found.get(id);
+      if (r == null) {
+        refused.add(new Refusal(id, Why.UNKNOWN_JOB, "no job " + id));
+        continue;
+      }
+      String status = r.get(JOBS.STATUS);
+      int attempt = r.get(JOBS.ATTEMPT);
+      if (!t.from().contains(JobStatus.fromWire(status))) {
+        refused.add(
+            new Refusal(
+                id, Why.WRONG_STATUS, t + " does not start from " + status + " (job " + id + ")"));
+      } else {
+        refused.add(
+            new Refusal(
+                id,
+                Why.STALE_ATTEMPT,
+                "job " + id + " is at attempt " + attempt + ", not " + byId.get(id).attempt()));
+      }
     }
-    String[] from = t.from().stream().map(JobStatus::wire).toArray(String[]::new);
-    // rows locked in id order, as everywhere, so concurrent transactions cannot deadlock
-    db.resultQuery(
-            "select id from jobs where id = any(?::varchar[]) order by id for update", (Object) ids)
-        .fetch();
-    List<Moved> moved = new ArrayList<>();
-    db.resultQuery(
-            "update jobs j set status = ?, failure_reason = v.reason, "
-                + "finished_at = case when ? then ?::timestamptz else j.finished_at end, "
-                + "wait_reason = null, unschedulable_since = null "
-                + "from unnest(?::varchar[], ?::text[]) as v(id, reason) "
-                + "where j.id = v.id and j.status = any(?::varchar[]) "
-                + "returning j.id, j.attempt, j.failure_reason, j.queue_name",
-            t.to().wire(),
-            t.to().isTerminal(),
-            now,
-            ids,
-            why,
-            from)
-        .forEach(
-            r -> {
-              String id = r.get(0, String.class);
-              int attempt = r.get(1, Integer.class);
-              String reason = r.get(2, String.class);
-              moved.add(
-                  new Moved(
-                      id,
-                      attempt,
-                      t.to(),
-                      reason,
-                      events.simple(id, t.to(), attempt, reason, r.get(3, String.class))));
-            });
-    return moved;
+    return refused;
+  }
+
+  private static Moved moved(JobsRecord r) {
+    return new Moved(
+        r.getId(),
+        r.getAttempt(),
+        JobStatus.fromWire(r.getStatus()),
+        r.getFailureReason(),
+        r.getQueueName(),
+        r.getWorkerId(),
+        r.getWorkerIncarnation(),
+        r.getCommand(),
+        r.getVramMb(),
+        r.getMemoryMb(),
+        r.getExitCode(),
+        r.getCreatedAt(),
+        r.getDispatchedAt(),
+        r.getStartedAt(),
+        r.getFinishedAt());
+  }
+
+  /** The lifecycle event of a row as it is now. */
+  private static JobEvent event(Moved m) {
+    // a running attempt's start, as far as scheduler-core knows, is its dispatch
+    OffsetDateTime started = m.status() == JobStatus.RUNNING ? m.dispatchedAt() : m.startedAt();
+    return new JobEvent(
+        m.jobId(),
+        m.status().wire(),
+        m.attempt(),
+        m.workerId(),
+        m.exitCode(),
+        m.reason(),
+        m.queueName(),
+        JobEvents.instant(m.createdAt()),
+        JobEvents.instant(started),
+        JobEvents.instant(m.finishedAt()));
+  }
+
+  /** PostgreSQL text cannot hold NUL; a worker's text must not be able to wedge the batch. */
+  private static String withoutNul(String text) {
+    return text == null ? null : text.replace("\u0000", "");
+  }
+
+  /** The columns of the VALUES table a statement joins on. */
+  private static final class Values {
+    final Field<String> id;
+    final Field<Integer> attempt;
+    final Field<String> reason;
+    final Field<OffsetDateTime> runAt;
+    final Field<Integer> exitCode;
+    final Field<OffsetDateTime> startedAt;
+    final Field<OffsetDateTime> finishedAt;
+    final Field<String> workerId;
+    final Field<String> incarnation;
+    final Field<Integer> free;
+
+    Values(Table<?> v) {
+      id = v.field("id", String.class);
+      attempt = v.field("attempt", Integer.class);
+      reason = v.field("reason", String.class);
+      runAt = v.field("run_at", OffsetDateTime.class);
+      exitCode = v.field("exit_code", Integer.class);
+      startedAt = v.field("started_at", OffsetDateTime.class);
+      finishedAt = v.field("finished_at", OffsetDateTime.class);
+      workerId = v.field("worker_id", String.class);
+      incarnation = v.field("incarnation", String.class);
+      free = v.field("free", Integer.class);
+    }
   }
 }

@@ -3,9 +3,6 @@ package io.workron.scheduler.liveness;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.workron.scheduler.config.SchedulerProperties;
-import io.workron.scheduler.dispatch.DispatchLoop;
-import io.workron.scheduler.outbox.Outbox;
-import io.workron.scheduler.outbox.OutboxMessage;
 import io.workron.scheduler.waiting.WaitingJobs;
 import java.time.Clock;
 import java.time.OffsetDateTime;
@@ -43,8 +40,6 @@ public class Reaper implements SmartLifecycle {
   private final Clock clock;
   private final SchedulerProperties properties;
   private final Requeuer requeuer;
-  private final Outbox outbox;
-  private final DispatchLoop dispatch;
   private final WaitingJobs waiting;
   private final Watermarks watermarks;
   private final ResultPartitions resultPartitions;
@@ -60,8 +55,6 @@ public class Reaper implements SmartLifecycle {
       Clock clock,
       SchedulerProperties properties,
       Requeuer requeuer,
-      Outbox outbox,
-      DispatchLoop dispatch,
       WaitingJobs waiting,
       Watermarks watermarks,
       ResultPartitions resultPartitions,
@@ -72,8 +65,6 @@ public class Reaper implements SmartLifecycle {
     this.clock = clock;
     this.properties = properties;
     this.requeuer = requeuer;
-    this.outbox = outbox;
-    this.dispatch = dispatch;
     this.waiting = waiting;
     this.watermarks = watermarks;
     this.resultPartitions = resultPartitions;
@@ -85,12 +76,7 @@ public class Reaper implements SmartLifecycle {
 
   /** Runs one reaper tick; public so tests can drive it. */
   public Tick tick() {
-    Tick t = tx.execute(status -> tickInTransaction());
-    if (t != null && (t.requeued() > 0 || t.failed() > 0)) {
-      outbox.committed();
-      dispatch.wake();
-    }
-    return t;
+    return tx.execute(status -> tickInTransaction());
   }
 
   private Tick tickInTransaction() {
@@ -105,7 +91,6 @@ public class Reaper implements SmartLifecycle {
     OffsetDateTime now = OffsetDateTime.now(clock);
     // jobs waiting for what may never come do not depend on how fresh heartbeats are
     WaitingJobs.Outcome waited = waiting.check(now);
-    List<OutboxMessage> messages = new ArrayList<>(waited.messages());
     int requeued = 0;
     int failed = waited.failed() + waited.cancelled();
 
@@ -133,7 +118,6 @@ public class Reaper implements SmartLifecycle {
                   (Object) lost.toArray(String[]::new))
               .fetch(r -> new Requeuer.Held(r.get(0, String.class), r.get(1, Integer.class)));
       Requeuer.Outcome o = requeuer.requeue(held, Requeuer.Cause.WORKER_LOST, now);
-      messages.addAll(o.messages());
       requeued += o.requeued();
       failed += o.failed();
       log.warn(
@@ -158,7 +142,6 @@ public class Reaper implements SmartLifecycle {
     if (!unacknowledged.isEmpty()) {
       Requeuer.Outcome o =
           requeuer.requeueIfStillUnlisted(unacknowledged, Requeuer.Cause.NOT_ACKNOWLEDGED, now);
-      messages.addAll(o.messages());
       requeued += o.requeued();
       failed += o.failed();
       log.warn(
@@ -178,7 +161,6 @@ public class Reaper implements SmartLifecycle {
     if (!stale.isEmpty()) {
       Requeuer.Outcome o =
           requeuer.requeueIfStillUnlisted(stale, Requeuer.Cause.HEARTBEAT_TIMEOUT, now);
-      messages.addAll(o.messages());
       requeued += o.requeued();
       failed += o.failed();
       log.warn(
@@ -188,7 +170,6 @@ public class Reaper implements SmartLifecycle {
           o.requeued(),
           o.failed());
     }
-    outbox.addAll(messages);
     return new Tick(true, lost.size(), requeued, failed);
   }
 

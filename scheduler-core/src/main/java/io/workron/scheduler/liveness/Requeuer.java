@@ -1,15 +1,21 @@
 package io.workron.scheduler.liveness;
 
+import static io.workron.scheduler.db.Tables.JOBS;
+import static io.workron.scheduler.db.Tables.JOB_ATTEMPTS;
+
 import io.micrometer.core.instrument.MeterRegistry;
-import io.workron.scheduler.core.JobStatus;
+import io.workron.scheduler.core.AttemptVerdict;
+import io.workron.scheduler.core.Transition;
 import io.workron.scheduler.dag.DependencyGraph;
-import io.workron.scheduler.outbox.JobEvents;
-import io.workron.scheduler.outbox.OutboxMessage;
+import io.workron.scheduler.lifecycle.JobTransitions;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import org.jooq.DSLContext;
+import org.jooq.impl.DSL;
 import org.springframework.stereotype.Component;
 
 /**
@@ -60,8 +66,8 @@ public class Requeuer {
     }
   }
 
-  /** What became of the jobs, with the outbox messages announcing it. */
-  public record Outcome(int requeued, int failed, List<OutboxMessage> messages) {}
+  /** What became of the jobs. */
+  public record Outcome(int requeued, int failed) {}
 
   /**
    * A re-queued job waits this long before it can be dispatched again, so that a result already on
@@ -73,20 +79,20 @@ public class Requeuer {
   private final int maxFreeRequeues;
 
   private final DSLContext db;
-  private final JobEvents events;
+  private final JobTransitions transitions;
   private final DependencyGraph graph;
   private final MeterRegistry meters;
 
   Requeuer(
       DSLContext db,
-      JobEvents events,
+      JobTransitions transitions,
       DependencyGraph graph,
       MeterRegistry meters,
       io.workron.scheduler.config.SchedulerProperties properties) {
     this.settleDelay = properties.requeueDelay();
     this.maxFreeRequeues = properties.maxFreeRequeues();
     this.db = db;
-    this.events = events;
+    this.transitions = transitions;
     this.graph = graph;
     this.meters = meters;
   }
@@ -111,85 +117,80 @@ public class Requeuer {
 
   private Outcome requeue(List<Held> held, Cause cause, OffsetDateTime now, boolean unlisted) {
     if (held.isEmpty()) {
-      return new Outcome(0, 0, List.of());
+      return new Outcome(0, 0);
     }
-    // rows locked in id order, as everywhere, so concurrent transactions cannot deadlock
-    db.resultQuery(
-            "select id from jobs where id = any(?::varchar[]) order by id for update",
-            (Object) held.stream().map(Held::jobId).distinct().sorted().toArray(String[]::new))
-        .fetch();
-    String[] ids = held.stream().map(Held::jobId).toArray(String[]::new);
-    Integer[] attempts = held.stream().map(Held::attempt).toArray(Integer[]::new);
-    OffsetDateTime[] listed = held.stream().map(Held::listedAt).toArray(OffsetDateTime[]::new);
-    List<OutboxMessage> messages = new ArrayList<>();
-    List<String> failed = new ArrayList<>();
-    List<String> takenIds = new ArrayList<>();
-    List<Integer> takenAttempts = new ArrayList<>();
-    int[] requeued = {0};
-    // "counts": the cause counts, or the job had its free take-backs already
-    String counts = "(? or j.free_attempts >= ?)";
-    db.resultQuery(
-            "update jobs j set "
-                + "status = case when "
-                + counts
-                + " and j.attempt - j.free_attempts >= j.max_retries then 'failed' else 'pending' end, "
-                + "finished_at = case when "
-                + counts
-                + " and j.attempt - j.free_attempts >= j.max_retries then ?::timestamptz else null end, "
-                + "free_attempts = j.free_attempts + case when "
-                + counts
-                + " then 0 else 1 end, run_at = ?::timestamptz + ?::interval, "
-                + "failure_reason = ?, worker_id = null, worker_incarnation = null, "
-                + "dispatch_published_at = null "
-                + "from unnest(?::varchar[], ?::int[], ?::timestamptz[]) as v(id, attempt, listed) "
-                + "where j.id = v.id and j.attempt = v.attempt and j.status = 'running' "
-                + "and (not ? or j.last_heartbeat_at is not distinct from v.listed) "
-                + "returning j.id, j.attempt, j.status, j.queue_name",
-            cause.counts,
-            maxFreeRequeues,
-            cause.counts,
-            maxFreeRequeues,
-            now,
-            cause.counts,
-            maxFreeRequeues,
-            now,
-            settleDelay.toMillis() + " milliseconds",
-            cause.reason(),
-            ids,
-            attempts,
-            listed,
-            unlisted)
+    record Current(
+        int attempt, String status, int freeAttempts, int maxRetries, OffsetDateTime hb) {}
+    Map<String, Current> current = new HashMap<>();
+    // rows locked in id order, as everywhere, so concurrent transactions cannot deadlock; what is
+    // read under the lock is what a heartbeat committing meanwhile would have changed
+    db.select(
+            JOBS.ID,
+            JOBS.ATTEMPT,
+            JOBS.STATUS,
+            JOBS.FREE_ATTEMPTS,
+            JOBS.MAX_RETRIES,
+            JOBS.LAST_HEARTBEAT_AT)
+        .from(JOBS)
+        .where(JOBS.ID.in(held.stream().map(Held::jobId).distinct().toList()))
+        .orderBy(JOBS.ID)
+        .forUpdate()
         .forEach(
-            r -> {
-              String jobId = r.get(0, String.class);
-              int attempt = r.get(1, Integer.class);
-              takenIds.add(jobId);
-              takenAttempts.add(attempt);
-              JobStatus status = JobStatus.fromWire(r.get(2, String.class));
-              messages.add(
-                  events.simple(jobId, status, attempt, cause.reason(), r.get(3, String.class)));
-              if (status == JobStatus.FAILED) {
-                failed.add(jobId);
-              } else {
-                requeued[0]++;
-              }
-            });
-    db.execute(
-        "update job_attempts a set finished_at = ?::timestamptz, outcome = ?, reason = ? "
-            + "from unnest(?::varchar[], ?::int[]) as v(id, attempt) "
-            + "where a.job_id = v.id and a.attempt = v.attempt and a.finished_at is null",
-        now,
-        cause.outcome(),
-        cause.reason(),
-        takenIds.toArray(String[]::new),
-        takenAttempts.toArray(Integer[]::new));
-    for (DependencyGraph.Moved m : graph.cancelDownstreamOf(failed)) {
-      messages.add(events.simple(m.jobId(), m.status(), 0, m.reason(), m.queueName()));
+            r ->
+                current.put(
+                    r.get(JOBS.ID),
+                    new Current(
+                        r.get(JOBS.ATTEMPT),
+                        r.get(JOBS.STATUS),
+                        r.get(JOBS.FREE_ATTEMPTS),
+                        r.get(JOBS.MAX_RETRIES),
+                        r.get(JOBS.LAST_HEARTBEAT_AT))));
+    List<JobTransitions.Move> back = new ArrayList<>();
+    List<JobTransitions.Move> giveUp = new ArrayList<>();
+    for (Held h : held) {
+      Current c = current.get(h.jobId());
+      if (c == null || c.attempt() != h.attempt()) {
+        continue; // finished and dispatched again meanwhile; the transition would refuse it too
+      }
+      if (unlisted && !sameInstant(c.hb(), h.listedAt())) {
+        continue; // a heartbeat listed the attempt since the caller looked
+      }
+      // a cause that does not count counts anyway once the job had its free take-backs
+      boolean counts = cause.counts || c.freeAttempts() >= maxFreeRequeues;
+      JobTransitions.Move move =
+          JobTransitions.Move.at(h.jobId(), h.attempt()).because(cause.reason());
+      if (counts && AttemptVerdict.attemptsUsedUp(c.attempt() - c.freeAttempts(), c.maxRetries())) {
+        giveUp.add(move);
+      } else {
+        back.add(move.runAt(now.plus(settleDelay)).free(!counts));
+      }
     }
-    meters.counter("workron_jobs_requeued_total", "cause", cause.outcome()).increment(requeued[0]);
+    List<JobTransitions.Moved> requeued = transitions.apply(Transition.REQUEUE, back, now).moved();
+    List<JobTransitions.Moved> failed = transitions.apply(Transition.GIVE_UP, giveUp, now).moved();
+    List<JobTransitions.Moved> taken = new ArrayList<>(requeued);
+    taken.addAll(failed);
+    if (!taken.isEmpty()) {
+      db.update(JOB_ATTEMPTS)
+          .set(JOB_ATTEMPTS.FINISHED_AT, now)
+          .set(JOB_ATTEMPTS.OUTCOME, cause.outcome())
+          .set(JOB_ATTEMPTS.REASON, cause.reason())
+          .where(
+              DSL.row(JOB_ATTEMPTS.JOB_ID, JOB_ATTEMPTS.ATTEMPT)
+                  .in(taken.stream().map(m -> DSL.row(m.jobId(), m.attempt())).toList()))
+          .and(JOB_ATTEMPTS.FINISHED_AT.isNull())
+          .execute();
+    }
+    graph.cancelDownstreamOf(failed.stream().map(JobTransitions.Moved::jobId).toList());
+    meters
+        .counter("workron_jobs_requeued_total", "cause", cause.outcome())
+        .increment(requeued.size());
     meters
         .counter("workron_jobs_reaped_failed_total", "cause", cause.outcome())
         .increment(failed.size());
-    return new Outcome(requeued[0], failed.size(), messages);
+    return new Outcome(requeued.size(), failed.size());
+  }
+
+  private static boolean sameInstant(OffsetDateTime a, OffsetDateTime b) {
+    return a == null ? b == null : b != null && a.isEqual(b);
   }
 }

@@ -18,7 +18,7 @@ public class JobEvents {
   private final Topics topics;
   private final Clock clock;
 
-  JobEvents(WireCodec codec, Topics topics, Clock clock) {
+  public JobEvents(WireCodec codec, Topics topics, Clock clock) {
     this.codec = codec;
     this.topics = topics;
     this.clock = clock;

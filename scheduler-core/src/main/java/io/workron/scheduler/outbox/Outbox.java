@@ -8,25 +8,41 @@ import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.List;
 import org.jooq.DSLContext;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.context.ApplicationEventPublisher;
 import org.springframework.stereotype.Component;
 
 /**
  * Writes messages into the {@code outbox} table inside the caller's transaction. Nothing is sent to
- * Kafka from inside a database transaction; the {@link OutboxRelay} does that after commit.
+ * Kafka from inside a database transaction; the {@link OutboxRelay} does that after commit, woken
+ * by the {@link Written} event each write publishes.
  */
 @Component
 public class Outbox {
 
+  /** Published inside the transaction that wrote rows; the relay wakes after its commit. */
+  public record Written(int rows) {}
+
   private final DSLContext db;
   private final Clock clock;
   private final String owner;
-  private final OutboxRelay relay;
+  private final ApplicationEventPublisher publisher;
 
-  Outbox(DSLContext db, Clock clock, SchedulerProperties properties, OutboxRelay relay) {
+  @Autowired
+  Outbox(
+      DSLContext db,
+      Clock clock,
+      SchedulerProperties properties,
+      ApplicationEventPublisher publisher) {
+    this(db, clock, properties.replicaId(), publisher);
+  }
+
+  /** An outbox whose rows belong to replica {@code owner}. */
+  public Outbox(DSLContext db, Clock clock, String owner, ApplicationEventPublisher publisher) {
     this.db = db;
     this.clock = clock;
-    this.owner = properties.replicaId();
-    this.relay = relay;
+    this.owner = owner;
+    this.publisher = publisher;
   }
 
   /** Adds messages in one statement; call inside the transaction that causes them. */
@@ -59,10 +75,6 @@ public class Outbox {
               m.dispatchAttempt());
     }
     insert.execute();
-  }
-
-  /** Tells the relay there is something to publish; call after the transaction committed. */
-  public void committed() {
-    relay.wake();
+    publisher.publishEvent(new Written(messages.size()));
   }
 }

@@ -29,6 +29,7 @@ import org.springframework.context.SmartLifecycle;
 import org.springframework.kafka.core.KafkaTemplate;
 import org.springframework.kafka.support.SendResult;
 import org.springframework.stereotype.Component;
+import org.springframework.transaction.event.TransactionalEventListener;
 import org.springframework.transaction.support.TransactionTemplate;
 
 /**
@@ -106,6 +107,12 @@ public class OutboxRelay implements SmartLifecycle {
     this.properties = properties;
     this.topics = topics;
     this.published = meters.counter("workron_outbox_published_total");
+  }
+
+  /** Rows were committed: publish them now instead of at the next tick. */
+  @TransactionalEventListener(fallbackExecution = true)
+  void onWritten(Outbox.Written written) {
+    wake();
   }
 
   void wake() {

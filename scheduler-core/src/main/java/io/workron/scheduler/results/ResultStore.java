@@ -1,23 +1,24 @@
 package io.workron.scheduler.results;
 
+import static io.workron.scheduler.db.Tables.JOB_ATTEMPTS;
+import static io.workron.scheduler.db.Tables.JOB_OUTPUTS;
+
 import io.micrometer.core.instrument.MeterRegistry;
 import io.workron.scheduler.config.SchedulerProperties;
 import io.workron.scheduler.core.AttemptVerdict;
-import io.workron.scheduler.core.JobStatus;
 import io.workron.scheduler.core.RetryPolicy;
+import io.workron.scheduler.core.Transition;
 import io.workron.scheduler.dag.DependencyGraph;
-import io.workron.scheduler.dispatch.DispatchLoop;
-import io.workron.scheduler.outbox.JobEvents;
-import io.workron.scheduler.outbox.Outbox;
-import io.workron.scheduler.outbox.OutboxMessage;
-import io.workron.schemas.JobEvent;
+import io.workron.scheduler.lifecycle.JobTransitions;
 import io.workron.schemas.JobResult;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.random.RandomGenerator;
@@ -39,14 +40,7 @@ class ResultStore {
 
   private static final Logger log = LoggerFactory.getLogger(ResultStore.class);
 
-  private record Current(
-      String id,
-      String status,
-      int attempt,
-      int freeAttempts,
-      int maxRetries,
-      String queue,
-      OffsetDateTime createdAt) {}
+  private record Current(int attempt, int freeAttempts, int maxRetries) {}
 
   private final DSLContext db;
   private final TransactionTemplate tx;
@@ -54,9 +48,7 @@ class ResultStore {
   private final RandomGenerator random;
   private final RetryPolicy retryPolicy;
   private final DependencyGraph graph;
-  private final JobEvents events;
-  private final Outbox outbox;
-  private final DispatchLoop dispatch;
+  private final JobTransitions transitions;
   private final MeterRegistry meters;
 
   ResultStore(
@@ -66,9 +58,7 @@ class ResultStore {
       RandomGenerator random,
       SchedulerProperties properties,
       DependencyGraph graph,
-      JobEvents events,
-      Outbox outbox,
-      DispatchLoop dispatch,
+      JobTransitions transitions,
       MeterRegistry meters) {
     this.db = db;
     this.tx = tx;
@@ -76,9 +66,7 @@ class ResultStore {
     this.random = random;
     this.retryPolicy = new RetryPolicy(properties.retryBackoffBase(), properties.retryBackoffMax());
     this.graph = graph;
-    this.events = events;
-    this.outbox = outbox;
-    this.dispatch = dispatch;
+    this.transitions = transitions;
     this.meters = meters;
   }
 
@@ -86,19 +74,21 @@ class ResultStore {
     if (results.isEmpty()) {
       return;
     }
-    Integer applied = tx.execute(status -> applyInTransaction(results));
-    if (applied != null && applied > 0) {
-      outbox.committed();
-      dispatch.wake();
-    }
+    tx.executeWithoutResult(status -> applyInTransaction(results));
   }
 
-  private int applyInTransaction(List<JobResult> results) {
+  /**
+   * Decides each result's verdict from the job's locked row, then applies the transitions; the
+   * table decides what is stale (another attempt, or a status the transition does not start from:
+   * finished, or an interruption of an attempt already taken back).
+   */
+  private void applyInTransaction(List<JobResult> results) {
     OffsetDateTime now = OffsetDateTime.now(clock);
-    String[] ids = results.stream().map(JobResult::jobId).distinct().toArray(String[]::new);
+    String[] ids =
+        results.stream().map(JobResult::jobId).distinct().sorted().toArray(String[]::new);
     Map<String, Current> current = new HashMap<>();
     db.resultQuery(
-            "select id, status, attempt, free_attempts, max_retries, queue_name, created_at from jobs "
+            "select id, attempt, free_attempts, max_retries from jobs "
                 + "where id = any(?::varchar[]) order by id for update",
             (Object) ids)
         .forEach(
@@ -106,22 +96,23 @@ class ResultStore {
                 current.put(
                     r.get(0, String.class),
                     new Current(
-                        r.get(0, String.class),
-                        r.get(1, String.class),
+                        r.get(1, Integer.class),
                         r.get(2, Integer.class),
-                        r.get(3, Integer.class),
-                        r.get(4, Integer.class),
-                        r.get(5, String.class),
-                        r.get(6, OffsetDateTime.class))));
-    List<Query> writes = new ArrayList<>();
-    List<OutboxMessage> messages = new ArrayList<>();
-    List<String> doneIds = new ArrayList<>();
-    List<String> failedIds = new ArrayList<>();
-    int applied = 0;
+                        r.get(3, Integer.class))));
+    Map<Transition, List<JobTransitions.Move>> moves = new EnumMap<>(Transition.class);
+    Map<String, JobResult> reported = new LinkedHashMap<>();
     for (JobResult r : results) {
       Current c = current.get(r.jobId());
-      if (c == null || c.attempt() != r.attempt() || !acceptsResult(c.status())) {
-        stale(r, c);
+      if (c == null) {
+        stale(r, "unknown job");
+        continue;
+      }
+      if (c.attempt() != r.attempt()) {
+        stale(r, "job is at attempt " + c.attempt());
+        continue;
+      }
+      if (reported.putIfAbsent(r.jobId(), r) != null) {
+        stale(r, "another result for this job came first in the same poll");
         continue;
       }
       AttemptVerdict verdict =
@@ -132,159 +123,107 @@ class ResultStore {
               retryPolicy,
               now.toInstant(),
               random);
-      if (c.status().equals(JobStatus.PENDING.wire())
-          && verdict.kind() == AttemptVerdict.Kind.REQUEUE) {
-        stale(r, c); // taken back already; an interruption adds nothing
-        continue;
-      }
-      current.put(
-          c.id(),
-          new Current(
-              c.id(),
-              verdict.status().wire(),
-              c.attempt(),
-              c.freeAttempts(),
-              c.maxRetries(),
-              c.queue(),
-              c.createdAt()));
-      applied++;
-      OffsetDateTime started = at(r.startedAt());
-      OffsetDateTime finished = at(r.finishedAt());
-      String reason = withoutNul(verdict.reason());
-      writes.add(jobUpdate(r, verdict, started, finished, reason));
-      writes.add(
-          db.query(
-              "update job_attempts set started_at = ?::timestamptz, finished_at = ?::timestamptz, exit_code = ?, outcome = ?, "
-                  + "reason = ? where job_id = ? and attempt = ?",
-              started,
-              finished,
-              r.exitCode(),
-              r.outcome().name().toLowerCase(java.util.Locale.ROOT),
-              withoutNul(r.reason()),
-              r.jobId(),
-              r.attempt()));
-      writes.add(
-          db.query(
-              "insert into job_outputs (job_id, attempt, output, truncated) values (?, ?, ?, ?) "
-                  + "on conflict (job_id) do update set attempt = excluded.attempt, "
-                  + "output = excluded.output, truncated = excluded.truncated",
-              r.jobId(),
-              r.attempt(),
-              r.outputTail() == null ? "" : withoutNul(r.outputTail()),
-              Boolean.TRUE.equals(r.outputTruncated())));
-      messages.add(
-          events.of(
-              new JobEvent(
-                  r.jobId(),
-                  verdict.status().wire(),
-                  r.attempt(),
-                  r.workerId(),
-                  r.exitCode(),
-                  reason,
-                  c.queue(),
-                  JobEvents.instant(c.createdAt()),
-                  r.startedAt(),
-                  r.finishedAt()),
-              null));
-      if (verdict.kind() == AttemptVerdict.Kind.DONE) {
-        doneIds.add(r.jobId());
-      } else if (verdict.kind() == AttemptVerdict.Kind.FAILED) {
-        failedIds.add(r.jobId());
-      }
-      meters
-          .counter(
-              "workron_attempts_finished_total",
-              "outcome",
-              r.outcome().name().toLowerCase(java.util.Locale.ROOT),
-              "verdict",
-              verdict.status().wire())
-          .increment();
+      JobTransitions.Move base =
+          JobTransitions.Move.at(r.jobId(), r.attempt())
+              .ran(r.exitCode(), at(r.startedAt()), at(r.finishedAt()));
+      JobTransitions.Move move =
+          switch (verdict.kind()) {
+            case DONE -> base;
+            case FAILED -> base.because(verdict.reason());
+            case RETRY ->
+                base.ran(r.exitCode(), at(r.startedAt()), null)
+                    .because(verdict.reason())
+                    .runAt(at(verdict.runAt()));
+            case REQUEUE -> base.because(verdict.reason()).runAt(at(verdict.runAt())).free(true);
+          };
+      moves.computeIfAbsent(transitionOf(verdict.kind()), k -> new ArrayList<>()).add(move);
     }
-    if (!writes.isEmpty()) {
-      db.batch(writes).execute();
-    }
-    for (DependencyGraph.Moved m : graph.releaseDependentsOf(doneIds)) {
-      messages.add(events.simple(m.jobId(), m.status(), 0, null, m.queueName()));
-    }
-    for (DependencyGraph.Moved m : graph.cancelDownstreamOf(failedIds)) {
-      messages.add(events.simple(m.jobId(), m.status(), 0, m.reason(), m.queueName()));
-    }
-    outbox.addAll(messages);
-    return applied;
+    List<String> doneIds = new ArrayList<>();
+    List<String> failedIds = new ArrayList<>();
+    List<JobResult> applied = new ArrayList<>();
+    moves.forEach(
+        (t, list) -> {
+          JobTransitions.Applied a = transitions.apply(t, list, now);
+          for (JobTransitions.Moved m : a.moved()) {
+            JobResult r = reported.get(m.jobId());
+            applied.add(r);
+            switch (m.status()) {
+              case DONE -> doneIds.add(m.jobId());
+              case FAILED -> failedIds.add(m.jobId());
+              default -> {}
+            }
+            meters
+                .counter(
+                    "workron_attempts_finished_total",
+                    "outcome",
+                    r.outcome().name().toLowerCase(java.util.Locale.ROOT),
+                    "verdict",
+                    m.status().wire())
+                .increment();
+          }
+          for (JobTransitions.Refusal refusal : a.refused()) {
+            stale(reported.get(refusal.jobId()), refusal.detail());
+          }
+        });
+    recordAttempts(applied);
+    graph.releaseDependentsOf(doneIds);
+    graph.cancelDownstreamOf(failedIds);
   }
 
-  private Query jobUpdate(
-      JobResult r,
-      AttemptVerdict verdict,
-      OffsetDateTime started,
-      OffsetDateTime finished,
-      String reason) {
-    String guard = " where id = ? and attempt = ? and status in ('running', 'pending')";
-    return switch (verdict.kind()) {
-      case DONE ->
-          db.query(
-              "update jobs set status = 'done', started_at = ?::timestamptz, finished_at = ?::timestamptz, exit_code = ?, "
-                  + "failure_reason = null"
-                  + guard,
-              started,
-              finished,
-              r.exitCode(),
-              r.jobId(),
-              r.attempt());
-      case FAILED ->
-          db.query(
-              "update jobs set status = 'failed', started_at = ?::timestamptz, finished_at = ?::timestamptz, exit_code = ?, "
-                  + "failure_reason = ?"
-                  + guard,
-              started,
-              finished,
-              r.exitCode(),
-              reason,
-              r.jobId(),
-              r.attempt());
-      case RETRY ->
-          db.query(
-              "update jobs set status = 'pending', run_at = ?::timestamptz, started_at = ?::timestamptz, exit_code = ?, "
-                  + "failure_reason = ?, worker_id = null, worker_incarnation = null"
-                  + guard,
-              at(verdict.runAt()),
-              started,
-              r.exitCode(),
-              reason,
-              r.jobId(),
-              r.attempt());
-      case REQUEUE ->
-          // attempt numbers only grow (they fence late messages); free_attempts records that this
-          // one does not count against max_retries
-          db.query(
-              "update jobs set status = 'pending', run_at = ?::timestamptz, free_attempts = free_attempts + 1, "
-                  + "failure_reason = ?, worker_id = null, worker_incarnation = null"
-                  + guard,
-              at(verdict.runAt()),
-              reason,
-              r.jobId(),
-              r.attempt());
+  private static Transition transitionOf(AttemptVerdict.Kind kind) {
+    return switch (kind) {
+      case DONE -> Transition.FINISH;
+      case FAILED -> Transition.FAIL;
+      case RETRY -> Transition.RETRY;
+      case REQUEUE -> Transition.REQUEUE;
     };
   }
 
-  /**
-   * A result counts for a running attempt, and also for one that liveness took back but that has
-   * not been dispatched again (still pending at the same attempt number): the result proves the
-   * attempt ran, and it wins over the guess that it was lost. Once the job is dispatched again, the
-   * attempt number has moved on and the old result is stale.
-   */
-  private static boolean acceptsResult(String status) {
-    return status.equals(JobStatus.RUNNING.wire()) || status.equals(JobStatus.PENDING.wire());
+  /** The attempt history and the output of the results that counted. */
+  private void recordAttempts(List<JobResult> applied) {
+    if (applied.isEmpty()) {
+      return;
+    }
+    List<Query> writes = new ArrayList<>(applied.size() * 2);
+    for (JobResult r : applied) {
+      writes.add(
+          db.update(JOB_ATTEMPTS)
+              .set(JOB_ATTEMPTS.STARTED_AT, at(r.startedAt()))
+              .set(JOB_ATTEMPTS.FINISHED_AT, at(r.finishedAt()))
+              .set(JOB_ATTEMPTS.EXIT_CODE, r.exitCode())
+              .set(JOB_ATTEMPTS.OUTCOME, r.outcome().name().toLowerCase(java.util.Locale.ROOT))
+              .set(JOB_ATTEMPTS.REASON, withoutNul(r.reason()))
+              .where(JOB_ATTEMPTS.JOB_ID.eq(r.jobId()))
+              .and(JOB_ATTEMPTS.ATTEMPT.eq(r.attempt())));
+      writes.add(
+          db.insertInto(
+                  JOB_OUTPUTS,
+                  JOB_OUTPUTS.JOB_ID,
+                  JOB_OUTPUTS.ATTEMPT,
+                  JOB_OUTPUTS.OUTPUT,
+                  JOB_OUTPUTS.TRUNCATED)
+              .values(
+                  r.jobId(),
+                  r.attempt(),
+                  r.outputTail() == null ? "" : withoutNul(r.outputTail()),
+                  Boolean.TRUE.equals(r.outputTruncated()))
+              .onConflict(JOB_OUTPUTS.JOB_ID)
+              .doUpdate()
+              .set(JOB_OUTPUTS.ATTEMPT, r.attempt())
+              .set(JOB_OUTPUTS.OUTPUT, r.outputTail() == null ? "" : withoutNul(r.outputTail()))
+              .set(JOB_OUTPUTS.TRUNCATED, Boolean.TRUE.equals(r.outputTruncated())));
+    }
+    db.batch(writes).execute();
   }
 
-  private void stale(JobResult r, Current c) {
+  private void stale(JobResult r, String why) {
     meters.counter("workron_stale_messages_total", "kind", "result").increment();
     log.info(
-        "ignored stale result job_id={} attempt={} worker_id={}: job is {}",
+        "ignored stale result job_id={} attempt={} worker_id={}: {}",
         r.jobId(),
         r.attempt(),
         r.workerId(),
-        c == null ? "unknown" : c.status() + " at attempt " + c.attempt());
+        why);
   }
 
   /** PostgreSQL text cannot hold NUL; a worker's text must not be able to wedge the batch. */

@@ -5,10 +5,7 @@ import io.workron.scheduler.core.Transition;
 import io.workron.scheduler.core.Unschedulable;
 import io.workron.scheduler.dag.DependencyGraph;
 import io.workron.scheduler.lifecycle.JobTransitions;
-import io.workron.scheduler.outbox.JobEvents;
-import io.workron.scheduler.outbox.OutboxMessage;
 import java.time.OffsetDateTime;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -33,36 +30,32 @@ public class WaitingJobs {
   /** Most jobs looked at per kind and tick; the rest are seen on the next ticks. */
   private static final int BATCH = 5000;
 
-  /** What one check did, with the outbox messages announcing it. */
-  public record Outcome(int failed, int cancelled, List<OutboxMessage> messages) {}
+  /** What one check did. */
+  public record Outcome(int failed, int cancelled) {}
 
   private final DSLContext db;
   private final JobTransitions transitions;
   private final DependencyGraph graph;
-  private final JobEvents events;
   private final SchedulerProperties properties;
 
   WaitingJobs(
       DSLContext db,
       JobTransitions transitions,
       DependencyGraph graph,
-      JobEvents events,
       SchedulerProperties properties) {
     this.db = db;
     this.transitions = transitions;
     this.graph = graph;
-    this.events = events;
     this.properties = properties;
   }
 
   public Outcome check(OffsetDateTime now) {
-    List<OutboxMessage> messages = new ArrayList<>();
-    int failed = failUnschedulable(now, messages);
-    int cancelled = cancelUnmetDependencies(now, messages);
-    return new Outcome(failed, cancelled, messages);
+    int failed = failUnschedulable(now);
+    int cancelled = cancelUnmetDependencies(now);
+    return new Outcome(failed, cancelled);
   }
 
-  private int failUnschedulable(OffsetDateTime now, List<OutboxMessage> messages) {
+  private int failUnschedulable(OffsetDateTime now) {
     List<Unschedulable.Offer> offers =
         db.resultQuery(
                 "select vram_mb, memory_mb from workers where status <> 'offline' and slots > 0")
@@ -121,9 +114,8 @@ public class WaitingJobs {
                         + properties.unschedulableTimeout()
                         + ": "
                         + r.get(1, String.class)));
-    List<JobTransitions.Moved> moved =
-        transitions.apply(Transition.FAIL_UNSCHEDULABLE, expired, now);
-    cascade(moved, messages);
+    List<String> moved = transitions.apply(Transition.FAIL_UNSCHEDULABLE, expired, now).movedIds();
+    graph.cancelDownstreamOf(moved);
     if (!moved.isEmpty()) {
       log.warn(
           "{} jobs failed: no registered worker could hold them for {}",
@@ -133,7 +125,7 @@ public class WaitingJobs {
     return moved.size();
   }
 
-  private int cancelUnmetDependencies(OffsetDateTime now, List<OutboxMessage> messages) {
+  private int cancelUnmetDependencies(OffsetDateTime now) {
     Map<String, String> reasons = new LinkedHashMap<>();
     db.resultQuery(
             "select j.id, min(d.depends_on) from jobs j "
@@ -152,9 +144,9 @@ public class WaitingJobs {
                         + " was never submitted (waited "
                         + properties.dependencyWaitTimeout()
                         + ")"));
-    List<JobTransitions.Moved> moved =
-        transitions.apply(Transition.CANCEL_UNMET_DEPENDENCY, reasons, now);
-    cascade(moved, messages);
+    List<String> moved =
+        transitions.apply(Transition.CANCEL_UNMET_DEPENDENCY, reasons, now).movedIds();
+    graph.cancelDownstreamOf(moved);
     if (!moved.isEmpty()) {
       log.warn(
           "{} blocked jobs cancelled: a dependency was never submitted within {}",
@@ -162,17 +154,5 @@ public class WaitingJobs {
           properties.dependencyWaitTimeout());
     }
     return moved.size();
-  }
-
-  /** The moves' events, and the cancellation of everything downstream of them. */
-  private void cascade(List<JobTransitions.Moved> moved, List<OutboxMessage> messages) {
-    List<String> ids = new ArrayList<>();
-    for (JobTransitions.Moved m : moved) {
-      messages.add(m.event());
-      ids.add(m.jobId());
-    }
-    for (DependencyGraph.Moved m : graph.cancelDownstreamOf(ids)) {
-      messages.add(events.simple(m.jobId(), m.status(), 0, m.reason(), m.queueName()));
-    }
   }
 }

@@ -5,7 +5,6 @@ import static io.workron.scheduler.db.Tables.RETIRED_INCARNATIONS;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.workron.scheduler.dispatch.DispatchLoop;
 import io.workron.scheduler.liveness.Requeuer;
-import io.workron.scheduler.outbox.JobEvents;
 import io.workron.scheduler.outbox.Outbox;
 import io.workron.scheduler.outbox.OutboxMessage;
 import io.workron.schemas.Ids;
@@ -40,7 +39,6 @@ class WorkerStore {
   private final TransactionTemplate tx;
   private final Clock clock;
   private final DispatchLoop dispatch;
-  private final JobEvents events;
   private final Outbox outbox;
   private final MeterRegistry meters;
   private final Requeuer requeuer;
@@ -52,7 +50,6 @@ class WorkerStore {
       TransactionTemplate tx,
       Clock clock,
       DispatchLoop dispatch,
-      JobEvents events,
       Outbox outbox,
       MeterRegistry meters,
       Requeuer requeuer,
@@ -65,7 +62,6 @@ class WorkerStore {
     this.tx = tx;
     this.clock = clock;
     this.dispatch = dispatch;
-    this.events = events;
     this.outbox = outbox;
     this.meters = meters;
   }
@@ -80,14 +76,12 @@ class WorkerStore {
     if (heartbeats.isEmpty()) {
       return;
     }
-    Boolean requeued = tx.execute(status -> recordInTransaction(heartbeats));
-    if (Boolean.TRUE.equals(requeued)) {
-      outbox.committed();
-    }
+    tx.executeWithoutResult(status -> recordInTransaction(heartbeats));
+    // a heartbeat may bring capacity (a new worker, freed slots) no job transition announces
     dispatch.wake();
   }
 
-  private boolean recordInTransaction(List<Received> heartbeats) {
+  private void recordInTransaction(List<Received> heartbeats) {
     OffsetDateTime now = OffsetDateTime.now(clock);
     List<OutboxMessage> messages = new ArrayList<>();
     List<String> liveIds = new ArrayList<>();
@@ -165,15 +159,11 @@ class WorkerStore {
             hb.workerId(),
             hb.incarnation(),
             previous);
-        messages.addAll(
-            requeueHeldBy(
-                hb.workerId(), hb.incarnation(), false, Requeuer.Cause.WORKER_RESTARTED, now));
+        requeueHeldBy(hb.workerId(), hb.incarnation(), false, Requeuer.Cause.WORKER_RESTARTED, now);
       }
       if (hb.stateOrActive() == WorkerHeartbeat.State.STOPPED) {
         log.info("worker stopped worker_id={} incarnation={}", hb.workerId(), hb.incarnation());
-        messages.addAll(
-            requeueHeldBy(
-                hb.workerId(), hb.incarnation(), true, Requeuer.Cause.WORKER_STOPPED, now));
+        requeueHeldBy(hb.workerId(), hb.incarnation(), true, Requeuer.Cause.WORKER_STOPPED, now);
       }
       if (hb.running() != null) {
         for (WorkerHeartbeat.RunningAttempt a : hb.running()) {
@@ -205,7 +195,6 @@ class WorkerStore {
       }
     }
     outbox.addAll(messages);
-    return !messages.isEmpty();
   }
 
   private boolean isRetired(String workerId, String incarnation) {
@@ -253,7 +242,7 @@ class WorkerStore {
    * Takes back the running attempts of one worker: those of {@code incarnation} itself ({@code
    * sameIncarnation}, it stopped) or of any other incarnation (it was replaced by this one).
    */
-  private List<OutboxMessage> requeueHeldBy(
+  private void requeueHeldBy(
       String workerId,
       String incarnation,
       boolean sameIncarnation,
@@ -267,6 +256,6 @@ class WorkerStore {
                 incarnation,
                 sameIncarnation)
             .fetch(r -> new Requeuer.Held(r.get(0, String.class), r.get(1, Integer.class)));
-    return requeuer.requeue(held, cause, now).messages();
+    requeuer.requeue(held, cause, now);
   }
 }
