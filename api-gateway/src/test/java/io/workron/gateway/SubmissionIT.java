@@ -58,7 +58,9 @@ class SubmissionIT {
     HttpResponse<String> response =
         gateway.post(
             "/jobs",
-            "{\"command\": \"echo hello\", \"resources\": {\"memory_mb\": 256}, \"unknown\": 1}",
+            // keys of the seed's job JSON, as a client may send back what it read, are ignored
+            "{\"command\": \"echo hello\", \"resources\": {\"memory_mb\": 256},"
+                + " \"status\": \"done\", \"attempts\": 2, \"last_heart_beat\": null}",
             "X-Request-ID",
             requestId);
 
@@ -106,6 +108,8 @@ class SubmissionIT {
           number where text is due | {"command": "x", "max_retries": "many"}          | max_retries
           object where list is due | {"command": "x", "depends_on": {"a": 1}}         | depends_on
           gang submission          | {"command": "x", "gang_size": 4}                 | gang_size
+          unknown field            | {"command": "x", "retries": 5}                   | retries
+          unknown resource         | {"command": "x", "resources": {"gpus": 1}}       | resources.gpus
           """)
   void rejectsInvalidSubmissionNamingTheFieldAndProducesNothing(
       String caseName, String body, String field) throws Exception {

@@ -29,6 +29,7 @@ import org.springframework.http.ProblemDetail;
 import org.springframework.web.ErrorResponseException;
 import tools.jackson.core.JacksonException;
 import tools.jackson.core.exc.InputCoercionException;
+import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.exc.MismatchedInputException;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -319,7 +320,12 @@ class SubmissionIntake {
     }
     SubmissionRequest request;
     try {
-      request = mapper.readValue(body, SubmissionRequest.class);
+      JsonNode tree = mapper.readTree(body);
+      if (tree == null || !tree.isObject()) {
+        throw new InvalidRequestException(null, "request body must be a JSON object");
+      }
+      refuseUnknownFields(tree);
+      request = mapper.treeToValue(tree, SubmissionRequest.class);
     } catch (MismatchedInputException e) {
       String field = fieldOf(e);
       if (field == null) {
@@ -338,6 +344,36 @@ class SubmissionIntake {
       throw new InvalidRequestException(null, "request body must be a JSON object");
     }
     return request;
+  }
+
+  /**
+   * Every key of the body must be one this API reads, or one of the seed's job JSON (which its
+   * clients may send back as they got it; those are ignored). A key the API does not know is most
+   * likely a typo or a feature this version lacks, and dropping it silently would run the job other
+   * than the client believes.
+   */
+  private static void refuseUnknownFields(JsonNode tree) {
+    List<FieldProblem> problems = new ArrayList<>();
+    for (Map.Entry<String, JsonNode> field : tree.properties()) {
+      if (!SubmissionRequest.ACCEPTED_KEYS.contains(field.getKey())) {
+        problems.add(unknown(field.getKey()));
+      }
+    }
+    JsonNode resources = tree.get("resources");
+    if (resources != null && resources.isObject()) {
+      for (Map.Entry<String, JsonNode> field : resources.properties()) {
+        if (!SubmissionRequest.RESOURCE_KEYS.contains(field.getKey())) {
+          problems.add(unknown("resources." + field.getKey()));
+        }
+      }
+    }
+    if (!problems.isEmpty()) {
+      throw new InvalidRequestException(problems);
+    }
+  }
+
+  private static FieldProblem unknown(String field) {
+    return new FieldProblem(field, field + " is not a field of a job submission");
   }
 
   private void countFailure(Throwable failure) {

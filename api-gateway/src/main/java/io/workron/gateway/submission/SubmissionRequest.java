@@ -3,11 +3,13 @@ package io.workron.gateway.submission;
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import java.util.List;
+import java.util.Set;
 
 /**
  * The body of {@code POST /jobs} as the seed accepted it, plus {@code queue_name} and {@code
- * max_retries}. Unknown keys are ignored, as the seed did; every field is optional at this level so
- * that {@link SubmissionRules} can name what is missing.
+ * max_retries}. Unlike the seed, a key that is neither one of these nor one of the seed's job JSON
+ * is refused (see {@code SubmissionIntake}); every field is optional at this level so that {@link
+ * SubmissionRules} can name what is missing.
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 record SubmissionRequest(
@@ -18,6 +20,50 @@ record SubmissionRequest(
     @JsonProperty("queue_name") String queueName,
     @JsonProperty("max_retries") Integer maxRetries,
     @JsonProperty("gang_size") Integer gangSize) {
+
+  /** Keys read from a submission. */
+  static final Set<String> READ_KEYS =
+      Set.of(
+          "command",
+          "depends_on",
+          "resources",
+          "priority",
+          "queue_name",
+          "max_retries",
+          "gang_size");
+
+  /**
+   * Keys accepted and ignored: the rest of the seed's job JSON (SEED-BEHAVIOR.md section 2.1),
+   * which its clients may send back as they read it.
+   */
+  static final Set<String> SEED_JOB_KEYS =
+      Set.of(
+          "id",
+          "status",
+          "created_at",
+          "started_at",
+          "done_at",
+          "last_heart_beat",
+          "attempts",
+          "worker_id",
+          "gang_id",
+          "gang_index",
+          "checkpoint",
+          "outputs",
+          "reservation_epoch",
+          "reserved_at",
+          "preemption_epoch",
+          "drain_started_at");
+
+  static final Set<String> ACCEPTED_KEYS = union(READ_KEYS, SEED_JOB_KEYS);
+
+  static final Set<String> RESOURCE_KEYS = Set.of("vram_mb", "memory_mb");
+
+  private static Set<String> union(Set<String> a, Set<String> b) {
+    java.util.HashSet<String> all = new java.util.HashSet<>(a);
+    all.addAll(b);
+    return Set.copyOf(all);
+  }
 
   @JsonIgnoreProperties(ignoreUnknown = true)
   record ResourcesRequest(
