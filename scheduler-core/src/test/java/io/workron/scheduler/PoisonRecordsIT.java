@@ -176,7 +176,7 @@ class PoisonRecordsIT {
       String id = SchedulerUnderTest.newJobId();
       kafka.send(topics.submissions(), id, sut.submission(id, "true", 1, null));
     }
-    try (TopicReader dispatches = kafka.read(topics.dispatch(worker))) {
+    try (TopicReader dispatches = sut.readDispatches(worker)) {
       sut.heartbeat(worker, "inc-1", n, List.of(), null);
       return sut.dispatches(dispatches.until(r -> r.size() >= n, WAIT));
     }

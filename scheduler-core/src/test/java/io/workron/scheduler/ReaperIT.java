@@ -79,8 +79,8 @@ class ReaperIT {
     String healthy = worker("healthy");
     String id = submit("sleep 60", 3);
     List<RunningAttempt> silentRuns = new CopyOnWriteArrayList<>();
-    try (TopicReader silentDispatches = kafka.read(topics.dispatch(silent));
-        TopicReader healthyDispatches = kafka.read(topics.dispatch(healthy))) {
+    try (TopicReader silentDispatches = sut.readDispatches(silent);
+        TopicReader healthyDispatches = sut.readDispatches(healthy)) {
       var silentBeat =
           beats.scheduleAtFixedRate(
               () -> heartbeat(silent, "s1", silentRuns), 0, 300, TimeUnit.MILLISECONDS);
@@ -103,10 +103,12 @@ class ReaperIT {
   }
 
   @Test
-  void requeuesADispatchTheWorkerNeverAcknowledgesWithoutUsingARetry() throws Exception {
+  void requeuesADispatchTheWorkerNeverAcknowledgesWithoutUsingARetryAndOrdersItStopped()
+      throws Exception {
     String forgetful = worker("forgetful");
     String id = submit("true", 1);
-    try (TopicReader dispatches = kafka.read(topics.dispatch(forgetful))) {
+    try (TopicReader dispatches = sut.readDispatches(forgetful);
+        TopicReader everything = kafka.read(topics.dispatch(forgetful))) {
       // it heartbeats, but never lists what it was sent
       beats.scheduleAtFixedRate(
           () -> heartbeat(forgetful, "f1", List.of()), 0, 300, TimeUnit.MILLISECONDS);
@@ -117,6 +119,18 @@ class ReaperIT {
       assertThat(job.get("status").asString()).isIn("running", "pending");
       assertThat(job.get("attempt_history").get(0).get("outcome").asString())
           .isEqualTo("not_acknowledged");
+      // the first attempt may still run there: it is ordered stopped, after its own dispatch and
+      // before the next attempt's
+      List<ConsumerRecord<String, byte[]>> onTopic =
+          everything.until(r -> r.size() >= 3 && !stopsIn(r).isEmpty(), WAIT);
+      List<String> order = onTopic.stream().map(r -> isStop(r) ? "stop" : "dispatch").toList();
+      assertThat(order).startsWith("dispatch", "stop", "dispatch");
+      io.workron.schemas.JobStop stop = sut.stops(stopsIn(onTopic)).get(0);
+      assertThat(stop.jobId()).isEqualTo(id);
+      assertThat(stop.attempt()).isEqualTo(1);
+      assertThat(stop.incarnation()).isEqualTo("f1");
+      assertThat(stop.cause()).isEqualTo(io.workron.schemas.StopCause.TAKEN_BACK);
+      assertThat(stop.reason()).isEqualTo("dispatch not acknowledged");
       // max_retries is 1: had the unacknowledged attempt counted, the job would have failed
       JobDispatch last = sent.get(sent.size() - 1);
       result(last, JobResult.Outcome.SUCCEEDED, 0);
@@ -129,7 +143,7 @@ class ReaperIT {
       throws Exception {
     String slow = worker("slow");
     String id = submit("true", 1);
-    try (TopicReader dispatches = kafka.read(topics.dispatch(slow))) {
+    try (TopicReader dispatches = sut.readDispatches(slow)) {
       // the worker ran the job so fast that no heartbeat listed it, and its result is late
       beats.scheduleAtFixedRate(
           () -> heartbeat(slow, "l1", List.of()), 0, 300, TimeUnit.MILLISECONDS);
@@ -155,7 +169,7 @@ class ReaperIT {
     var results =
         app.getBean(org.springframework.kafka.config.KafkaListenerEndpointRegistry.class)
             .getListenerContainer("results");
-    try (TopicReader dispatches = kafka.read(topics.dispatch(quick))) {
+    try (TopicReader dispatches = sut.readDispatches(quick)) {
       // the worker ran the job between two heartbeats, so none listed it; its result is in
       // Kafka, but scheduler-core's results consumer is behind
       beats.scheduleAtFixedRate(
@@ -193,7 +207,7 @@ class ReaperIT {
     String w = worker("stale");
     String id = submit("sleep 60", 1);
     List<RunningAttempt> runs = new CopyOnWriteArrayList<>();
-    try (TopicReader dispatches = kafka.read(topics.dispatch(w))) {
+    try (TopicReader dispatches = sut.readDispatches(w)) {
       beats.scheduleAtFixedRate(() -> heartbeat(w, "x1", runs), 0, 300, TimeUnit.MILLISECONDS);
       JobDispatch d = dispatches(dispatches.until(r -> !r.isEmpty(), WAIT)).get(0);
       runs.add(new RunningAttempt(d.jobId(), d.attempt()));
@@ -265,6 +279,16 @@ class ReaperIT {
 
   private static void result(JobDispatch d, JobResult.Outcome outcome, int exitCode) {
     sut.result(d, outcome, exitCode, "");
+  }
+
+  private static List<ConsumerRecord<String, byte[]>> stopsIn(
+      List<ConsumerRecord<String, byte[]>> records) {
+    return records.stream().filter(ReaperIT::isStop).toList();
+  }
+
+  private static boolean isStop(ConsumerRecord<String, byte[]> record) {
+    return new String(record.value(), java.nio.charset.StandardCharsets.UTF_8)
+        .contains("\"type\":\"job.stop.v1\"");
   }
 
   private static List<JobDispatch> dispatches(List<ConsumerRecord<String, byte[]>> records) {

@@ -226,7 +226,7 @@ class SchedulerCoreIT {
     kafka.createTopic(topics.dispatch(worker), 1);
     String id = newJobId();
     kafka.send(topics.submissions(), id, submission(id, "true", 2, null));
-    try (TopicReader dispatches = kafka.read(topics.dispatch(worker))) {
+    try (TopicReader dispatches = sut.readDispatches(worker)) {
       heartbeat(worker, "inc-1", 1, List.of());
       JobDispatch d = sut.dispatches(dispatches.until(r -> !r.isEmpty(), WAIT)).get(0);
 
@@ -284,7 +284,7 @@ class SchedulerCoreIT {
     await().atMost(WAIT).until(() -> job(further) != null);
     assertThat(status(downstream)).isEqualTo("blocked");
 
-    try (TopicReader dispatches = kafka.read(topics.dispatch(worker))) {
+    try (TopicReader dispatches = sut.readDispatches(worker)) {
       heartbeat(worker, "inc-1", 1, List.of());
       JobDispatch first = sut.dispatches(dispatches.until(r -> !r.isEmpty(), WAIT)).get(0);
       result(first, JobResult.Outcome.FAILED, 3, "boom 1");
@@ -322,7 +322,7 @@ class SchedulerCoreIT {
                 + upstream
                 + "\"]}"));
     await().atMost(WAIT).until(() -> job(downstream) != null);
-    try (TopicReader dispatches = kafka.read(topics.dispatch(worker))) {
+    try (TopicReader dispatches = sut.readDispatches(worker)) {
       heartbeat(worker, "inc-1", 1, List.of());
       JobDispatch first = sut.dispatches(dispatches.until(r -> !r.isEmpty(), WAIT)).get(0);
       assertThat(first.jobId()).isEqualTo(upstream);
@@ -339,7 +339,7 @@ class SchedulerCoreIT {
     kafka.createTopic(topics.dispatch(worker), 1);
     String id = newJobId();
     kafka.send(topics.submissions(), id, submission(id, "sleep 100", 2, null));
-    try (TopicReader dispatches = kafka.read(topics.dispatch(worker))) {
+    try (TopicReader dispatches = sut.readDispatches(worker)) {
       heartbeat(worker, "inc-1-old", 1, List.of());
       JobDispatch first = sut.dispatches(dispatches.until(r -> !r.isEmpty(), WAIT)).get(0);
       assertThat(first.incarnation()).isEqualTo("inc-1-old");
@@ -368,8 +368,8 @@ class SchedulerCoreIT {
     kafka.createTopic(topics.dispatch(leaving), 1);
     kafka.createTopic(topics.dispatch(staying), 1);
     String held = newJobId();
-    try (TopicReader leavingDispatches = kafka.read(topics.dispatch(leaving));
-        TopicReader stayingDispatches = kafka.read(topics.dispatch(staying))) {
+    try (TopicReader leavingDispatches = sut.readDispatches(leaving);
+        TopicReader stayingDispatches = sut.readDispatches(staying)) {
       // inc-0 was this worker's previous process, replaced by inc-1
       heartbeat(leaving, "inc-0", 2, List.of());
       await().atMost(WAIT).until(() -> "active".equals(workerStatus(leaving)));

@@ -186,6 +186,40 @@ final class SchedulerUnderTest implements AutoCloseable {
   }
 
   /** Reads dispatches as a worker would; one its own schema refuses fails the test. */
+  /** The dispatches scheduler-core sends to {@code worker}, from the start of its topic. */
+  KafkaFixture.TopicReader readDispatches(String worker) {
+    return kafka.read(topics.dispatch(worker), r -> isType(r, MessageType.JOB_DISPATCH));
+  }
+
+  /** The stop orders scheduler-core sends to {@code worker}, from the start of its topic. */
+  KafkaFixture.TopicReader readStops(String worker) {
+    return kafka.read(topics.dispatch(worker), r -> isType(r, MessageType.JOB_STOP));
+  }
+
+  private boolean isType(ConsumerRecord<String, byte[]> record, MessageType<?> type) {
+    try {
+      codec.decode(record.value(), type);
+      return true;
+    } catch (io.workron.schemas.InvalidMessageException e) {
+      if (e.reason() == io.workron.schemas.InvalidMessageException.Reason.WRONG_TYPE) {
+        return false;
+      }
+      throw new AssertionError("scheduler-core wrote a message its own schema refuses", e);
+    }
+  }
+
+  List<io.workron.schemas.JobStop> stops(List<ConsumerRecord<String, byte[]>> records) {
+    List<io.workron.schemas.JobStop> out = new ArrayList<>();
+    for (ConsumerRecord<String, byte[]> r : records) {
+      try {
+        out.add(codec.decode(r.value(), MessageType.JOB_STOP).payload());
+      } catch (Exception e) {
+        throw new AssertionError("scheduler-core wrote a stop its own schema refuses", e);
+      }
+    }
+    return out;
+  }
+
   List<JobDispatch> dispatches(List<ConsumerRecord<String, byte[]>> records) {
     List<JobDispatch> out = new ArrayList<>();
     for (ConsumerRecord<String, byte[]> r : records) {

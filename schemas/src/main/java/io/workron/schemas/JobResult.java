@@ -18,9 +18,40 @@ public record JobResult(
     @JsonProperty("duration_ms") Long durationMs,
     @JsonProperty("output_tail") String outputTail,
     @JsonProperty("output_truncated") Boolean outputTruncated,
-    String reason) {
+    String reason,
+    @JsonProperty("stop_cause") StopCause stopCause) {
 
   public static final String TYPE = "job.result.v1";
+
+  /** A result of an attempt that ended by itself or could not start (no stop cause). */
+  public JobResult(
+      String jobId,
+      int attempt,
+      String workerId,
+      String incarnation,
+      Outcome outcome,
+      Integer exitCode,
+      Instant startedAt,
+      Instant finishedAt,
+      Long durationMs,
+      String outputTail,
+      Boolean outputTruncated,
+      String reason) {
+    this(
+        jobId,
+        attempt,
+        workerId,
+        incarnation,
+        outcome,
+        exitCode,
+        startedAt,
+        finishedAt,
+        durationMs,
+        outputTail,
+        outputTruncated,
+        reason,
+        null);
+  }
 
   /** Most output a result carries: the last 64 KiB. */
   public static final int MAX_OUTPUT_BYTES = 64 * 1024;
@@ -31,7 +62,10 @@ public record JobResult(
     SUCCEEDED,
     @JsonProperty("failed")
     FAILED,
-    /** Stopped by the worker itself (shutdown); the attempt does not count against retries. */
+    /**
+     * Stopped before it ended by itself: by the worker's shutdown, or by a {@code job.stop.v1}
+     * ({@code stop_cause} says which). Kept for every stop so a reader of v1 applies it.
+     */
     @JsonProperty("interrupted")
     INTERRUPTED
   }

@@ -25,6 +25,9 @@ public final class MessageType<P> {
   public static final MessageType<WorkerControl> WORKER_CONTROL =
       new MessageType<>(WorkerControl.TYPE, WorkerControl.class, "worker-control.v1");
 
+  public static final MessageType<JobStop> JOB_STOP =
+      new MessageType<>(JobStop.TYPE, JobStop.class, "job-stop.v1");
+
   private static final List<MessageType<?>> ALL =
       List.of(
           JOB_SUBMITTED,
@@ -33,7 +36,8 @@ public final class MessageType<P> {
           JOB_RESULT,
           JOB_EVENT,
           PARTITION_TICK,
-          WORKER_CONTROL);
+          WORKER_CONTROL,
+          JOB_STOP);
 
   private final String name;
   private final Class<P> payloadClass;

@@ -181,7 +181,12 @@ public final class KafkaFixture implements AutoCloseable {
 
   /** Starts reading {@code topic} from its beginning in a fresh consumer group. */
   public TopicReader read(String topic) {
-    return new TopicReader(bootstrap, topic);
+    return new TopicReader(bootstrap, topic, r -> true);
+  }
+
+  /** Reads {@code topic} from its start, keeping only the records {@code keep} accepts. */
+  public TopicReader read(String topic, Predicate<ConsumerRecord<String, byte[]>> keep) {
+    return new TopicReader(bootstrap, topic, keep);
   }
 
   @Override
@@ -195,8 +200,10 @@ public final class KafkaFixture implements AutoCloseable {
     private final KafkaConsumer<String, byte[]> consumer;
     private final List<ConsumerRecord<String, byte[]>> seen =
         Collections.synchronizedList(new ArrayList<>());
+    private final Predicate<ConsumerRecord<String, byte[]>> keep;
 
-    TopicReader(String bootstrap, String topic) {
+    TopicReader(String bootstrap, String topic, Predicate<ConsumerRecord<String, byte[]>> keep) {
+      this.keep = keep;
       Properties p = new Properties();
       p.put("bootstrap.servers", bootstrap);
       p.put("group.id", "test-reader-" + UUID.randomUUID());
@@ -214,7 +221,7 @@ public final class KafkaFixture implements AutoCloseable {
           .pollInterval(Duration.ofMillis(10))
           .until(
               () -> {
-                consumer.poll(Duration.ofMillis(200)).forEach(seen::add);
+                consumer.poll(Duration.ofMillis(200)).forEach(this::keep);
                 return done.test(List.copyOf(seen));
               });
       return List.copyOf(seen);
@@ -224,9 +231,15 @@ public final class KafkaFixture implements AutoCloseable {
     public List<ConsumerRecord<String, byte[]>> drain(Duration duration) {
       long end = System.nanoTime() + duration.toNanos();
       while (System.nanoTime() < end) {
-        consumer.poll(Duration.ofMillis(100)).forEach(seen::add);
+        consumer.poll(Duration.ofMillis(100)).forEach(this::keep);
       }
       return List.copyOf(seen);
+    }
+
+    private void keep(ConsumerRecord<String, byte[]> record) {
+      if (keep.test(record)) {
+        seen.add(record);
+      }
     }
 
     @Override

@@ -8,7 +8,9 @@ import io.workron.schemas.Envelope;
 import io.workron.schemas.Ids;
 import io.workron.schemas.JobDispatch;
 import io.workron.schemas.JobResult;
+import io.workron.schemas.JobStop;
 import io.workron.schemas.MessageType;
+import io.workron.schemas.StopCause;
 import io.workron.schemas.Topics;
 import io.workron.schemas.WireCodec;
 import io.workron.schemas.WorkerHeartbeat;
@@ -230,6 +232,65 @@ class WorkerRuntimeIT {
 
   @Test
   @Order(6)
+  void stopsATakenBackAttemptAndNeverRunsItAgainBesideOrAfterTheNextOne() throws Exception {
+    String jobId = Ids.newJobId(clock);
+    java.nio.file.Path sideEffects = java.nio.file.Files.createTempFile("side-effects", ".log");
+    // a marker no other process on the machine has, to see that the child is gone too
+    String child = "sleep 617." + (System.nanoTime() % 1000);
+    String command =
+        "echo \"start $WORKRON_ATTEMPT\" >> "
+            + sideEffects
+            + "; "
+            + child
+            + "; echo end >> "
+            + sideEffects;
+    dispatch(new JobDispatch(jobId, 1, workerId, incarnation(), command, null, null), null);
+    await()
+        .atMost(CEILING)
+        .until(
+            () ->
+                heartbeats().stream()
+                    .anyMatch(h -> h.running().contains(new RunningAttempt(jobId, 1))));
+    await().atMost(CEILING).until(() -> running(child));
+
+    stop(new JobStop(jobId, 1, workerId, incarnation(), StopCause.TAKEN_BACK, "not acknowledged"));
+
+    JobResult stopped = decodeResult(awaitResultRecord(jobId));
+    assertThat(stopped.attempt()).isEqualTo(1);
+    assertThat(stopped.outcome()).isEqualTo(JobResult.Outcome.INTERRUPTED);
+    assertThat(stopped.stopCause()).isEqualTo(StopCause.TAKEN_BACK);
+    assertThat(stopped.reason()).isEqualTo("stopped: taken_back");
+    // the whole process group is signalled: the child is gone within stop-grace (2 s) too
+    await().atMost(Duration.ofSeconds(2)).until(() -> !running(child));
+
+    dispatch(
+        new JobDispatch(
+            jobId,
+            2,
+            workerId,
+            incarnation(),
+            "echo \"start $WORKRON_ATTEMPT\" >> " + sideEffects,
+            null,
+            null),
+        null);
+    // attempt 1 again, as a redelivery or a stale replica would send it: never run
+    dispatch(new JobDispatch(jobId, 1, workerId, incarnation(), command, null, null), null);
+    String marker = Ids.newJobId(clock);
+    dispatch(new JobDispatch(marker, 1, workerId, incarnation(), "true", null, null), null);
+    awaitResultRecord(marker);
+    await().atMost(CEILING).until(() -> resultsFor(jobId).size() >= 2);
+
+    List<JobResult> results = resultsFor(jobId);
+    assertThat(results).extracting(JobResult::attempt).containsExactly(1, 2);
+    assertThat(results.get(1).outcome()).isEqualTo(JobResult.Outcome.SUCCEEDED);
+    assertThat(results.get(1).startedAt()).isAfterOrEqualTo(results.get(0).finishedAt());
+    assertThat(java.nio.file.Files.readAllLines(sideEffects)).containsExactly("start 1", "start 2");
+    assertThat(counter("workron.worker.dispatches.ignored", "reason", "superseded_attempt"))
+        .isEqualTo(1.0);
+  }
+
+  @Test
+  @Order(7)
   void reportsARunningJobInterruptedAndSignsOffWhenTheWorkerShutsDown() throws Exception {
     String jobId = Ids.newJobId(clock);
     dispatch(new JobDispatch(jobId, 1, workerId, incarnation(), "sleep 60", null, null), null);
@@ -282,6 +343,20 @@ class WorkerRuntimeIT {
       record.headers().add(Topics.REQUEST_ID_HEADER, requestId.getBytes(StandardCharsets.UTF_8));
     }
     producer.send(record).get(30, TimeUnit.SECONDS);
+  }
+
+  private static void stop(JobStop stop) throws Exception {
+    Envelope<JobStop> envelope =
+        WireCodec.envelope(MessageType.JOB_STOP, "stop-" + stop.jobId(), Instant.now(), stop);
+    producer
+        .send(new ProducerRecord<>(topics.dispatch(workerId), stop.jobId(), codec.encode(envelope)))
+        .get(30, TimeUnit.SECONDS);
+  }
+
+  /** Whether a process whose command line contains {@code marker} runs on this machine. */
+  private static boolean running(String marker) {
+    return ProcessHandle.allProcesses()
+        .anyMatch(p -> p.info().commandLine().map(c -> c.contains(marker)).orElse(false));
   }
 
   private static List<WorkerHeartbeat> heartbeats() {

@@ -7,7 +7,9 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.workron.scheduler.core.AttemptVerdict;
 import io.workron.scheduler.core.Transition;
 import io.workron.scheduler.dag.DependencyGraph;
+import io.workron.scheduler.dispatch.StopOrders;
 import io.workron.scheduler.lifecycle.JobTransitions;
+import io.workron.schemas.StopCause;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -80,12 +82,14 @@ public class Requeuer {
 
   private final DSLContext db;
   private final JobTransitions transitions;
+  private final StopOrders stops;
   private final DependencyGraph graph;
   private final MeterRegistry meters;
 
   Requeuer(
       DSLContext db,
       JobTransitions transitions,
+      StopOrders stops,
       DependencyGraph graph,
       MeterRegistry meters,
       io.workron.scheduler.config.SchedulerProperties properties) {
@@ -93,6 +97,7 @@ public class Requeuer {
     this.maxFreeRequeues = properties.maxFreeRequeues();
     this.db = db;
     this.transitions = transitions;
+    this.stops = stops;
     this.graph = graph;
     this.meters = meters;
   }
@@ -120,17 +125,23 @@ public class Requeuer {
       return new Outcome(0, 0);
     }
     record Current(
-        int attempt, String status, int freeAttempts, int maxRetries, OffsetDateTime hb) {}
+        int attempt,
+        int freeAttempts,
+        int maxRetries,
+        OffsetDateTime hb,
+        String workerId,
+        String incarnation) {}
     Map<String, Current> current = new HashMap<>();
     // rows locked in id order, as everywhere, so concurrent transactions cannot deadlock; what is
     // read under the lock is what a heartbeat committing meanwhile would have changed
     db.select(
             JOBS.ID,
             JOBS.ATTEMPT,
-            JOBS.STATUS,
             JOBS.FREE_ATTEMPTS,
             JOBS.MAX_RETRIES,
-            JOBS.LAST_HEARTBEAT_AT)
+            JOBS.LAST_HEARTBEAT_AT,
+            JOBS.WORKER_ID,
+            JOBS.WORKER_INCARNATION)
         .from(JOBS)
         .where(JOBS.ID.in(held.stream().map(Held::jobId).distinct().toList()))
         .orderBy(JOBS.ID)
@@ -141,10 +152,11 @@ public class Requeuer {
                     r.get(JOBS.ID),
                     new Current(
                         r.get(JOBS.ATTEMPT),
-                        r.get(JOBS.STATUS),
                         r.get(JOBS.FREE_ATTEMPTS),
                         r.get(JOBS.MAX_RETRIES),
-                        r.get(JOBS.LAST_HEARTBEAT_AT))));
+                        r.get(JOBS.LAST_HEARTBEAT_AT),
+                        r.get(JOBS.WORKER_ID),
+                        r.get(JOBS.WORKER_INCARNATION))));
     List<JobTransitions.Move> back = new ArrayList<>();
     List<JobTransitions.Move> giveUp = new ArrayList<>();
     for (Held h : held) {
@@ -169,6 +181,20 @@ public class Requeuer {
     List<JobTransitions.Moved> failed = transitions.apply(Transition.GIVE_UP, giveUp, now).moved();
     List<JobTransitions.Moved> taken = new ArrayList<>(requeued);
     taken.addAll(failed);
+    // the attempt may still run where it was (a worker that is slow, partitioned or restarted):
+    // tell it to stop, so it never runs beside the next attempt
+    stops.send(
+        taken.stream()
+            .map(
+                m -> {
+                  Current c = current.get(m.jobId());
+                  return new StopOrders.Order(
+                      m.jobId(), m.attempt(), c.workerId(), c.incarnation());
+                })
+            .toList(),
+        StopCause.TAKEN_BACK,
+        cause.reason(),
+        now);
     if (!taken.isEmpty()) {
       db.update(JOB_ATTEMPTS)
           .set(JOB_ATTEMPTS.FINISHED_AT, now)

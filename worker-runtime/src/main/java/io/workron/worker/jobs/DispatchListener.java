@@ -4,6 +4,7 @@ import io.workron.kafka.DeadLetter;
 import io.workron.schemas.Envelope;
 import io.workron.schemas.InvalidMessageException;
 import io.workron.schemas.JobDispatch;
+import io.workron.schemas.JobStop;
 import io.workron.schemas.MessageType;
 import io.workron.schemas.Topics;
 import io.workron.schemas.WireCodec;
@@ -90,8 +91,20 @@ class DispatchListener implements MessageListener<String, byte[]> {
     slots.accept(dispatch, requestId(record));
   }
 
-  /** A {@code worker.control.v1}, acted on when it is for this incarnation. */
+  /**
+   * A {@code job.stop.v1} or {@code worker.control.v1}, acted on when it is for this incarnation;
+   * any other type goes to the dead-letter topic.
+   */
   private void control(ConsumerRecord<String, byte[]> record) {
+    try {
+      stop(codec.decode(record.value(), MessageType.JOB_STOP).payload());
+      return;
+    } catch (InvalidMessageException e) {
+      if (e.reason() != InvalidMessageException.Reason.WRONG_TYPE) {
+        deadLetter(record, e);
+        return;
+      }
+    }
     WorkerControl control;
     try {
       control = codec.decode(record.value(), MessageType.WORKER_CONTROL).payload();
@@ -107,6 +120,17 @@ class DispatchListener implements MessageListener<String, byte[]> {
     switch (control.action()) {
       case SUPERSEDED -> events.publishEvent(new Superseded(control.reason()));
     }
+  }
+
+  private void stop(JobStop stop) {
+    if (!identity.workerId().equals(stop.workerId())
+        || !identity.incarnation().equals(stop.incarnation())) {
+      log.debug("ignoring a stop for incarnation {}", stop.incarnation());
+      return;
+    }
+    // a stop also fences the attempt: its dispatch, if it comes again, is refused
+    gate.stopped(stop);
+    slots.stop(stop);
   }
 
   /**

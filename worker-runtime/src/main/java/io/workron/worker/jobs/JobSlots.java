@@ -4,6 +4,8 @@ import io.micrometer.core.instrument.Gauge;
 import io.workron.schemas.JobDispatch;
 import io.workron.schemas.JobResult;
 import io.workron.schemas.JobResult.Outcome;
+import io.workron.schemas.JobStop;
+import io.workron.schemas.StopCause;
 import io.workron.schemas.WorkerHeartbeat.RunningAttempt;
 import io.workron.worker.WorkerIdentity;
 import io.workron.worker.WorkerProperties;
@@ -52,6 +54,7 @@ public final class JobSlots implements AutoCloseable {
   private final Object lock = new Object();
   private final Map<Attempt, Boolean> accepted = new LinkedHashMap<>();
   private final Map<Attempt, RunningCommand> running = new HashMap<>();
+  private final Map<Attempt, StopCause> stopOrders = new HashMap<>();
   private boolean draining;
 
   JobSlots(
@@ -87,6 +90,31 @@ public final class JobSlots implements AutoCloseable {
       accepted.put(attempt, Boolean.TRUE);
     }
     executor.execute(() -> run(dispatch, attempt, requestId));
+  }
+
+  /**
+   * Stops one attempt this incarnation holds (a {@code job.stop.v1} for it): a running command gets
+   * SIGTERM, {@code stop-grace}, then SIGKILL, on its whole process group; a queued one never
+   * starts. Either way the attempt is reported {@code interrupted} with the stop's cause. A stop
+   * for an attempt not held (finished, or never received) changes nothing.
+   */
+  void stop(JobStop stop) {
+    Attempt attempt = new Attempt(stop.jobId(), stop.attempt());
+    RunningCommand command;
+    synchronized (lock) {
+      if (!accepted.containsKey(attempt)) {
+        log.info("stop for {} ignored: not held here ({})", attempt, stop.cause().wire());
+        return;
+      }
+      stopOrders.putIfAbsent(attempt, stop.cause());
+      command = running.get(attempt);
+    }
+    if (command == null) {
+      log.info("{} will not start: stopped ({})", attempt, stop.cause().wire());
+      return;
+    }
+    log.info("stopping {} pid={} ({})", attempt, command.pid(), stop.cause().wire());
+    threads("workron-stop-").newThread(() -> command.stop(properties.stopGrace())).start();
   }
 
   /** Attempts accepted and not yet reported, for the heartbeat. */
@@ -170,6 +198,7 @@ public final class JobSlots implements AutoCloseable {
     } finally {
       synchronized (lock) {
         accepted.remove(attempt);
+        stopOrders.remove(attempt);
       }
       MDC.clear();
     }
@@ -180,7 +209,30 @@ public final class JobSlots implements AutoCloseable {
     synchronized (lock) {
       if (draining) {
         Instant now = clock.instant();
-        return result(attempt, Outcome.INTERRUPTED, null, now, now, null, false, SHUTTING_DOWN);
+        return result(
+            attempt,
+            Outcome.INTERRUPTED,
+            null,
+            now,
+            now,
+            null,
+            false,
+            SHUTTING_DOWN,
+            StopCause.SHUTDOWN);
+      }
+      StopCause ordered = stopOrders.get(attempt);
+      if (ordered != null) {
+        Instant now = clock.instant();
+        return result(
+            attempt,
+            Outcome.INTERRUPTED,
+            null,
+            now,
+            now,
+            null,
+            false,
+            "stopped before it started: " + ordered.wire(),
+            ordered);
       }
       Map<String, String> env = new HashMap<>();
       if (dispatch.env() != null) {
@@ -208,7 +260,8 @@ public final class JobSlots implements AutoCloseable {
             now,
             null,
             false,
-            "could not start: " + e.getMessage());
+            "could not start: " + e.getMessage(),
+            null);
       }
       running.put(attempt, command);
     }
@@ -226,23 +279,40 @@ public final class JobSlots implements AutoCloseable {
       command.stop(properties.stopGrace());
       Instant now = clock.instant();
       return result(
-          attempt, Outcome.INTERRUPTED, null, command.startedAt(), now, null, false, SHUTTING_DOWN);
+          attempt,
+          Outcome.INTERRUPTED,
+          null,
+          command.startedAt(),
+          now,
+          null,
+          false,
+          SHUTTING_DOWN,
+          StopCause.SHUTDOWN);
     } finally {
       synchronized (lock) {
         running.remove(attempt);
       }
     }
     if (done.exitCode() == 0) {
-      return completed(attempt, Outcome.SUCCEEDED, done, null);
+      return completed(attempt, Outcome.SUCCEEDED, done, null, null);
     }
     if (done.stopped()) {
-      return completed(attempt, Outcome.INTERRUPTED, done, SHUTTING_DOWN);
+      StopCause cause;
+      synchronized (lock) {
+        cause = stopOrders.getOrDefault(attempt, StopCause.SHUTDOWN);
+      }
+      String reason = cause == StopCause.SHUTDOWN ? SHUTTING_DOWN : "stopped: " + cause.wire();
+      return completed(attempt, Outcome.INTERRUPTED, done, reason, cause);
     }
-    return completed(attempt, Outcome.FAILED, done, "exit code " + done.exitCode());
+    return completed(attempt, Outcome.FAILED, done, "exit code " + done.exitCode(), null);
   }
 
   private JobResult completed(
-      Attempt attempt, Outcome outcome, CommandCompletion done, String reason) {
+      Attempt attempt,
+      Outcome outcome,
+      CommandCompletion done,
+      String reason,
+      StopCause stopCause) {
     return result(
         attempt,
         outcome,
@@ -251,7 +321,8 @@ public final class JobSlots implements AutoCloseable {
         done.finishedAt(),
         done.output(),
         done.outputTruncated(),
-        reason);
+        reason,
+        stopCause);
   }
 
   private JobResult result(
@@ -262,7 +333,8 @@ public final class JobSlots implements AutoCloseable {
       Instant finishedAt,
       String output,
       boolean truncated,
-      String reason) {
+      String reason,
+      StopCause stopCause) {
     String boundedReason =
         reason == null || reason.length() <= MAX_REASON_LENGTH
             ? reason
@@ -279,7 +351,8 @@ public final class JobSlots implements AutoCloseable {
         Math.max(0, Duration.between(startedAt, finishedAt).toMillis()),
         output == null ? "" : output,
         truncated,
-        boundedReason);
+        boundedReason,
+        stopCause);
   }
 
   private static long pid(Map.Entry<Attempt, RunningCommand> entry) {

@@ -38,6 +38,28 @@ class DispatchGateTest {
     assertThat(gate.admit(dispatch("job-1", 2, "w1", "incarnation-2"))).isEmpty();
   }
 
+  @Test
+  void neverRunsAnAttemptOlderThanOneAlreadySeenForTheSameJob() {
+    assertThat(gate.admit(dispatch("job-1", 3, "w1", "incarnation-2"))).isEmpty();
+
+    assertThat(gate.admit(dispatch("job-1", 2, "w1", "incarnation-2")))
+        .contains(Refusal.SUPERSEDED_ATTEMPT);
+    assertThat(gate.admit(dispatch("job-2", 1, "w1", "incarnation-2"))).isEmpty();
+  }
+
+  @Test
+  void aStoppedAttemptThatIsDispatchedAfterItsStopDoesNotRun() {
+    gate.stopped(
+        new io.workron.schemas.JobStop(
+            "job-1", 4, "w1", "incarnation-2", io.workron.schemas.StopCause.TAKEN_BACK, null));
+
+    assertThat(gate.admit(dispatch("job-1", 4, "w1", "incarnation-2")))
+        .contains(Refusal.REDELIVERED);
+    assertThat(gate.admit(dispatch("job-1", 3, "w1", "incarnation-2")))
+        .contains(Refusal.SUPERSEDED_ATTEMPT);
+    assertThat(gate.admit(dispatch("job-1", 5, "w1", "incarnation-2"))).isEmpty();
+  }
+
   private static JobDispatch dispatch(
       String jobId, int attempt, String worker, String incarnation) {
     return new JobDispatch(jobId, attempt, worker, incarnation, "true", null, null);
