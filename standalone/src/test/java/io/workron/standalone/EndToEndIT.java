@@ -293,7 +293,70 @@ class EndToEndIT {
     assertThat(health.get("instance_id").asString()).hasSize(8);
   }
 
+  @Test
+  void aDrainedWorkerGetsNoNewJobsWhileTheOtherRunsThemAndTakesWorkAgainOnceResumed()
+      throws Exception {
+    await().atMost(WAIT).until(() -> activeWorkers().containsAll(stack.workerIds()));
+    String drained = stack.workerIds().get(0);
+    String other = stack.workerIds().get(1);
+    try {
+      HttpResponse<String> answer = postEmpty("/workers/" + drained + "/drain");
+      assertThat(answer.statusCode()).as(answer.body()).isEqualTo(200);
+      assertThat(codec.mapper().readTree(answer.body()).get("drained").asBoolean()).isTrue();
+
+      List<String> ids = new ArrayList<>();
+      for (int i = 0; i < 8; i++) {
+        ids.add(submit("{\"command\":\"true\"}"));
+      }
+      for (String id : ids) {
+        await().atMost(WAIT).until(() -> "done".equals(job(id).get("status").asString()));
+        assertThat(job(id).get("attempt_history").get(0).get("worker_id").asString())
+            .isEqualTo(other);
+      }
+      assertThat(workerView(drained).get("drained").asBoolean()).isTrue();
+      assertThat(workerView(drained).get("status").asString()).isEqualTo("active");
+    } finally {
+      HttpResponse<String> resumed = postEmpty("/workers/" + drained + "/resume");
+      assertThat(resumed.statusCode()).as(resumed.body()).isEqualTo(200);
+      assertThat(codec.mapper().readTree(resumed.body()).get("drained").asBoolean()).isFalse();
+    }
+    HttpResponse<String> unknown = postEmpty("/workers/no-such-worker/drain");
+    assertThat(unknown.statusCode()).isEqualTo(404);
+    assertThat(unknown.headers().firstValue("Content-Type"))
+        .hasValueSatisfying(t -> assertThat(t).startsWith("application/problem+json"));
+  }
+
   // --- helpers
+
+  private static Set<String> activeWorkers() throws Exception {
+    Set<String> active = new HashSet<>();
+    get("/workers")
+        .forEach(
+            w -> {
+              if ("active".equals(w.get("status").asString())) {
+                active.add(w.get("id").asString());
+              }
+            });
+    return active;
+  }
+
+  private static JsonNode workerView(String id) throws Exception {
+    for (JsonNode w : get("/workers")) {
+      if (id.equals(w.get("id").asString())) {
+        return w;
+      }
+    }
+    throw new AssertionError("GET /workers does not list " + id);
+  }
+
+  private static HttpResponse<String> postEmpty(String path) throws Exception {
+    return http.send(
+        HttpRequest.newBuilder(uri(path))
+            .timeout(Duration.ofSeconds(30))
+            .POST(HttpRequest.BodyPublishers.noBody())
+            .build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
 
   private static String exampleSubmission() throws Exception {
     try (InputStream in =

@@ -125,6 +125,26 @@ public final class SchedulerCoreClient {
   }
 
   /**
+   * Drains ({@code drained}) or resumes a worker; the worker as scheduler-core shows it afterwards,
+   * or empty when it knows no such worker. Repeating it changes nothing, so a refused connection is
+   * retried like a read.
+   */
+  public CompletableFuture<Optional<JsonNode>> drain(String workerId, boolean drained) {
+    URI uri =
+        uri("/internal/workers/{id}/" + (drained ? "drain" : "resume"), Map.of("id", workerId));
+    return call(
+            HttpRequest.newBuilder(uri).POST(HttpRequest.BodyPublishers.noBody()),
+            Duration.ZERO,
+            drained ? "POST drain" : "POST resume",
+            true)
+        .thenApply(
+            r ->
+                r.statusCode() == 404
+                    ? Optional.<JsonNode>empty()
+                    : Optional.of(parse(r, "POST /internal/workers/{id}")));
+  }
+
+  /**
    * Which of {@code ids} are stored, in one call. With {@code submittedBefore} (partition to end
    * offset of the submissions topic), scheduler-core first waits up to {@code wait} for ingestion
    * to handle everything before those offsets, and {@link Existence#caughtUp()} tells whether it

@@ -192,28 +192,52 @@ class JobQueries {
   List<Map<String, Object>> workers() {
     List<Map<String, Object>> out = new ArrayList<>();
     for (WorkersRecord w : db.selectFrom(WORKERS).orderBy(WORKERS.ID).fetch()) {
-      Map<String, Object> v = new LinkedHashMap<>();
-      v.put("id", w.getId());
-      v.put("incarnation", w.getIncarnation());
-      v.put("exec_addr", w.getExecAddr());
-      v.put("slots", w.getSlots());
-      Map<String, Object> res = new LinkedHashMap<>();
-      if (w.getVramMb() != 0) {
-        res.put("vram_mb", w.getVramMb());
-      }
-      if (w.getMemoryMb() != 0) {
-        res.put("memory_mb", w.getMemoryMb());
-      }
-      v.put("resources", res);
-      v.put("tags", w.getTags().isEmpty() ? List.of() : Arrays.asList(w.getTags().split(",")));
-      v.put("status", w.getStatus());
-      put(v, "last_heartbeat", w.getLastHeartbeatAt());
-      // the worker's own clock when it sent that heartbeat: the difference is how late it was
-      put(v, "last_heartbeat_sent_at", w.getLastHeartbeatSentAt());
-      put(v, "registered_at", w.getRegisteredAt());
-      out.add(v);
+      out.add(workerView(w));
     }
     return out;
+  }
+
+  /**
+   * Sets or clears the operator's drain of a worker and returns the worker as {@code GET /workers}
+   * shows it; empty for an unknown id. Draining twice keeps the first time.
+   */
+  Optional<Map<String, Object>> cordon(String id, boolean drained, OffsetDateTime now) {
+    return db.update(WORKERS)
+        .set(
+            WORKERS.CORDONED_AT,
+            drained
+                ? DSL.coalesce(WORKERS.CORDONED_AT, DSL.val(now))
+                : DSL.castNull(WORKERS.CORDONED_AT))
+        .where(WORKERS.ID.eq(id))
+        .returning()
+        .fetchOptional()
+        .map(JobQueries::workerView);
+  }
+
+  private static Map<String, Object> workerView(WorkersRecord w) {
+    Map<String, Object> v = new LinkedHashMap<>();
+    v.put("id", w.getId());
+    v.put("incarnation", w.getIncarnation());
+    v.put("exec_addr", w.getExecAddr());
+    v.put("slots", w.getSlots());
+    Map<String, Object> res = new LinkedHashMap<>();
+    if (w.getVramMb() != 0) {
+      res.put("vram_mb", w.getVramMb());
+    }
+    if (w.getMemoryMb() != 0) {
+      res.put("memory_mb", w.getMemoryMb());
+    }
+    v.put("resources", res);
+    v.put("tags", w.getTags().isEmpty() ? List.of() : Arrays.asList(w.getTags().split(",")));
+    v.put("status", w.getStatus());
+    // drained by an operator: no new dispatches; running attempts finish
+    v.put("drained", w.getCordonedAt() != null);
+    put(v, "drained_at", w.getCordonedAt());
+    put(v, "last_heartbeat", w.getLastHeartbeatAt());
+    // the worker's own clock when it sent that heartbeat: the difference is how late it was
+    put(v, "last_heartbeat_sent_at", w.getLastHeartbeatSentAt());
+    put(v, "registered_at", w.getRegisteredAt());
+    return v;
   }
 
   private static Map<String, Object> view(JobsRecord j, List<String> deps) {

@@ -22,9 +22,10 @@ class DispatchRepository {
   }
 
   /**
-   * Locks the rows of live workers (skipping those another replica is filling right now) and reads
-   * what their running jobs use. Live: active, and its heartbeats partition not read past its last
-   * heartbeat by {@code offlineAfter} (broker time, as the reaper judges).
+   * Locks the rows of live workers that are not drained by an operator (skipping those another
+   * replica is filling right now) and reads what their running jobs use. Live: active, and its
+   * heartbeats partition not read past its last heartbeat by {@code offlineAfter} (broker time, as
+   * the reaper judges).
    */
   List<WorkerCapacity> lockWorkersWithCapacity(java.time.Duration offlineAfter) {
     record Locked(String id, String incarnation, int slots, long vramMb, long memoryMb) {}
@@ -34,7 +35,7 @@ class DispatchRepository {
                     + "cross join lateral ("
                     + io.workron.scheduler.liveness.Watermarks.EVIDENCE
                     + ") e "
-                    + "where w.status = 'active' "
+                    + "where w.status = 'active' and w.cordoned_at is null "
                     + "and (e.watermark is null "
                     + "  or e.watermark <= greatest(w.last_heartbeat_at, e.resumed_at) + ?::interval) "
                     + "order by w.id for update of w skip locked",
