@@ -58,9 +58,11 @@ class SubmissionIT {
     HttpResponse<String> response =
         gateway.post(
             "/jobs",
-            // keys of the seed's job JSON, as a client may send back what it read, are ignored
+            // keys of the seed's and this API's job JSON, as a client may send back what it read,
+            // are ignored
             "{\"command\": \"echo hello\", \"resources\": {\"memory_mb\": 256},"
-                + " \"status\": \"done\", \"attempts\": 2, \"last_heart_beat\": null}",
+                + " \"status\": \"done\", \"attempts\": 2, \"last_heart_beat\": null,"
+                + " \"exit_code\": 0, \"attempt_history\": []}",
             "X-Request-ID",
             requestId);
 

@@ -291,6 +291,26 @@ class WorkerRuntimeIT {
 
   @Test
   @Order(7)
+  void anAttemptStoppedOnOrderIsInterruptedEvenWhenItExitsZeroOnSigterm() throws Exception {
+    String jobId = Ids.newJobId(clock);
+    String child = "sleep 619." + (System.nanoTime() % 1000);
+    // saves its work and exits 0 when told to stop, as stop-grace invites a command to do
+    String command = "trap 'echo saved; exit 0' TERM; " + child + " & wait";
+    dispatch(new JobDispatch(jobId, 1, workerId, incarnation(), command, null, null), null);
+    await().atMost(CEILING).until(() -> running(child));
+
+    stop(new JobStop(jobId, 1, workerId, incarnation(), StopCause.TAKEN_BACK, "worker lost"));
+
+    JobResult stopped = decodeResult(awaitResultRecord(jobId));
+    assertThat(stopped.exitCode()).isZero();
+    assertThat(stopped.outputTail()).isEqualTo("saved\n");
+    // not "succeeded": the attempt was taken back, and a success would mark the job done
+    assertThat(stopped.outcome()).isEqualTo(JobResult.Outcome.INTERRUPTED);
+    assertThat(stopped.stopCause()).isEqualTo(StopCause.TAKEN_BACK);
+  }
+
+  @Test
+  @Order(8)
   void reportsARunningJobInterruptedAndSignsOffWhenTheWorkerShutsDown() throws Exception {
     String jobId = Ids.newJobId(clock);
     dispatch(new JobDispatch(jobId, 1, workerId, incarnation(), "sleep 60", null, null), null);

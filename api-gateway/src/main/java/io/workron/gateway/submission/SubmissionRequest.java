@@ -53,7 +53,15 @@ record SubmissionRequest(
           "reservation_epoch",
           "reserved_at",
           "preemption_epoch",
-          "drain_started_at");
+          "drain_started_at",
+          // and what this API's GET /jobs/{id} shows besides them
+          "exit_code",
+          "failure_reason",
+          "wait_reason",
+          "run_at",
+          "output",
+          "output_truncated",
+          "attempt_history");
 
   static final Set<String> ACCEPTED_KEYS = union(READ_KEYS, SEED_JOB_KEYS);
 

@@ -109,22 +109,37 @@ public class DependencyGraph {
     if (failedIds.isEmpty()) {
       return List.of();
     }
-    // every job downstream, with the first failed upstream it is reached from
-    List<JobTransitions.Move> cancels =
-        db.resultQuery(
-                "with recursive down(id, root) as ("
-                    + "  select d.job_id, d.depends_on from job_dependencies d "
-                    + "   where d.depends_on = any(?::varchar[]) "
-                    + "  union "
-                    + "  select d.job_id, down.root from job_dependencies d "
-                    + "   join down on d.depends_on = down.id"
-                    + ") select id, min(root) from down group by id",
-                (Object) failedIds.toArray(String[]::new))
-            .fetch(
-                r ->
-                    JobTransitions.Move.of(r.get(0, String.class))
-                        .because("upstream job " + r.get(1, String.class) + " did not succeed"));
+    // Every job downstream, with the first failed upstream it is reached from. Read again once the
+    // rows are locked: a submission that added an edge below them while we waited for the locks
+    // has committed by then, and its new job must be cancelled too.
+    java.util.Set<String> locked = new java.util.HashSet<>();
+    List<JobTransitions.Move> cancels = downstreamOf(failedIds);
+    while (!cancels.isEmpty()) {
+      List<String> ids = cancels.stream().map(JobTransitions.Move::jobId).toList();
+      if (locked.containsAll(ids)) {
+        break;
+      }
+      lockInOrder(ids);
+      locked.addAll(ids);
+      cancels = downstreamOf(failedIds);
+    }
     return transitions.apply(Transition.CANCEL_UPSTREAM_FAILED, cancels, now()).moved();
+  }
+
+  private List<JobTransitions.Move> downstreamOf(Collection<String> failedIds) {
+    return db.resultQuery(
+            "with recursive down(id, root) as ("
+                + "  select d.job_id, d.depends_on from job_dependencies d "
+                + "   where d.depends_on = any(?::varchar[]) "
+                + "  union "
+                + "  select d.job_id, down.root from job_dependencies d "
+                + "   join down on d.depends_on = down.id"
+                + ") select id, min(root) from down group by id order by id",
+            (Object) failedIds.toArray(String[]::new))
+        .fetch(
+            r ->
+                JobTransitions.Move.of(r.get(0, String.class))
+                    .because("upstream job " + r.get(1, String.class) + " did not succeed"));
   }
 
   /** New jobs among {@code candidates} that wait on a job that already failed or was cancelled. */

@@ -273,7 +273,7 @@ public class JobTransitions {
     if (!moved.isEmpty()) {
       List<OutboxMessage> announced = new ArrayList<>(moved.size());
       for (Moved m : moved) {
-        announced.add(events.of(event(m), null));
+        announced.add(events.of(event(m, byId.get(m.jobId())), null));
       }
       outbox.addAll(announced);
       publisher.publishEvent(new JobsMoved(t, moved.size()));
@@ -397,21 +397,30 @@ public class JobTransitions {
         r.getFinishedAt());
   }
 
-  /** The lifecycle event of a row as it is now. */
-  private static JobEvent event(Moved m) {
+  /**
+   * The lifecycle event of a row as it is now; what the row no longer holds (the worker a retried
+   * attempt ran on, when it ended) comes from the move that changed it.
+   */
+  private static JobEvent event(Moved m, Move move) {
+    boolean running = m.status() == JobStatus.RUNNING;
     // a running attempt's start, as far as scheduler-core knows, is its dispatch
-    OffsetDateTime started = m.status() == JobStatus.RUNNING ? m.dispatchedAt() : m.startedAt();
+    OffsetDateTime started = running ? m.dispatchedAt() : first(m.startedAt(), move.startedAt());
     return new JobEvent(
         m.jobId(),
         m.status().wire(),
         m.attempt(),
-        m.workerId(),
-        m.exitCode(),
-        m.reason(),
+        first(m.workerId(), move.workerId()),
+        first(m.exitCode(), move.exitCode()),
+        // a new attempt starts without the reason the last one ended with
+        running ? null : m.reason(),
         m.queueName(),
         JobEvents.instant(m.createdAt()),
         JobEvents.instant(started),
-        JobEvents.instant(m.finishedAt()));
+        JobEvents.instant(first(m.finishedAt(), move.finishedAt())));
+  }
+
+  private static <T> T first(T a, T b) {
+    return a != null ? a : b;
   }
 
   /** PostgreSQL text cannot hold NUL; a worker's text must not be able to wedge the batch. */

@@ -125,15 +125,14 @@ class ResultStore {
               random);
       JobTransitions.Move base =
           JobTransitions.Move.at(r.jobId(), r.attempt())
-              .ran(r.exitCode(), at(r.startedAt()), at(r.finishedAt()));
+              .ran(r.exitCode(), at(r.startedAt()), at(r.finishedAt()))
+              // for the event only: no transition of a result writes the worker
+              .on(r.workerId(), r.incarnation());
       JobTransitions.Move move =
           switch (verdict.kind()) {
             case DONE -> base;
             case FAILED -> base.because(verdict.reason());
-            case RETRY ->
-                base.ran(r.exitCode(), at(r.startedAt()), null)
-                    .because(verdict.reason())
-                    .runAt(at(verdict.runAt()));
+            case RETRY -> base.because(verdict.reason()).runAt(at(verdict.runAt()));
             case REQUEUE -> base.because(verdict.reason()).runAt(at(verdict.runAt())).free(true);
           };
       moves.computeIfAbsent(transitionOf(verdict.kind()), k -> new ArrayList<>()).add(move);

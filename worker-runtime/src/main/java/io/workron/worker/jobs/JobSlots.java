@@ -114,7 +114,17 @@ public final class JobSlots implements AutoCloseable {
       return;
     }
     log.info("stopping {} pid={} ({})", attempt, command.pid(), stop.cause().wire());
-    threads("workron-stop-").newThread(() -> command.stop(properties.stopGrace())).start();
+    threads("workron-stop-")
+        .newThread(
+            () -> {
+              synchronized (lock) {
+                if (running.get(attempt) != command) {
+                  return; // it ended meanwhile: its process group must not be signalled
+                }
+              }
+              command.stop(properties.stopGrace());
+            })
+        .start();
   }
 
   /** Attempts accepted and not yet reported, for the heartbeat. */
@@ -293,16 +303,21 @@ public final class JobSlots implements AutoCloseable {
         running.remove(attempt);
       }
     }
+    StopCause ordered;
+    synchronized (lock) {
+      ordered = stopOrders.get(attempt);
+    }
+    if (done.stopped() && ordered != null) {
+      // stopped on the scheduler's order: whatever the exit code (a command may save its work and
+      // exit 0 on SIGTERM), the attempt did not finish; a success here would mark a job whose
+      // attempt was taken back done
+      return completed(attempt, Outcome.INTERRUPTED, done, "stopped: " + ordered.wire(), ordered);
+    }
     if (done.exitCode() == 0) {
       return completed(attempt, Outcome.SUCCEEDED, done, null, null);
     }
     if (done.stopped()) {
-      StopCause cause;
-      synchronized (lock) {
-        cause = stopOrders.getOrDefault(attempt, StopCause.SHUTDOWN);
-      }
-      String reason = cause == StopCause.SHUTDOWN ? SHUTTING_DOWN : "stopped: " + cause.wire();
-      return completed(attempt, Outcome.INTERRUPTED, done, reason, cause);
+      return completed(attempt, Outcome.INTERRUPTED, done, SHUTTING_DOWN, StopCause.SHUTDOWN);
     }
     return completed(attempt, Outcome.FAILED, done, "exit code " + done.exitCode(), null);
   }
