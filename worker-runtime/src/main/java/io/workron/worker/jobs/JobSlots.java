@@ -218,31 +218,11 @@ public final class JobSlots implements AutoCloseable {
     RunningCommand command;
     synchronized (lock) {
       if (draining) {
-        Instant now = clock.instant();
-        return result(
-            attempt,
-            Outcome.INTERRUPTED,
-            null,
-            now,
-            now,
-            null,
-            false,
-            SHUTTING_DOWN,
-            StopCause.SHUTDOWN);
+        return neverStarted(attempt, SHUTTING_DOWN, StopCause.SHUTDOWN);
       }
       StopCause ordered = stopOrders.get(attempt);
       if (ordered != null) {
-        Instant now = clock.instant();
-        return result(
-            attempt,
-            Outcome.INTERRUPTED,
-            null,
-            now,
-            now,
-            null,
-            false,
-            "stopped before it started: " + ordered.wire(),
-            ordered);
+        return neverStarted(attempt, "stopped before it started: " + ordered.wire(), ordered);
       }
       Map<String, String> env = new HashMap<>();
       if (dispatch.env() != null) {
@@ -320,6 +300,12 @@ public final class JobSlots implements AutoCloseable {
       return completed(attempt, Outcome.INTERRUPTED, done, SHUTTING_DOWN, StopCause.SHUTDOWN);
     }
     return completed(attempt, Outcome.FAILED, done, "exit code " + done.exitCode(), null);
+  }
+
+  /** An attempt interrupted before its command started. */
+  private JobResult neverStarted(Attempt attempt, String reason, StopCause cause) {
+    Instant now = clock.instant();
+    return result(attempt, Outcome.INTERRUPTED, null, now, now, null, false, reason, cause);
   }
 
   private JobResult completed(
