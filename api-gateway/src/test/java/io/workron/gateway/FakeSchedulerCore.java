@@ -18,7 +18,9 @@ import tools.jackson.databind.json.JsonMapper;
  * scheduler-core's internal query API as the gateway relies on it: every job id is stored except
  * those starting with {@code job-missing}; ids starting with {@code job-late} are stored only once
  * ingestion is asked to catch up ({@code submitted_before}); a job depending on {@code
- * job-closes-cycle} would close a cycle. One page of jobs with a next cursor, one worker.
+ * job-closes-cycle} would close a cycle. One page of jobs with a next cursor, one worker. A cancel
+ * of {@code job-running…} is 202 (being stopped), of {@code job-done…} 409, of an id not stored
+ * 404, of any other 200.
  */
 final class FakeSchedulerCore implements AutoCloseable {
 
@@ -84,6 +86,10 @@ final class FakeSchedulerCore implements AutoCloseable {
       existing(exchange);
       return;
     }
+    if (path.endsWith("/cancel")) {
+      cancel(exchange, path.substring("/internal/jobs/".length(), path.length() - 7));
+      return;
+    }
     if (path.endsWith("/stored")) {
       try {
         storedAnswers.await();
@@ -113,6 +119,33 @@ final class FakeSchedulerCore implements AutoCloseable {
       respond(exchange, 404, "{\"status\":404}");
     } else {
       respond(exchange, 200, storedJob(id));
+    }
+  }
+
+  private void cancel(HttpExchange exchange, String id) throws IOException {
+    JsonNode body = JSON.readTree(exchange.getRequestBody().readAllBytes());
+    boolean catchUp = body.path("submitted_before").isObject();
+    if (id.startsWith("job-missing") || (id.startsWith("job-late") && !catchUp)) {
+      respond(exchange, 404, "{\"status\":404,\"caught_up\":" + catchUp + "}");
+    } else if (id.startsWith("job-done")) {
+      respond(
+          exchange,
+          409,
+          "{\"status\":\"done\",\"detail\":\"job "
+              + id
+              + " is done; only a pending, blocked or running job can be cancelled\"}");
+    } else if (id.startsWith("job-running")) {
+      respond(
+          exchange,
+          202,
+          "{\"id\":\""
+              + id
+              + "\",\"status\":\"running\",\"cancel_requested_at\":\"2026-12-01T12:00:00Z\""
+              + ",\"reason_seen\":"
+              + JSON.writeValueAsString(body.path("reason").asString(""))
+              + "}");
+    } else {
+      respond(exchange, 200, "{\"id\":\"" + id + "\",\"status\":\"cancelled\"}");
     }
   }
 

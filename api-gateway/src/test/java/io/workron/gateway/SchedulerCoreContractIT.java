@@ -189,4 +189,56 @@ class SchedulerCoreContractIT {
     assertThat(workers.statusCode()).isEqualTo(200);
     assertThat(JSON.readTree(workers.body()).get(0).path("id").asString()).isEqualTo("w1");
   }
+
+  @Test
+  void aCancelIsAnsweredAsSchedulerCoreDecidesIt() throws Exception {
+    HttpResponse<String> cancelled = gateway.post("/jobs/job-pending-1/cancel", "");
+    assertThat(cancelled.statusCode()).as(cancelled.body()).isEqualTo(200);
+    assertThat(JSON.readTree(cancelled.body()).path("status").asString()).isEqualTo("cancelled");
+
+    HttpResponse<String> stopping =
+        gateway.post("/jobs/job-running-1/cancel", "{\"reason\": \"wrong input\"}");
+    assertThat(stopping.statusCode()).as(stopping.body()).isEqualTo(202);
+    JsonNode job = JSON.readTree(stopping.body());
+    assertThat(job.path("cancel_requested_at").asString()).isEqualTo("2026-12-01T12:00:00Z");
+    assertThat(job.path("reason_seen").asString()).isEqualTo("wrong input");
+
+    HttpResponse<String> finished = gateway.post("/jobs/job-done-1/cancel", "");
+    assertThat(finished.statusCode()).isEqualTo(409);
+    assertThat(finished.headers().firstValue("Content-Type"))
+        .hasValueSatisfying(t -> assertThat(t).startsWith("application/problem+json"));
+    JsonNode conflict = JSON.readTree(finished.body());
+    assertThat(conflict.path("status").asString()).isEqualTo("done");
+    assertThat(conflict.path("detail").asString()).contains("job-done-1 is done");
+
+    HttpResponse<String> unknown = gateway.post("/jobs/job-missing-1/cancel", "");
+    assertThat(unknown.statusCode()).isEqualTo(404);
+    assertThat(JSON.readTree(unknown.body()).path("detail").asString())
+        .isEqualTo("job \"job-missing-1\" does not exist");
+  }
+
+  @Test
+  void aCancelOfAJobAcceptedMomentsAgoWaitsForIngestionBeforeSayingItDoesNotExist()
+      throws Exception {
+    HttpResponse<String> response = gateway.post("/jobs/job-late-1/cancel", "");
+
+    assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+  }
+
+  @Test
+  void aCancelBodyWithAFieldOtherThanReasonIsRefusedNamingIt() throws Exception {
+    HttpResponse<String> unknownField =
+        gateway.post("/jobs/job-pending-1/cancel", "{\"reason\": \"x\", \"force\": true}");
+    assertThat(unknownField.statusCode()).isEqualTo(400);
+    assertThat(JSON.readTree(unknownField.body()).path("field").asString()).isEqualTo("force");
+
+    HttpResponse<String> notAString =
+        gateway.post("/jobs/job-pending-1/cancel", "{\"reason\": 42}");
+    assertThat(notAString.statusCode()).isEqualTo(400);
+    assertThat(JSON.readTree(notAString.body()).path("field").asString()).isEqualTo("reason");
+
+    HttpResponse<String> notJson = gateway.post("/jobs/job-pending-1/cancel", "please");
+    assertThat(notJson.statusCode()).isEqualTo(400);
+    assertThat(JSON.readTree(notJson.body()).path("detail").asString()).contains("not valid JSON");
+  }
 }

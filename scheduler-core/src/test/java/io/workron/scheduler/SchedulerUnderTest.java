@@ -164,6 +164,16 @@ final class SchedulerUnderTest implements AutoCloseable {
   }
 
   void result(JobDispatch d, JobResult.Outcome outcome, int exitCode, String output) {
+    result(d, outcome, exitCode, output, null);
+  }
+
+  /** A result as a worker that was ordered to stop the attempt reports it ({@code stopCause}). */
+  void result(
+      JobDispatch d,
+      JobResult.Outcome outcome,
+      int exitCode,
+      String output,
+      io.workron.schemas.StopCause stopCause) {
     Instant now = Instant.now();
     JobResult r =
         new JobResult(
@@ -178,7 +188,8 @@ final class SchedulerUnderTest implements AutoCloseable {
             0L,
             output,
             false,
-            null);
+            null,
+            stopCause);
     kafka.send(
         topics.results(),
         d.jobId(),

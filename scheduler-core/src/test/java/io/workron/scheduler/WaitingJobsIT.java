@@ -85,7 +85,7 @@ class WaitingJobsIT {
                 + " offers is 4096)");
     await().atMost(WAIT).until(() -> "cancelled".equals(sut.status(after)));
     assertThat(sut.job(after).get("failure_reason").asString())
-        .isEqualTo("upstream job " + huge + " did not succeed");
+        .isEqualTo("upstream job " + huge + " failed");
   }
 
   @Test

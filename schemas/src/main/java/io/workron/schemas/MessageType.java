@@ -28,6 +28,9 @@ public final class MessageType<P> {
   public static final MessageType<JobStop> JOB_STOP =
       new MessageType<>(JobStop.TYPE, JobStop.class, "job-stop.v1");
 
+  public static final MessageType<JobCancel> JOB_CANCEL =
+      new MessageType<>(JobCancel.TYPE, JobCancel.class, "job-cancel.v1");
+
   private static final List<MessageType<?>> ALL =
       List.of(
           JOB_SUBMITTED,
@@ -37,7 +40,8 @@ public final class MessageType<P> {
           JOB_EVENT,
           PARTITION_TICK,
           WORKER_CONTROL,
-          JOB_STOP);
+          JOB_STOP,
+          JOB_CANCEL);
 
   private final String name;
   private final Class<P> payloadClass;

@@ -15,6 +15,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
@@ -42,6 +43,7 @@ import tools.jackson.databind.JsonNode;
 class EndToEndIT {
 
   private static final Duration WAIT = Duration.ofSeconds(120);
+  private static final Duration STOP_GRACE = Duration.ofSeconds(10);
   private static final WireCodec codec = new WireCodec();
   private static final HttpClient http =
       HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
@@ -74,7 +76,8 @@ class EndToEndIT {
                 topics.prefix(),
                 Map.of(
                     "workron.scheduler.retry-backoff-base", "100ms",
-                    "workron.worker.memory-mb", "4096")));
+                    "workron.worker.memory-mb", "4096",
+                    "workron.worker.stop-grace", STOP_GRACE.toSeconds() + "s")));
     kafka = new KafkaFixture(infra.kafkaBootstrapServers());
   }
 
@@ -326,7 +329,80 @@ class EndToEndIT {
         .hasValueSatisfying(t -> assertThat(t).startsWith("application/problem+json"));
   }
 
+  @Test
+  void aCancelledRunningSleepIsGoneWithTheChildItStartedAndItsDependentIsCancelled()
+      throws Exception {
+    Path dir = Files.createTempDirectory("workron-cancel");
+    String id =
+        submit(
+            "{\"command\":\"echo $$ > "
+                + dir
+                + "/shell; sleep 600 & echo $! > "
+                + dir
+                + "/child; wait\"}");
+    String dependent = submit("{\"command\":\"true\",\"depends_on\":[\"" + id + "\"]}");
+    await()
+        .atMost(WAIT)
+        .until(() -> Files.exists(dir.resolve("child")) && Files.size(dir.resolve("child")) > 0);
+    long shell = Long.parseLong(Files.readString(dir.resolve("shell")).trim());
+    long child = Long.parseLong(Files.readString(dir.resolve("child")).trim());
+    assertThat(alive(shell)).isTrue();
+    assertThat(alive(child)).isTrue();
+
+    HttpResponse<String> answer =
+        postJson("/jobs/" + id + "/cancel", "{\"reason\":\"not needed\"}");
+
+    assertThat(answer.statusCode()).as(answer.body()).isEqualTo(202);
+    assertThat(codec.mapper().readTree(answer.body()).has("cancel_requested_at")).isTrue();
+    // SIGTERM to the process group, SIGKILL after stop-grace: both are gone by then
+    await().atMost(STOP_GRACE).until(() -> !alive(shell) && !alive(child));
+    await().atMost(WAIT).until(() -> "cancelled".equals(job(id).get("status").asString()));
+    assertThat(job(id).get("failure_reason").asString()).isEqualTo("not needed");
+    assertThat(job(id).get("attempts").asInt()).isEqualTo(1);
+    assertThat(job(dependent).get("status").asString()).isEqualTo("cancelled");
+    assertThat(job(dependent).get("failure_reason").asString())
+        .isEqualTo("upstream job " + id + " was cancelled");
+
+    HttpResponse<String> again = postJson("/jobs/" + id + "/cancel", "");
+    assertThat(again.statusCode()).isEqualTo(200);
+    HttpResponse<String> unknown = postJson("/jobs/job-never-submitted/cancel", "");
+    assertThat(unknown.statusCode()).isEqualTo(404);
+  }
+
+  @Test
+  void aCancelOverKafkaStopsAJobSubmittedOverKafka() throws Exception {
+    String id = "job-kafka-cancel-" + UUID.randomUUID();
+    String doc =
+        exampleSubmission()
+            .replace("job-example-0001", id)
+            .replace("example-0001", id)
+            .replaceFirst("\"command\":\"[^\"]*\"", "\"command\":\"sleep 600\"");
+    kafka.send(topics.submissions(), id, doc.getBytes(StandardCharsets.UTF_8));
+    await()
+        .atMost(WAIT)
+        .until(() -> job(id) != null && "running".equals(job(id).get("status").asString()));
+
+    String cancel =
+        "{\"type\":\"job.cancel.v1\",\"id\":\"c-"
+            + id
+            + "\",\"time\":\"2026-12-01T12:00:00Z\",\"payload\":{\"job_id\":\""
+            + id
+            + "\",\"reason\":\"from another service\"}}";
+    kafka.send(topics.submissions(), id, cancel.getBytes(StandardCharsets.UTF_8));
+
+    await().atMost(WAIT).until(() -> "cancelled".equals(job(id).get("status").asString()));
+    assertThat(job(id).get("failure_reason").asString()).isEqualTo("from another service");
+  }
+
   // --- helpers
+
+  private static boolean alive(long pid) {
+    return ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
+  }
+
+  private static HttpResponse<String> postJson(String path, String body) throws Exception {
+    return http.send(post(path, body), HttpResponse.BodyHandlers.ofString());
+  }
 
   private static Set<String> activeWorkers() throws Exception {
     Set<String> active = new HashSet<>();

@@ -54,6 +54,13 @@ class ProblemResponses extends ResponseEntityExceptionHandler {
   }
 
   @ExceptionHandler
+  ResponseEntity<ProblemDetail> conflict(ConflictException e, HttpServletRequest request) {
+    ProblemDetail problem = ProblemDetail.forStatusAndDetail(HttpStatus.CONFLICT, e.getMessage());
+    e.properties().forEach(problem::setProperty);
+    return respond(problem, request, new HttpHeaders());
+  }
+
+  @ExceptionHandler
   ResponseEntity<ProblemDetail> unavailable(UnavailableException e, HttpServletRequest request) {
     log.atDebug()
         .setMessage("answering 503: {}")

@@ -144,6 +144,33 @@ public final class SchedulerCoreClient {
                     : Optional.of(parse(r, "POST /internal/workers/{id}")));
   }
 
+  /** scheduler-core's answer to a job control call, its status and body as they came. */
+  public record Answer(int status, JsonNode body, byte[] raw) {}
+
+  /**
+   * Cancels a job ({@code POST /internal/jobs/{id}/cancel}); with {@code submittedBefore},
+   * scheduler-core first waits up to {@code wait} for ingestion to reach those offsets, so that a
+   * job accepted moments ago is found. Repeating a cancel changes nothing more, so a refused
+   * connection is retried.
+   */
+  public CompletableFuture<Answer> cancel(
+      String id, String reason, Map<Integer, Long> submittedBefore, Duration wait) {
+    Map<String, Object> body = new LinkedHashMap<>();
+    if (reason != null) {
+      body.put("reason", reason);
+    }
+    if (submittedBefore != null) {
+      body.put("submitted_before", submittedBefore);
+      body.put("wait_ms", wait.toMillis());
+    }
+    HttpRequest.Builder request =
+        HttpRequest.newBuilder(uri("/internal/jobs/{id}/cancel", Map.of("id", id)))
+            .header("Content-Type", "application/json")
+            .POST(HttpRequest.BodyPublishers.ofByteArray(mapper.writeValueAsBytes(body)));
+    return call(request, wait, "POST cancel", true)
+        .thenApply(r -> new Answer(r.statusCode(), parse(r, "POST cancel"), r.body()));
+  }
+
   /**
    * Which of {@code ids} are stored, in one call. With {@code submittedBefore} (partition to end
    * offset of the submissions topic), scheduler-core first waits up to {@code wait} for ingestion

@@ -20,7 +20,7 @@ import org.springframework.beans.factory.DisposableBean;
  * The end offsets of the submissions topic: "everything submitted until now", in the terms
  * scheduler-core's ingest progress is kept in. Asked only when a dependency is not stored yet.
  */
-class SubmissionOffsets implements DisposableBean {
+public class SubmissionOffsets implements DisposableBean {
 
   private final Admin admin;
   private final String topic;
@@ -33,7 +33,7 @@ class SubmissionOffsets implements DisposableBean {
   }
 
   /** Partition to end offset; 503 when the broker does not tell within the produce timeout. */
-  Map<Integer, Long> endOffsets() {
+  public Map<Integer, Long> endOffsets() {
     try {
       TopicDescription description =
           admin

@@ -271,6 +271,7 @@ class JobQueries {
     v.put("queue_name", j.getQueueName());
     put(v, "exit_code", j.getExitCode());
     put(v, "failure_reason", j.getFailureReason());
+    put(v, "cancel_requested_at", j.getCancelRequestedAt());
     if ("pending".equals(j.getStatus())) {
       put(v, "wait_reason", j.getWaitReason());
     }

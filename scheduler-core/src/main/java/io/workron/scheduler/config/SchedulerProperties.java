@@ -50,6 +50,10 @@ import org.springframework.validation.annotation.Validated;
  * @param dependencyWaitTimeout a blocked job waiting for a job id that was never submitted shows it
  *     in {@code wait_reason}; after this long (counted from its own submission) it is cancelled,
  *     and its dependents with it.
+ * @param stopConfirmTimeout a running attempt ordered stopped (its job cancelled) whose worker
+ *     keeps heartbeating this long after the order without reporting it is taken back, and the job
+ *     ends as the stop meant it to; a backstop for workers that cannot read stop orders. Keep it
+ *     above the workers' {@code stop-grace}.
  */
 @Validated
 @ConfigurationProperties("workron.scheduler")
@@ -77,8 +81,11 @@ public record SchedulerProperties(
         Duration dependencyWaitTimeout,
     @org.springframework.boot.context.properties.bind.DefaultValue("1s") Duration tickInterval,
     @org.springframework.boot.context.properties.bind.DefaultValue("3") @Min(0) int maxFreeRequeues,
-    @org.springframework.boot.context.properties.bind.DefaultValue("24h")
-        Duration workerRetention) {
+    @org.springframework.boot.context.properties.bind.DefaultValue("24h") Duration workerRetention,
+    @org.springframework.boot.context.properties.bind.DefaultValue("45s")
+        Duration stopConfirmTimeout,
+    @org.springframework.boot.context.properties.bind.DefaultValue("7d")
+        Duration pendingCancelRetention) {
 
   public SchedulerProperties {
     if (tickInterval != null

@@ -34,6 +34,14 @@ public enum Transition {
   GIVE_UP(EnumSet.of(JobStatus.RUNNING), JobStatus.FAILED, Fence.ATTEMPT),
   /** Every job the blocked job depends on is done. */
   RELEASE(EnumSet.of(JobStatus.BLOCKED), JobStatus.PENDING, Fence.NONE),
+  /** A user or another service cancelled a job that is not running: it never starts. */
+  CANCEL(EnumSet.of(JobStatus.PENDING, JobStatus.BLOCKED), JobStatus.CANCELLED, Fence.NONE),
+  /**
+   * A cancelled job's running attempt ended without succeeding: its worker confirmed the stop (or
+   * the attempt failed first), or its loss was detected. An attempt that succeeded first finishes
+   * instead: done wins over a late cancel.
+   */
+  CANCEL_RUNNING(EnumSet.of(JobStatus.RUNNING), JobStatus.CANCELLED, Fence.ATTEMPT),
   /** A job upstream failed or was cancelled: the job never starts. */
   CANCEL_UPSTREAM_FAILED(
       EnumSet.of(JobStatus.BLOCKED, JobStatus.PENDING), JobStatus.CANCELLED, Fence.NONE),

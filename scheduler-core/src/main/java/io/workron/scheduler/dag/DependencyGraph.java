@@ -134,12 +134,25 @@ public class DependencyGraph {
                 + "  union "
                 + "  select d.job_id, down.root from job_dependencies d "
                 + "   join down on d.depends_on = down.id"
-                + ") select id, min(root) from down group by id order by id",
+                + "), first(id, root) as (select id, min(root) from down group by id) "
+                + "select first.id, first.root, r.status from first "
+                + "left join jobs r on r.id = first.root order by first.id",
             (Object) failedIds.toArray(String[]::new))
         .fetch(
             r ->
                 JobTransitions.Move.of(r.get(0, String.class))
-                    .because("upstream job " + r.get(1, String.class) + " did not succeed"));
+                    .because(upstreamReason(r.get(1, String.class), r.get(2, String.class))));
+  }
+
+  /** Why a job downstream of {@code root} never runs, naming it and what became of it. */
+  static String upstreamReason(String root, String rootStatus) {
+    if (JobStatus.CANCELLED.wire().equals(rootStatus)) {
+      return "upstream job " + root + " was cancelled";
+    }
+    if (JobStatus.FAILED.wire().equals(rootStatus)) {
+      return "upstream job " + root + " failed";
+    }
+    return "upstream job " + root + " did not succeed";
   }
 
   /** New jobs among {@code candidates} that wait on a job that already failed or was cancelled. */

@@ -44,7 +44,7 @@ public class StopOrders {
       }
       JobStop stop =
           new JobStop(o.jobId(), o.attempt(), o.workerId(), o.incarnation(), cause, reason);
-      String id = "stop-" + o.jobId() + "-" + o.attempt();
+      String id = "stop-" + o.jobId() + "-" + o.attempt() + "-" + cause.wire();
       messages.add(
           new OutboxMessage(
               topics.dispatch(o.workerId()),

@@ -2,6 +2,7 @@ package io.workron.scheduler.ingest;
 
 import io.workron.scheduler.consume.PollApplier;
 import io.workron.schemas.Envelope;
+import io.workron.schemas.JobCancel;
 import io.workron.schemas.JobSubmission;
 import io.workron.schemas.MessageType;
 import io.workron.schemas.Topics;
@@ -16,10 +17,11 @@ import org.springframework.kafka.annotation.KafkaListener;
 import org.springframework.stereotype.Component;
 
 /**
- * Consumes {@code workron.submissions} a poll at a time. The whole poll is stored in one
- * transaction; the container commits the offsets only after this method returns, that is after
- * PostgreSQL has committed, so an acknowledged submission is never lost and a redelivered one is
- * ignored by its job id. Then the poll's offsets are recorded as ingest progress.
+ * Consumes {@code workron.submissions} (submissions, and cancels) a poll at a time. The whole poll
+ * is stored in one transaction; the container commits the offsets only after this method returns,
+ * that is after PostgreSQL has committed, so an acknowledged submission is never lost and a
+ * redelivered one is ignored by its job id. Then the poll's offsets are recorded as ingest
+ * progress.
  */
 @Component
 class SubmissionListener {
@@ -50,9 +52,24 @@ class SubmissionListener {
         () -> store.recordProgress(nextOffsets(records)));
   }
 
-  private SubmissionStore.Accepted decode(ConsumerRecord<String, byte[]> record)
+  /** A submission, or else a cancel ({@code job.cancel.v1} shares the topic, keyed by job id). */
+  private SubmissionStore.Intake decode(ConsumerRecord<String, byte[]> record)
       throws io.workron.schemas.InvalidMessageException {
-    Envelope<JobSubmission> envelope = codec.decode(record.value(), MessageType.JOB_SUBMITTED);
+    Envelope<JobSubmission> envelope;
+    try {
+      envelope = codec.decode(record.value(), MessageType.JOB_SUBMITTED);
+    } catch (io.workron.schemas.InvalidMessageException e) {
+      if (e.reason() != io.workron.schemas.InvalidMessageException.Reason.WRONG_TYPE) {
+        throw e;
+      }
+      JobCancel cancel;
+      try {
+        cancel = codec.decode(record.value(), MessageType.JOB_CANCEL).payload();
+      } catch (io.workron.schemas.InvalidMessageException notACancel) {
+        throw notACancel.reason() == e.reason() ? e : notACancel;
+      }
+      return new SubmissionStore.Cancel(cancel.jobId(), cancel.reason());
+    }
     JobSubmission job = envelope.payload();
     if (job.dependsOn() != null && job.dependsOn().contains(job.id())) {
       throw new io.workron.schemas.InvalidMessageException(

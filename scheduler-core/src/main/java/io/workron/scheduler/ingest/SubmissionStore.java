@@ -4,6 +4,7 @@ import static io.workron.scheduler.db.Tables.JOBS;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.workron.scheduler.cancel.Cancellations;
 import io.workron.scheduler.consume.RecordRefused;
 import io.workron.scheduler.core.JobStatus;
 import io.workron.scheduler.dag.DependencyGraph;
@@ -29,12 +30,21 @@ import org.springframework.context.ApplicationEventPublisher;
 import org.springframework.stereotype.Component;
 import org.springframework.transaction.support.TransactionTemplate;
 
-/** Stores a batch of submissions in one transaction, ignoring ids that are already stored. */
+/**
+ * Stores a poll of the submissions topic in one transaction: its submissions, ignoring ids that are
+ * already stored, then its cancels.
+ */
 @Component
 class SubmissionStore {
 
+  /** One valid record of the submissions topic. */
+  sealed interface Intake permits Accepted, Cancel {}
+
   /** A valid submission with what travelled beside it. */
-  record Accepted(JobSubmission job, String requestId, Instant messageTime) {}
+  record Accepted(JobSubmission job, String requestId, Instant messageTime) implements Intake {}
+
+  /** A {@code job.cancel.v1}: cancel the job, now or when it arrives. */
+  record Cancel(String jobId, String reason) implements Intake {}
 
   private static final Logger log = LoggerFactory.getLogger(SubmissionStore.class);
 
@@ -47,6 +57,7 @@ class SubmissionStore {
   private final ApplicationEventPublisher publisher;
   private final IngestProgress progress;
   private final IngestWaits waits;
+  private final Cancellations cancellations;
   private final Counter submitted;
   private final Counter duplicates;
 
@@ -60,6 +71,7 @@ class SubmissionStore {
       ApplicationEventPublisher publisher,
       IngestProgress progress,
       IngestWaits waits,
+      Cancellations cancellations,
       MeterRegistry meters) {
     this.db = db;
     this.tx = tx;
@@ -70,22 +82,41 @@ class SubmissionStore {
     this.publisher = publisher;
     this.progress = progress;
     this.waits = waits;
+    this.cancellations = cancellations;
     this.submitted = meters.counter("workron_jobs_submitted_total");
     this.duplicates = meters.counter("workron_submissions_duplicate_total");
   }
 
-  /** Stores {@code batch} in one transaction, ignoring ids that are already stored. */
-  void store(List<Accepted> batch) {
+  /**
+   * Stores the submissions of {@code batch} in one transaction, ignoring ids that are already
+   * stored, and applies its cancels after them (a cancel of a job not stored yet is kept for it).
+   */
+  void store(List<Intake> batch) {
     if (batch.isEmpty()) {
       return;
     }
     Map<String, Accepted> byId = new LinkedHashMap<>();
-    for (Accepted a : batch) {
-      byId.putIfAbsent(a.job().id(), a);
+    List<Cancellations.Request> cancels = new ArrayList<>();
+    int submissions = 0;
+    for (Intake item : batch) {
+      if (item instanceof Accepted a) {
+        submissions++;
+        byId.putIfAbsent(a.job().id(), a);
+      } else if (item instanceof Cancel c) {
+        cancels.add(new Cancellations.Request(c.jobId(), c.reason()));
+      }
     }
-    int inserted = tx.execute(status -> insert(byId));
+    int inserted =
+        tx.execute(
+            status -> {
+              int n = byId.isEmpty() ? 0 : insert(byId);
+              if (!cancels.isEmpty()) {
+                cancellations.cancel(cancels, true, OffsetDateTime.now(clock));
+              }
+              return n;
+            });
     submitted.increment(inserted);
-    duplicates.increment(batch.size() - inserted);
+    duplicates.increment(submissions - inserted);
   }
 
   /**
@@ -205,6 +236,8 @@ class SubmissionStore {
       graph.releaseReady(blocked);
       graph.cancelDownstreamOf(graph.withFailedUpstream(blocked));
     }
+    // a cancel may have overtaken the submission (keyed by another id, or on another partition)
+    cancellations.applyKept(stored, now);
     log.debug("stored {} submissions ({} blocked on dependencies)", stored.size(), blocked.size());
     return stored.size();
   }

@@ -333,6 +333,17 @@ public class JobTransitions {
               .setNull(JOBS.WORKER_INCARNATION)
               .setNull(JOBS.DISPATCH_PUBLISHED_AT);
       case RELEASE -> u.set(JOBS.RUN_AT, nowField);
+      case CANCEL ->
+          u.set(JOBS.FINISHED_AT, nowField)
+              .set(JOBS.FAILURE_REASON, v.reason)
+              .set(JOBS.CANCEL_REQUESTED_AT, DSL.coalesce(JOBS.CANCEL_REQUESTED_AT, nowField))
+              .setNull(JOBS.WAIT_REASON)
+              .setNull(JOBS.UNSCHEDULABLE_SINCE);
+      case CANCEL_RUNNING ->
+          u.set(JOBS.STARTED_AT, DSL.coalesce(v.startedAt, JOBS.STARTED_AT))
+              .set(JOBS.FINISHED_AT, DSL.coalesce(v.finishedAt, nowField))
+              .set(JOBS.EXIT_CODE, v.exitCode)
+              .set(JOBS.FAILURE_REASON, v.reason);
       case CANCEL_UPSTREAM_FAILED, FAIL_UNSCHEDULABLE, CANCEL_UNMET_DEPENDENCY ->
           u.set(JOBS.FINISHED_AT, nowField)
               .set(JOBS.FAILURE_REASON, v.reason)

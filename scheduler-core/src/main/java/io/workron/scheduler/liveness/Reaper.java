@@ -44,6 +44,7 @@ public class Reaper implements SmartLifecycle {
   private final Watermarks watermarks;
   private final ResultPartitions resultPartitions;
   private final io.workron.scheduler.workers.WorkerRetention retention;
+  private final io.workron.scheduler.cancel.Cancellations cancellations;
   private final AtomicInteger leader = new AtomicInteger();
 
   private volatile boolean running;
@@ -59,6 +60,7 @@ public class Reaper implements SmartLifecycle {
       Watermarks watermarks,
       ResultPartitions resultPartitions,
       io.workron.scheduler.workers.WorkerRetention retention,
+      io.workron.scheduler.cancel.Cancellations cancellations,
       MeterRegistry meters) {
     this.db = db;
     this.tx = tx;
@@ -69,6 +71,7 @@ public class Reaper implements SmartLifecycle {
     this.watermarks = watermarks;
     this.resultPartitions = resultPartitions;
     this.retention = retention;
+    this.cancellations = cancellations;
     Gauge.builder("workron_reaper_leader", leader, AtomicInteger::get)
         .description("1 while this replica runs the reaper, 0 otherwise")
         .register(meters);
@@ -169,6 +172,32 @@ public class Reaper implements SmartLifecycle {
           properties.jobHeartbeatTimeout(),
           o.requeued(),
           o.failed());
+    }
+
+    // An attempt ordered stopped (its job cancelled) that its live worker still lists
+    // stop-confirm-timeout after the order, with no result on its way: the worker ignores stops.
+    List<Requeuer.Held> unstopped =
+        withNoResultInFlight(
+            "select j.id, j.attempt, j.last_heartbeat_at, w.last_heartbeat_at from jobs j "
+                + "join workers w on w.id = j.worker_id and w.incarnation = j.worker_incarnation "
+                + "where j.status = 'running' and j.cancel_requested_at is not null "
+                + "and w.last_heartbeat_at >= j.cancel_requested_at + ?::interval",
+            properties.stopConfirmTimeout());
+    if (!unstopped.isEmpty()) {
+      Requeuer.Outcome o = requeuer.requeue(unstopped, Requeuer.Cause.STOP_NOT_CONFIRMED, now);
+      failed += o.failed();
+      log.warn(
+          "{} attempts ordered stopped still run {} later; their jobs end without them: {}",
+          unstopped.size(),
+          properties.stopConfirmTimeout(),
+          unstopped.stream().map(Requeuer.Held::jobId).toList());
+    }
+    int forgotten = cancellations.forgetKeptBefore(now.minus(properties.pendingCancelRetention()));
+    if (forgotten > 0) {
+      log.info(
+          "forgot {} cancels kept longer than {} for jobs that never came",
+          forgotten,
+          properties.pendingCancelRetention());
     }
     return new Tick(true, lost.size(), requeued, failed);
   }

@@ -39,7 +39,12 @@ public class Requeuer {
     /** The worker shut down gracefully without reporting the attempt; it does not count. */
     WORKER_STOPPED("worker stopped", false),
     /** The worker never listed the attempt; it never ran, so it does not count. */
-    NOT_ACKNOWLEDGED("dispatch not acknowledged", false);
+    NOT_ACKNOWLEDGED("dispatch not acknowledged", false),
+    /**
+     * The worker kept running an attempt it was ordered to stop (too old to read stop orders, or
+     * its command would not die): the job ends as the stop meant it to; counts.
+     */
+    STOP_NOT_CONFIRMED("stop not confirmed", true);
 
     private final String reason;
     private final boolean counts;
@@ -68,7 +73,7 @@ public class Requeuer {
     }
   }
 
-  /** What became of the jobs. */
+  /** What became of the jobs (a job cancelled while running ends cancelled: counted as failed). */
   public record Outcome(int requeued, int failed) {}
 
   /**
@@ -130,7 +135,8 @@ public class Requeuer {
         int maxRetries,
         OffsetDateTime hb,
         String workerId,
-        String incarnation) {}
+        String incarnation,
+        String cancelReason) {}
     Map<String, Current> current = new HashMap<>();
     // rows locked in id order, as everywhere, so concurrent transactions cannot deadlock; what is
     // read under the lock is what a heartbeat committing meanwhile would have changed
@@ -141,7 +147,9 @@ public class Requeuer {
             JOBS.MAX_RETRIES,
             JOBS.LAST_HEARTBEAT_AT,
             JOBS.WORKER_ID,
-            JOBS.WORKER_INCARNATION)
+            JOBS.WORKER_INCARNATION,
+            JOBS.CANCEL_REQUESTED_AT,
+            JOBS.CANCEL_REASON)
         .from(JOBS)
         .where(JOBS.ID.in(held.stream().map(Held::jobId).distinct().toList()))
         .orderBy(JOBS.ID)
@@ -156,9 +164,14 @@ public class Requeuer {
                         r.get(JOBS.MAX_RETRIES),
                         r.get(JOBS.LAST_HEARTBEAT_AT),
                         r.get(JOBS.WORKER_ID),
-                        r.get(JOBS.WORKER_INCARNATION))));
+                        r.get(JOBS.WORKER_INCARNATION),
+                        r.get(JOBS.CANCEL_REQUESTED_AT) == null
+                            ? null
+                            : java.util.Objects.requireNonNullElse(
+                                r.get(JOBS.CANCEL_REASON), "cancelled by request"))));
     List<JobTransitions.Move> back = new ArrayList<>();
     List<JobTransitions.Move> giveUp = new ArrayList<>();
+    List<JobTransitions.Move> cancel = new ArrayList<>();
     for (Held h : held) {
       Current c = current.get(h.jobId());
       if (c == null || c.attempt() != h.attempt()) {
@@ -166,6 +179,11 @@ public class Requeuer {
       }
       if (unlisted && !sameInstant(c.hb(), h.listedAt())) {
         continue; // a heartbeat listed the attempt since the caller looked
+      }
+      if (c.cancelReason() != null) {
+        // cancelled while running, and now lost: it is not run again
+        cancel.add(JobTransitions.Move.at(h.jobId(), h.attempt()).because(c.cancelReason()));
+        continue;
       }
       // a cause that does not count counts anyway once the job had its free take-backs
       boolean counts = cause.counts || c.freeAttempts() >= maxFreeRequeues;
@@ -179,8 +197,11 @@ public class Requeuer {
     }
     List<JobTransitions.Moved> requeued = transitions.apply(Transition.REQUEUE, back, now).moved();
     List<JobTransitions.Moved> failed = transitions.apply(Transition.GIVE_UP, giveUp, now).moved();
+    List<JobTransitions.Moved> cancelled =
+        transitions.apply(Transition.CANCEL_RUNNING, cancel, now).moved();
     List<JobTransitions.Moved> taken = new ArrayList<>(requeued);
     taken.addAll(failed);
+    taken.addAll(cancelled);
     // the attempt may still run where it was (a worker that is slow, partitioned or restarted):
     // tell it to stop, so it never runs beside the next attempt
     stops.send(
@@ -206,14 +227,17 @@ public class Requeuer {
           .and(JOB_ATTEMPTS.FINISHED_AT.isNull())
           .execute();
     }
-    graph.cancelDownstreamOf(failed.stream().map(JobTransitions.Moved::jobId).toList());
+    List<String> ended = new ArrayList<>();
+    failed.forEach(m -> ended.add(m.jobId()));
+    cancelled.forEach(m -> ended.add(m.jobId()));
+    graph.cancelDownstreamOf(ended);
     meters
         .counter("workron_jobs_requeued_total", "cause", cause.outcome())
         .increment(requeued.size());
     meters
         .counter("workron_jobs_reaped_failed_total", "cause", cause.outcome())
         .increment(failed.size());
-    return new Outcome(requeued.size(), failed.size());
+    return new Outcome(requeued.size(), failed.size() + cancelled.size());
   }
 
   private static boolean sameInstant(OffsetDateTime a, OffsetDateTime b) {

@@ -40,7 +40,8 @@ class ResultStore {
 
   private static final Logger log = LoggerFactory.getLogger(ResultStore.class);
 
-  private record Current(int attempt, int freeAttempts, int maxRetries) {}
+  /** The job's row as locked; {@code cancelReason} is set once a cancel asked it to stop. */
+  private record Current(int attempt, int freeAttempts, int maxRetries, String cancelReason) {}
 
   private final DSLContext db;
   private final TransactionTemplate tx;
@@ -88,7 +89,9 @@ class ResultStore {
         results.stream().map(JobResult::jobId).distinct().sorted().toArray(String[]::new);
     Map<String, Current> current = new HashMap<>();
     db.resultQuery(
-            "select id, attempt, free_attempts, max_retries from jobs "
+            "select id, attempt, free_attempts, max_retries,"
+                + " case when cancel_requested_at is not null"
+                + " then coalesce(cancel_reason, 'cancelled by request') end from jobs "
                 + "where id = any(?::varchar[]) order by id for update",
             (Object) ids)
         .forEach(
@@ -98,7 +101,8 @@ class ResultStore {
                     new Current(
                         r.get(1, Integer.class),
                         r.get(2, Integer.class),
-                        r.get(3, Integer.class))));
+                        r.get(3, Integer.class),
+                        r.get(4, String.class))));
     Map<Transition, List<JobTransitions.Move>> moves = new EnumMap<>(Transition.class);
     Map<String, JobResult> reported = new LinkedHashMap<>();
     for (JobResult r : results) {
@@ -128,6 +132,14 @@ class ResultStore {
               .ran(r.exitCode(), at(r.startedAt()), at(r.finishedAt()))
               // for the event only: no transition of a result writes the worker
               .on(r.workerId(), r.incarnation());
+      if (c.cancelReason() != null && verdict.kind() != AttemptVerdict.Kind.DONE) {
+        // cancelled while running: whatever ended the attempt (the stop, or a failure first), the
+        // job does not run again; a success that came first stands (done wins)
+        moves
+            .computeIfAbsent(Transition.CANCEL_RUNNING, k -> new ArrayList<>())
+            .add(base.because(c.cancelReason()));
+        continue;
+      }
       JobTransitions.Move move =
           switch (verdict.kind()) {
             case DONE -> base;
@@ -148,7 +160,7 @@ class ResultStore {
             applied.add(r);
             switch (m.status()) {
               case DONE -> doneIds.add(m.jobId());
-              case FAILED -> failedIds.add(m.jobId());
+              case FAILED, CANCELLED -> failedIds.add(m.jobId());
               default -> {}
             }
             meters

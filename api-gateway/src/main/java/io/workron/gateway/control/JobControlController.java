@@ -1,0 +1,148 @@
+package io.workron.gateway.control;
+
+import io.workron.gateway.GatewayProperties;
+import io.workron.gateway.http.ConflictException;
+import io.workron.gateway.http.InvalidRequestException;
+import io.workron.gateway.http.NotFoundException;
+import io.workron.gateway.schedulercore.SchedulerCoreClient;
+import io.workron.gateway.submission.SubmissionOffsets;
+import java.io.IOException;
+import java.io.InputStream;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import org.springframework.beans.factory.annotation.Qualifier;
+import org.springframework.http.MediaType;
+import org.springframework.http.ResponseEntity;
+import org.springframework.web.bind.annotation.PathVariable;
+import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.RestController;
+import tools.jackson.core.JacksonException;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * {@code POST /jobs/{id}/cancel}: cancels a job through scheduler-core. The body is optional; if
+ * given, it is a JSON object whose only field is {@code reason}.
+ *
+ * <ul>
+ *   <li>200 with the job when it is cancelled at once (it was pending or blocked), or was already;
+ *   <li>202 with the job and its {@code cancel_requested_at} while its running attempt is being
+ *       stopped: {@code GET /jobs/{id}} shows {@code cancelled} once the worker confirms. An
+ *       attempt that succeeds before the stop takes effect makes the job done;
+ *   <li>409 for a job that is done or failed;
+ *   <li>404 for an id never submitted. A job accepted (202) moments ago is waited for, up to the
+ *       created-wait, before the gateway says so.
+ * </ul>
+ */
+@RestController
+class JobControlController {
+
+  /** Most bytes a cancel's body may have (a reason of 4096 characters, escaped, fits). */
+  static final int MAX_BODY_BYTES = 64 * 1024;
+
+  static final int MAX_REASON_LENGTH = 4096;
+
+  private final SchedulerCoreClient schedulerCore;
+  private final SubmissionOffsets offsets;
+  private final ExecutorService continuations;
+  private final JsonMapper mapper;
+  private final Duration createdWait;
+
+  JobControlController(
+      SchedulerCoreClient schedulerCore,
+      SubmissionOffsets offsets,
+      @Qualifier("submissionContinuations") ExecutorService continuations,
+      JsonMapper mapper,
+      GatewayProperties properties) {
+    this.schedulerCore = schedulerCore;
+    this.offsets = offsets;
+    this.continuations = continuations;
+    this.mapper = mapper;
+    this.createdWait = properties.createdWait();
+  }
+
+  @PostMapping("/jobs/{id}/cancel")
+  CompletableFuture<ResponseEntity<byte[]>> cancel(@PathVariable String id, InputStream body)
+      throws IOException {
+    String reason = reason(body.readNBytes(MAX_BODY_BYTES + 1));
+    return schedulerCore
+        .cancel(id, reason, null, Duration.ZERO)
+        .thenCompose(
+            first -> {
+              if (first.status() != 404 || createdWait.isZero()) {
+                return CompletableFuture.completedFuture(first);
+              }
+              // not stored: maybe accepted moments ago and not ingested yet; ask again once
+              // ingestion has handled everything submitted until now
+              return CompletableFuture.supplyAsync(offsets::endOffsets, continuations)
+                  .thenCompose(
+                      submitted -> schedulerCore.cancel(id, reason, submitted, createdWait));
+            })
+        .thenApply(answer -> response(id, answer));
+  }
+
+  private static ResponseEntity<byte[]> response(String id, SchedulerCoreClient.Answer answer) {
+    return switch (answer.status()) {
+      case 200, 202 ->
+          ResponseEntity.status(answer.status())
+              .contentType(MediaType.APPLICATION_JSON)
+              .body(answer.raw());
+      case 404 -> throw new NotFoundException("job \"" + id + "\" does not exist");
+      case 409 ->
+          throw new ConflictException(
+              answer.body().path("detail").asString("job \"" + id + "\" is finished"),
+              Map.of("status", answer.body().path("status").asString("done")));
+      case 400 ->
+          throw new InvalidRequestException(
+              answer.body().path("field").asString("reason"),
+              answer.body().path("detail").asString("invalid cancel request"));
+      default ->
+          throw new IllegalStateException(
+              "scheduler-core answered a cancel of " + id + " with " + answer.status());
+    };
+  }
+
+  /** The reason in the body, or null; a body that is not {@code {"reason": "..."}} is refused. */
+  private String reason(byte[] bytes) {
+    if (bytes.length > MAX_BODY_BYTES) {
+      throw new InvalidRequestException(
+          null, "request body must be at most " + MAX_BODY_BYTES + " bytes");
+    }
+    if (new String(bytes, java.nio.charset.StandardCharsets.UTF_8).isBlank()) {
+      return null;
+    }
+    JsonNode tree;
+    try {
+      tree = mapper.readTree(bytes);
+    } catch (JacksonException e) {
+      throw new InvalidRequestException(null, "request body is not valid JSON");
+    }
+    if (tree == null || !tree.isObject()) {
+      throw new InvalidRequestException(null, "request body must be a JSON object");
+    }
+    for (Map.Entry<String, JsonNode> field : tree.properties()) {
+      if (!"reason".equals(field.getKey())) {
+        throw new InvalidRequestException(
+            field.getKey(), field.getKey() + " is not a field of a cancel; the only one is reason");
+      }
+    }
+    JsonNode reason = tree.get("reason");
+    if (reason == null || reason.isNull()) {
+      return null;
+    }
+    if (!reason.isString()) {
+      throw new InvalidRequestException("reason", "reason must be a string");
+    }
+    String text = reason.asString();
+    if (text.length() > MAX_REASON_LENGTH) {
+      throw new InvalidRequestException(
+          "reason", "reason must be at most " + MAX_REASON_LENGTH + " characters");
+    }
+    if (text.indexOf('\u0000') >= 0) {
+      throw new InvalidRequestException("reason", "reason must not contain NUL characters");
+    }
+    return text;
+  }
+}

@@ -1,0 +1,207 @@
+package io.workron.scheduler.cancel;
+
+import static io.workron.scheduler.db.Tables.JOBS;
+import static io.workron.scheduler.db.Tables.PENDING_CANCELS;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.workron.scheduler.core.JobStatus;
+import io.workron.scheduler.core.Transition;
+import io.workron.scheduler.dag.DependencyGraph;
+import io.workron.scheduler.dispatch.StopOrders;
+import io.workron.scheduler.lifecycle.JobTransitions;
+import io.workron.schemas.StopCause;
+import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.jooq.DSLContext;
+import org.jooq.Record;
+import org.springframework.stereotype.Component;
+
+/**
+ * Cancels jobs, asked over REST ({@code POST /jobs/{id}/cancel}) or by another service ({@code
+ * job.cancel.v1}). Runs inside the caller's transaction.
+ *
+ * <ul>
+ *   <li>A {@code pending} or {@code blocked} job is cancelled at once ({@link Transition#CANCEL}).
+ *   <li>A {@code running} job is marked {@code cancel_requested_at} and its attempt is ordered
+ *       stopped (cause {@code cancelled}); it becomes cancelled ({@link Transition#CANCEL_RUNNING})
+ *       when its result reports anything but success (results.ResultStore), or when the attempt is
+ *       taken back (liveness.Requeuer). An attempt that succeeds first makes the job done: done
+ *       wins over a late cancel.
+ *   <li>A job already finished is left as it is.
+ *   <li>Jobs downstream of a job cancelled here are cancelled, their reason naming it.
+ * </ul>
+ */
+@Component
+public class Cancellations {
+
+  /** Recorded on a job cancelled without a reason given. */
+  public static final String DEFAULT_REASON = "cancelled by request";
+
+  /** What a cancel did to one job. */
+  public enum Result {
+    /** It was pending or blocked and is cancelled now. */
+    CANCELLED,
+    /** It was cancelled already (by an earlier request, or because an upstream job failed). */
+    ALREADY_CANCELLED,
+    /** Its running attempt is ordered stopped; it becomes cancelled when the stop takes effect. */
+    STOPPING,
+    /** It is done or failed: nothing to cancel. */
+    FINISHED,
+    /** No such job is stored. */
+    UNKNOWN
+  }
+
+  /** One request: the job, and why (null for {@link #DEFAULT_REASON}). */
+  public record Request(String jobId, String reason) {
+    String reasonOrDefault() {
+      return reason == null || reason.isBlank() ? DEFAULT_REASON : reason;
+    }
+  }
+
+  private final DSLContext db;
+  private final JobTransitions transitions;
+  private final StopOrders stops;
+  private final DependencyGraph graph;
+  private final MeterRegistry meters;
+
+  Cancellations(
+      DSLContext db,
+      JobTransitions transitions,
+      StopOrders stops,
+      DependencyGraph graph,
+      MeterRegistry meters) {
+    this.db = db;
+    this.transitions = transitions;
+    this.stops = stops;
+    this.graph = graph;
+    this.meters = meters;
+  }
+
+  /**
+   * Applies each request; with {@code keepUnknown}, a request for an id not stored yet is kept and
+   * applied when the job's submission arrives ({@link #applyKept}). Returns what happened to each
+   * requested id.
+   */
+  public Map<String, Result> cancel(
+      Collection<Request> requests, boolean keepUnknown, OffsetDateTime now) {
+    Map<String, Request> byId = new LinkedHashMap<>();
+    for (Request r : requests) {
+      byId.putIfAbsent(r.jobId(), r);
+    }
+    Map<String, Record> rows = new HashMap<>();
+    // rows locked in id order, as everywhere, so concurrent transactions cannot deadlock
+    db.select(
+            JOBS.ID,
+            JOBS.STATUS,
+            JOBS.ATTEMPT,
+            JOBS.WORKER_ID,
+            JOBS.WORKER_INCARNATION,
+            JOBS.CANCEL_REQUESTED_AT)
+        .from(JOBS)
+        .where(JOBS.ID.in(byId.keySet()))
+        .orderBy(JOBS.ID)
+        .forUpdate()
+        .forEach(r -> rows.put(r.get(JOBS.ID), r));
+    Map<String, Result> results = new LinkedHashMap<>();
+    List<JobTransitions.Move> notStarted = new ArrayList<>();
+    List<StopOrders.Order> orders = new ArrayList<>();
+    List<String> stopping = new ArrayList<>();
+    List<Request> kept = new ArrayList<>();
+    for (Request req : byId.values()) {
+      Record row = rows.get(req.jobId());
+      if (row == null) {
+        results.put(req.jobId(), Result.UNKNOWN);
+        if (keepUnknown) {
+          kept.add(req);
+        }
+        continue;
+      }
+      JobStatus status = JobStatus.fromWire(row.get(JOBS.STATUS));
+      switch (status) {
+        case PENDING, BLOCKED -> {
+          notStarted.add(JobTransitions.Move.of(req.jobId()).because(req.reasonOrDefault()));
+          results.put(req.jobId(), Result.CANCELLED);
+        }
+        case RUNNING -> {
+          if (row.get(JOBS.CANCEL_REQUESTED_AT) == null) {
+            stopping.add(req.jobId());
+            orders.add(
+                new StopOrders.Order(
+                    req.jobId(),
+                    row.get(JOBS.ATTEMPT),
+                    row.get(JOBS.WORKER_ID),
+                    row.get(JOBS.WORKER_INCARNATION)));
+            db.update(JOBS)
+                .set(JOBS.CANCEL_REQUESTED_AT, now)
+                .set(JOBS.CANCEL_REASON, withoutNul(req.reasonOrDefault()))
+                .where(JOBS.ID.eq(req.jobId()))
+                .execute();
+          }
+          results.put(req.jobId(), Result.STOPPING);
+        }
+        case CANCELLED -> results.put(req.jobId(), Result.ALREADY_CANCELLED);
+        default -> results.put(req.jobId(), Result.FINISHED);
+      }
+    }
+    keep(kept, now);
+    stops.send(orders, StopCause.CANCELLED, "cancelled", now);
+    List<String> cancelled = transitions.apply(Transition.CANCEL, notStarted, now).movedIds();
+    graph.cancelDownstreamOf(cancelled);
+    meters
+        .counter("workron_jobs_cancelled_total", "when", "not_started")
+        .increment(cancelled.size());
+    meters.counter("workron_cancels_stopping_total").increment(stopping.size());
+    return results;
+  }
+
+  /**
+   * Applies the kept cancels of jobs just stored ({@code storedIds}, in the caller's transaction
+   * that stored them) and forgets them.
+   */
+  public void applyKept(Collection<String> storedIds, OffsetDateTime now) {
+    if (storedIds.isEmpty()) {
+      return;
+    }
+    List<Request> kept =
+        db.deleteFrom(PENDING_CANCELS)
+            .where(PENDING_CANCELS.JOB_ID.in(storedIds))
+            .returning(PENDING_CANCELS.JOB_ID, PENDING_CANCELS.REASON)
+            .fetch(r -> new Request(r.getJobId(), r.getReason()));
+    if (!kept.isEmpty()) {
+      cancel(kept, false, now);
+    }
+  }
+
+  /**
+   * Forgets kept cancels older than {@code cutoff} whose job never came; returns how many. By then
+   * the submissions topic no longer holds a submission they could be waiting for.
+   */
+  public int forgetKeptBefore(OffsetDateTime cutoff) {
+    return db.deleteFrom(PENDING_CANCELS).where(PENDING_CANCELS.REQUESTED_AT.lt(cutoff)).execute();
+  }
+
+  private void keep(List<Request> kept, OffsetDateTime now) {
+    if (kept.isEmpty()) {
+      return;
+    }
+    var insert =
+        db.insertInto(
+            PENDING_CANCELS,
+            PENDING_CANCELS.JOB_ID,
+            PENDING_CANCELS.REASON,
+            PENDING_CANCELS.REQUESTED_AT);
+    for (Request r : kept) {
+      insert = insert.values(r.jobId(), withoutNul(r.reason()), now);
+    }
+    insert.onConflictDoNothing().execute();
+  }
+
+  private static String withoutNul(String text) {
+    return text == null ? null : text.replace("\u0000", "");
+  }
+}

@@ -1,0 +1,291 @@
+package io.workron.scheduler;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.workron.schemas.JobCancel;
+import io.workron.schemas.JobDispatch;
+import io.workron.schemas.JobResult;
+import io.workron.schemas.JobStop;
+import io.workron.schemas.JobSubmission;
+import io.workron.schemas.MessageType;
+import io.workron.schemas.StopCause;
+import io.workron.schemas.WireCodec;
+import io.workron.schemas.WorkerHeartbeat;
+import io.workron.schemas.WorkerHeartbeat.RunningAttempt;
+import io.workron.testsupport.KafkaFixture.TopicReader;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * Cancellation on the real database and broker, the test playing the workers: a job not started is
+ * cancelled at once with everything downstream; a running one is ordered stopped and ends cancelled
+ * when its worker confirms, unless it succeeded first; a worker that ignores the order is
+ * overruled; a cancel sent over Kafka before its job is kept for it.
+ */
+class CancellationIT {
+
+  private static final Duration WAIT = Duration.ofSeconds(30);
+  private static SchedulerUnderTest sut;
+  private final ScheduledExecutorService beats = Executors.newScheduledThreadPool(1);
+
+  @BeforeAll
+  static void start() {
+    sut =
+        new SchedulerUnderTest(
+            "--workron.scheduler.reaper-tick=200ms",
+            "--workron.scheduler.worker-offline-after=2s",
+            "--workron.scheduler.tick-interval=200ms",
+            "--workron.scheduler.stop-confirm-timeout=2s");
+  }
+
+  @BeforeEach
+  void finishWhatOtherTestsLeft() throws Exception {
+    sut.finishWhatOtherTestsLeft();
+  }
+
+  @AfterEach
+  void stopBeating() throws InterruptedException {
+    beats.shutdownNow();
+    assertThat(beats.awaitTermination(10, TimeUnit.SECONDS)).isTrue();
+  }
+
+  @AfterAll
+  static void stop() {
+    sut.close();
+  }
+
+  @Test
+  void aJobNotStartedIsCancelledAtOnceAndSoIsEverythingDownstreamNamingIt() throws Exception {
+    // no worker: the job stays pending
+    String root = sut.submit("true", 1);
+    String child = submitAfter(root);
+    String grandchild = submitAfter(child);
+    await().atMost(WAIT).until(() -> "blocked".equals(sut.status(grandchild)));
+
+    HttpResponse<String> answer = cancel(root, "{\"reason\":\"superseded by run 42\"}");
+
+    assertThat(answer.statusCode()).as(answer.body()).isEqualTo(200);
+    JsonNode job = sut.codec.mapper().readTree(answer.body());
+    assertThat(job.get("status").asString()).isEqualTo("cancelled");
+    assertThat(job.get("failure_reason").asString()).isEqualTo("superseded by run 42");
+    assertThat(job.has("done_at")).isTrue();
+    for (String downstream : List.of(child, grandchild)) {
+      assertThat(sut.status(downstream)).isEqualTo("cancelled");
+      assertThat(sut.job(downstream).get("failure_reason").asString())
+          .isEqualTo("upstream job " + root + " was cancelled");
+    }
+    // cancelling again changes nothing and says it is cancelled
+    HttpResponse<String> again = cancel(root, "");
+    assertThat(again.statusCode()).isEqualTo(200);
+    assertThat(sut.job(root).get("failure_reason").asString()).isEqualTo("superseded by run 42");
+  }
+
+  @Test
+  void aRunningJobIsOrderedStoppedAndIsCancelledWhenItsWorkerReportsTheStop() throws Exception {
+    String worker = sut.worker("w");
+    String id = sut.submit("sleep 600", 3);
+    try (TopicReader dispatches = sut.readDispatches(worker);
+        TopicReader stops = sut.readStops(worker)) {
+      JobDispatch d = runningOn(worker, "i1", dispatches);
+
+      HttpResponse<String> answer = cancel(id, "");
+
+      assertThat(answer.statusCode()).as(answer.body()).isEqualTo(202);
+      JsonNode stopping = sut.codec.mapper().readTree(answer.body());
+      assertThat(stopping.get("status").asString()).isEqualTo("running");
+      assertThat(stopping.has("cancel_requested_at")).isTrue();
+      JobStop stop = sut.stops(stops.until(r -> !r.isEmpty(), WAIT)).get(0);
+      assertThat(stop.jobId()).isEqualTo(id);
+      assertThat(stop.attempt()).isEqualTo(d.attempt());
+      assertThat(stop.incarnation()).isEqualTo("i1");
+      assertThat(stop.cause()).isEqualTo(StopCause.CANCELLED);
+      // a second cancel while it stops answers the same and sends no second order
+      assertThat(cancel(id, "").statusCode()).isEqualTo(202);
+
+      sut.result(d, JobResult.Outcome.INTERRUPTED, 143, "terminated\n", StopCause.CANCELLED);
+
+      await().atMost(WAIT).until(() -> "cancelled".equals(sut.status(id)));
+      JsonNode job = sut.job(id);
+      assertThat(job.get("failure_reason").asString()).isEqualTo("cancelled by request");
+      assertThat(job.get("attempts").asInt()).isEqualTo(1);
+      assertThat(job.get("attempt_history").get(0).get("outcome").asString())
+          .isEqualTo("interrupted");
+      assertThat(job.get("output").asString()).isEqualTo("terminated\n");
+      // never run again: the only dispatch is the first; the only stop, the one above
+      assertThat(dispatches.drain(Duration.ofSeconds(1))).hasSize(1);
+      assertThat(stops.drain(Duration.ofMillis(200))).hasSize(1);
+    }
+  }
+
+  @Test
+  void anAttemptThatSucceedsBeforeTheStopTakesEffectMakesTheJobDone() throws Exception {
+    String worker = sut.worker("w");
+    String id = sut.submit("sleep 1", 3);
+    try (TopicReader dispatches = sut.readDispatches(worker)) {
+      JobDispatch d = runningOn(worker, "i1", dispatches);
+      assertThat(cancel(id, "").statusCode()).isEqualTo(202);
+
+      sut.result(d, JobResult.Outcome.SUCCEEDED, 0, "", null);
+
+      await().atMost(WAIT).until(() -> "done".equals(sut.status(id)));
+      HttpResponse<String> late = cancel(id, "");
+      assertThat(late.statusCode()).as(late.body()).isEqualTo(409);
+      JsonNode problem = sut.codec.mapper().readTree(late.body());
+      assertThat(problem.get("status").asString()).isEqualTo("done");
+      assertThat(problem.get("detail").asString()).contains(id).contains("is done");
+    }
+  }
+
+  @Test
+  void anAttemptOfACancelledJobThatFailsFirstIsNotRetried() throws Exception {
+    String worker = sut.worker("w");
+    String id = sut.submit("exit 1", 5);
+    try (TopicReader dispatches = sut.readDispatches(worker)) {
+      JobDispatch d = runningOn(worker, "i1", dispatches);
+      assertThat(cancel(id, "{\"reason\":\"wrong input\"}").statusCode()).isEqualTo(202);
+
+      sut.result(d, JobResult.Outcome.FAILED, 1, "", null);
+
+      await().atMost(WAIT).until(() -> "cancelled".equals(sut.status(id)));
+      assertThat(sut.job(id).get("failure_reason").asString()).isEqualTo("wrong input");
+      assertThat(dispatches.drain(Duration.ofSeconds(1))).hasSize(1);
+    }
+  }
+
+  @Test
+  void aWorkerThatKeepsRunningAnAttemptOrderedStoppedIsOverruled() throws Exception {
+    String worker = sut.worker("deaf");
+    String id = sut.submit("sleep 600", 3);
+    try (TopicReader dispatches = sut.readDispatches(worker)) {
+      // a worker too old to read stop orders: it keeps listing the attempt in its heartbeats
+      runningOn(worker, "old", dispatches);
+      assertThat(cancel(id, "").statusCode()).isEqualTo(202);
+
+      await().atMost(WAIT).until(() -> "cancelled".equals(sut.status(id)));
+      JsonNode job = sut.job(id);
+      assertThat(job.get("failure_reason").asString()).isEqualTo("cancelled by request");
+      assertThat(job.get("attempt_history").get(0).get("outcome").asString())
+          .isEqualTo("stop_not_confirmed");
+      assertThat(dispatches.drain(Duration.ofSeconds(1))).hasSize(1);
+    }
+  }
+
+  @Test
+  void aCancelOverKafkaThatOvertakesItsJobIsAppliedWhenTheJobArrives() throws Exception {
+    String id = SchedulerUnderTest.newJobId();
+    String gang = "gang-" + id;
+    sut.kafka.send(sut.topics.submissions(), id, cancelMessage(id, "gang aborted"));
+    await()
+        .atMost(WAIT)
+        .until(
+            () -> sut.count("select count(*) from pending_cancels where job_id = '" + id + "'"),
+            n -> n == 1);
+
+    // the job itself comes keyed by its gang, possibly on another partition
+    sut.kafka.send(sut.topics.submissions(), gang, sut.submission(id, "true", 1, null));
+
+    await().atMost(WAIT).until(() -> "cancelled".equals(sut.status(id)));
+    JsonNode job = sut.job(id);
+    assertThat(job.get("failure_reason").asString()).isEqualTo("gang aborted");
+    assertThat(job.get("attempts").asInt()).isZero();
+    assertThat(sut.count("select count(*) from pending_cancels where job_id = '" + id + "'"))
+        .isZero();
+  }
+
+  @Test
+  void aKeptCancelWhoseJobNeverCameIsForgottenAfterThePendingCancelRetention() throws Exception {
+    sut.execute(
+        "insert into pending_cancels (job_id, reason, requested_at) values "
+            + "('job-gone-long-ago', null, now() - interval '8 days'), "
+            + "('job-kept-recently', null, now() - interval '6 days')");
+
+    await()
+        .atMost(WAIT)
+        .until(
+            () ->
+                sut.count(
+                    "select count(*) from pending_cancels where job_id = 'job-gone-long-ago'"),
+            n -> n == 0);
+    assertThat(sut.count("select count(*) from pending_cancels where job_id = 'job-kept-recently'"))
+        .isEqualTo(1);
+  }
+
+  @Test
+  void aCancelOverKafkaCancelsAPendingJob() throws Exception {
+    String id = sut.submit("true", 1);
+    await().atMost(WAIT).until(() -> "pending".equals(sut.status(id)));
+
+    sut.kafka.send(sut.topics.submissions(), id, cancelMessage(id, null));
+
+    await().atMost(WAIT).until(() -> "cancelled".equals(sut.status(id)));
+    assertThat(sut.job(id).get("failure_reason").asString()).isEqualTo("cancelled by request");
+  }
+
+  @Test
+  void aCancelOfAnUnknownJobIs404AndABadReasonIs400() throws Exception {
+    HttpResponse<String> unknown = cancel("job-never-submitted", "");
+    assertThat(unknown.statusCode()).isEqualTo(404);
+    assertThat(sut.codec.mapper().readTree(unknown.body()).get("field").asString()).isEqualTo("id");
+
+    String id = sut.submit("true", 1);
+    await().atMost(WAIT).until(() -> "pending".equals(sut.status(id)));
+    HttpResponse<String> tooLong = cancel(id, "{\"reason\":\"" + "x".repeat(4097) + "\"}");
+    assertThat(tooLong.statusCode()).isEqualTo(400);
+    assertThat(sut.codec.mapper().readTree(tooLong.body()).get("field").asString())
+        .isEqualTo("reason");
+    assertThat(sut.status(id)).isEqualTo("pending");
+  }
+
+  // --- helpers
+
+  /**
+   * Heartbeats as {@code worker} and returns the first dispatch, listed as running from then on.
+   */
+  private JobDispatch runningOn(String worker, String incarnation, TopicReader dispatches)
+      throws Exception {
+    List<RunningAttempt> running = new CopyOnWriteArrayList<>();
+    beats.scheduleAtFixedRate(
+        () -> sut.heartbeat(worker, incarnation, 2, running, WorkerHeartbeat.State.ACTIVE),
+        0,
+        300,
+        TimeUnit.MILLISECONDS);
+    JobDispatch d = sut.dispatches(dispatches.until(r -> !r.isEmpty(), WAIT)).get(0);
+    running.add(new RunningAttempt(d.jobId(), d.attempt()));
+    await().atMost(WAIT).until(() -> sut.job(d.jobId()).has("last_heart_beat"));
+    return d;
+  }
+
+  private String submitAfter(String upstream) {
+    String id = SchedulerUnderTest.newJobId();
+    JobSubmission s = new JobSubmission(id, "true", List.of(upstream), null, null, null, 1, null);
+    sut.kafka.send(
+        sut.topics.submissions(),
+        id,
+        sut.codec.encode(
+            WireCodec.envelope(MessageType.JOB_SUBMITTED, "m-" + id, Instant.now(), s)));
+    return id;
+  }
+
+  private byte[] cancelMessage(String id, String reason) {
+    return sut.codec.encode(
+        WireCodec.envelope(
+            MessageType.JOB_CANCEL, "c-" + id, Instant.now(), new JobCancel(id, reason)));
+  }
+
+  private HttpResponse<String> cancel(String id, String body) throws Exception {
+    return sut.post("/internal/jobs/" + id + "/cancel", body);
+  }
+}
