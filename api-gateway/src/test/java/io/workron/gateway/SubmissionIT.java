@@ -61,6 +61,7 @@ class SubmissionIT {
             // keys of the seed's and this API's job JSON, as a client may send back what it read,
             // are ignored
             "{\"command\": \"echo hello\", \"resources\": {\"memory_mb\": 256},"
+                + " \"timeout_seconds\": 90,"
                 + " \"status\": \"done\", \"attempts\": 2, \"last_heart_beat\": null,"
                 + " \"exit_code\": 0, \"attempt_history\": []}",
             "X-Request-ID",
@@ -80,6 +81,7 @@ class SubmissionIT {
     assertThat(envelope.payload().id()).isEqualTo(jobId);
     assertThat(envelope.payload().command()).isEqualTo("echo hello");
     assertThat(envelope.payload().resources().memoryMb()).isEqualTo(256);
+    assertThat(envelope.payload().timeoutSeconds()).isEqualTo(90);
     assertThat(SubmissionsTopic.header(record, Topics.REQUEST_ID_HEADER)).hasValue(requestId);
   }
 
@@ -110,6 +112,11 @@ class SubmissionIT {
           number where text is due | {"command": "x", "max_retries": "many"}          | max_retries
           object where list is due | {"command": "x", "depends_on": {"a": 1}}         | depends_on
           gang submission          | {"command": "x", "gang_size": 4}                 | gang_size
+          zero timeout             | {"command": "x", "timeout_seconds": 0}           | timeout_seconds
+          negative timeout         | {"command": "x", "timeout_seconds": -5}          | timeout_seconds
+          fractional timeout       | {"command": "x", "timeout_seconds": 1.5}         | timeout_seconds
+          timeout as text          | {"command": "x", "timeout_seconds": "2s"}        | timeout_seconds
+          fractional max_retries   | {"command": "x", "max_retries": 2.5}             | max_retries
           unknown field            | {"command": "x", "retries": 5}                   | retries
           unknown resource         | {"command": "x", "resources": {"gpus": 1}}       | resources.gpus
           """)

@@ -174,6 +174,17 @@ final class SchedulerUnderTest implements AutoCloseable {
       int exitCode,
       String output,
       io.workron.schemas.StopCause stopCause) {
+    result(d, outcome, exitCode, output, stopCause, null);
+  }
+
+  /** A result with the worker's own reason. */
+  void result(
+      JobDispatch d,
+      JobResult.Outcome outcome,
+      int exitCode,
+      String output,
+      io.workron.schemas.StopCause stopCause,
+      String reason) {
     Instant now = Instant.now();
     JobResult r =
         new JobResult(
@@ -188,7 +199,7 @@ final class SchedulerUnderTest implements AutoCloseable {
             0L,
             output,
             false,
-            null,
+            reason,
             stopCause);
     kafka.send(
         topics.results(),

@@ -4,7 +4,12 @@ import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import java.util.Map;
 
-/** Payload of {@code job.dispatch.v1}: run attempt {@code attempt} of a job on one incarnation. */
+/**
+ * Payload of {@code job.dispatch.v1}: run attempt {@code attempt} of a job on one incarnation.
+ *
+ * @param timeoutSeconds longest the attempt may run (null: no limit); a worker too old to know the
+ *     field ignores it, and scheduler-core's reaper ends the attempt instead
+ */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record JobDispatch(
     @JsonProperty("job_id") String jobId,
@@ -13,7 +18,20 @@ public record JobDispatch(
     String incarnation,
     String command,
     Map<String, String> env,
-    Resources resources) {
+    Resources resources,
+    @JsonProperty("timeout_seconds") Integer timeoutSeconds) {
 
   public static final String TYPE = "job.dispatch.v1";
+
+  /** A dispatch without a time limit. */
+  public JobDispatch(
+      String jobId,
+      int attempt,
+      String workerId,
+      String incarnation,
+      String command,
+      Map<String, String> env,
+      Resources resources) {
+    this(jobId, attempt, workerId, incarnation, command, env, resources, null);
+  }
 }

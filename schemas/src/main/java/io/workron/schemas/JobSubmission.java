@@ -17,9 +17,26 @@ public record JobSubmission(
     Integer priority,
     @JsonProperty("queue_name") String queueName,
     @JsonProperty("max_retries") Integer maxRetries,
-    @JsonProperty("idempotency_key") String idempotencyKey) {
+    @JsonProperty("idempotency_key") String idempotencyKey,
+    @JsonProperty("timeout_seconds") Integer timeoutSeconds) {
 
   public static final String TYPE = "job.submitted.v1";
+
+  /** Longest run time a job may ask for, in seconds (a year). */
+  public static final int MAX_TIMEOUT_SECONDS = 31_536_000;
+
+  /** A submission without a timeout of its own (its queue's default applies). */
+  public JobSubmission(
+      String id,
+      String command,
+      List<String> dependsOn,
+      Resources resources,
+      Integer priority,
+      String queueName,
+      Integer maxRetries,
+      String idempotencyKey) {
+    this(id, command, dependsOn, resources, priority, queueName, maxRetries, idempotencyKey, null);
+  }
 
   /** Total attempts when the submission does not say (the seed's meaning of max_retries). */
   public static final int DEFAULT_MAX_RETRIES = 3;
@@ -38,6 +55,7 @@ public record JobSubmission(
         priority == null ? 0 : priority,
         queueName == null || queueName.isBlank() ? DEFAULT_QUEUE : queueName,
         maxRetries == null ? DEFAULT_MAX_RETRIES : maxRetries,
-        idempotencyKey);
+        idempotencyKey,
+        timeoutSeconds);
   }
 }

@@ -5,8 +5,9 @@ import com.fasterxml.jackson.annotation.JsonProperty;
 /**
  * Why an attempt was stopped before it ended by itself: the {@code cause} of {@code job.stop.v1}
  * and the optional {@code stop_cause} of {@code job.result.v1}. A result keeps v1's closed {@code
- * outcome} values ({@code interrupted} for every stop) so an older reader still applies it; the
- * cause says more to a reader that knows it.
+ * outcome} values ({@code interrupted} for every stop but a timeout, which is {@code failed}: it
+ * counts as a failed attempt) so an older reader still applies it; the cause says more to a reader
+ * that knows it.
  */
 public enum StopCause {
   @JsonProperty("cancelled")
@@ -19,6 +20,11 @@ public enum StopCause {
   PREEMPTED,
   @JsonProperty("shutdown")
   SHUTDOWN;
+
+  /** Why an attempt that ran past its {@code timeout_seconds} ended, whoever enforced it. */
+  public static String timedOutAfter(Integer timeoutSeconds) {
+    return "timed out after " + timeoutSeconds + " s";
+  }
 
   /** The name on the wire ({@code taken_back}). */
   public String wire() {

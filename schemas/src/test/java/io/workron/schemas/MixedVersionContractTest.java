@@ -59,7 +59,7 @@ class MixedVersionContractTest {
 
     assertThat(new String(written, java.nio.charset.StandardCharsets.UTF_8))
         .contains("\"stop_cause\":\"taken_back\"");
-    assertThat(releasedSchemaErrors(written)).isEmpty();
+    assertThat(releasedSchemaErrors(written, "job-result.v1")).isEmpty();
     ReleasedEnvelope read = releasedReader.readValue(written, ReleasedEnvelope.class);
     assertThat(read.payload().outcome()).isEqualTo("interrupted");
     assertThat(read.payload().attempt()).isEqualTo(2);
@@ -96,8 +96,22 @@ class MixedVersionContractTest {
     }
   }
 
-  private List<Error> releasedSchemaErrors(byte[] document) throws Exception {
-    try (InputStream in = getClass().getResourceAsStream("/released/job-result.v1.schema.json")) {
+  @Test
+  void aDispatchWithATimeoutIsValidForTheReleasedSchemaWhichIgnoresTheField() throws Exception {
+    JobDispatch bounded =
+        new JobDispatch(
+            "job-1", 1, "worker-1", "inc-1", "sleep 30", java.util.Map.of(), Resources.NONE, 2);
+    byte[] written =
+        codec.encode(WireCodec.envelope(MessageType.JOB_DISPATCH, "d-1", Instant.now(), bounded));
+
+    assertThat(new String(written, java.nio.charset.StandardCharsets.UTF_8))
+        .contains("\"timeout_seconds\":2");
+    // an older worker runs it without the limit; scheduler-core's reaper ends it instead
+    assertThat(releasedSchemaErrors(written, "job-dispatch.v1")).isEmpty();
+  }
+
+  private List<Error> releasedSchemaErrors(byte[] document, String stem) throws Exception {
+    try (InputStream in = getClass().getResourceAsStream("/released/" + stem + ".schema.json")) {
       Schema schema =
           SchemaRegistry.withDefaultDialect(SpecificationVersion.DRAFT_2020_12)
               .getSchema(releasedReader.readTree(in));

@@ -394,6 +394,27 @@ class EndToEndIT {
     assertThat(job(id).get("failure_reason").asString()).isEqualTo("from another service");
   }
 
+  @Test
+  void aJobPastItsTimeoutIsStoppedRetriedAndThenFailsAsTimedOut() throws Exception {
+    String marker = "sleep 30." + (System.nanoTime() % 1000);
+    String id = submit("{\"command\":\"" + marker + "\",\"timeout_seconds\":2,\"max_retries\":2}");
+
+    await().atMost(WAIT).until(() -> "failed".equals(job(id).get("status").asString()));
+
+    JsonNode job = job(id);
+    assertThat(job.get("timeout_seconds").asInt()).isEqualTo(2);
+    assertThat(job.get("failure_reason").asString()).isEqualTo("timed out after 2 s");
+    assertThat(job.get("attempts").asInt()).isEqualTo(2);
+    for (JsonNode attempt : job.get("attempt_history")) {
+      assertThat(attempt.get("outcome").asString()).isEqualTo("failed");
+      assertThat(attempt.get("reason").asString()).isEqualTo("timed out after 2 s");
+    }
+    assertThat(
+            ProcessHandle.allProcesses()
+                .anyMatch(p -> p.info().commandLine().map(c -> c.contains(marker)).orElse(false)))
+        .isFalse();
+  }
+
   // --- helpers
 
   private static boolean alive(long pid) {

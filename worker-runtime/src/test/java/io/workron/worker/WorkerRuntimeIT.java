@@ -311,6 +311,25 @@ class WorkerRuntimeIT {
 
   @Test
   @Order(8)
+  void anAttemptPastItsTimeoutIsKilledWithWhatItStartedAndReportedFailedAsTimedOut()
+      throws Exception {
+    String jobId = Ids.newJobId(clock);
+    String child = "sleep 617." + (System.nanoTime() % 1000);
+    // ignores SIGTERM, and so does the child it starts: only SIGKILL after stop-grace ends them
+    String command = "trap '' TERM; " + child + " & wait";
+    dispatch(new JobDispatch(jobId, 1, workerId, incarnation(), command, null, null, 1), null);
+
+    JobResult result = decodeResult(awaitResultRecord(jobId));
+
+    assertThat(result.outcome()).isEqualTo(JobResult.Outcome.FAILED);
+    assertThat(result.stopCause()).isEqualTo(StopCause.TIMED_OUT);
+    assertThat(result.reason()).isEqualTo("timed out after 1 s");
+    assertThat(result.durationMs()).isGreaterThanOrEqualTo(1000);
+    assertThat(running(child)).isFalse();
+  }
+
+  @Test
+  @Order(9)
   void reportsARunningJobInterruptedAndSignsOffWhenTheWorkerShutsDown() throws Exception {
     String jobId = Ids.newJobId(clock);
     dispatch(new JobDispatch(jobId, 1, workerId, incarnation(), "sleep 60", null, null), null);

@@ -19,7 +19,8 @@ record SubmissionRequest(
     Integer priority,
     @JsonProperty("queue_name") String queueName,
     @JsonProperty("max_retries") Integer maxRetries,
-    @JsonProperty("gang_size") Integer gangSize) {
+    @JsonProperty("gang_size") Integer gangSize,
+    @JsonProperty("timeout_seconds") Integer timeoutSeconds) {
 
   /** Keys read from a submission. */
   static final Set<String> READ_KEYS =
@@ -30,7 +31,8 @@ record SubmissionRequest(
           "priority",
           "queue_name",
           "max_retries",
-          "gang_size");
+          "gang_size",
+          "timeout_seconds");
 
   /**
    * Keys accepted and ignored: the rest of the seed's job JSON (SEED-BEHAVIOR.md section 2.1),

@@ -82,6 +82,15 @@ final class SubmissionRules {
                   + " and "
                   + MAX_MAX_RETRIES));
     }
+    if (request.timeoutSeconds() != null
+        && (request.timeoutSeconds() < 1
+            || request.timeoutSeconds() > JobSubmission.MAX_TIMEOUT_SECONDS)) {
+      problems.add(
+          new FieldProblem(
+              "timeout_seconds",
+              "timeout_seconds must be a whole number of seconds between 1 and "
+                  + JobSubmission.MAX_TIMEOUT_SECONDS));
+    }
     if (request.gangSize() != null) {
       if (request.gangSize() < 0) {
         problems.add(new FieldProblem("gang_size", "gang_size must not be negative"));
@@ -128,7 +137,8 @@ final class SubmissionRules {
         request.priority(),
         queueName,
         request.maxRetries(),
-        idempotencyKey);
+        idempotencyKey,
+        request.timeoutSeconds());
   }
 
   private static void checkNotNegative(Long value, String field, List<FieldProblem> problems) {

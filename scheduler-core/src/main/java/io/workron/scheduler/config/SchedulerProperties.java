@@ -85,7 +85,25 @@ public record SchedulerProperties(
     @org.springframework.boot.context.properties.bind.DefaultValue("45s")
         Duration stopConfirmTimeout,
     @org.springframework.boot.context.properties.bind.DefaultValue("7d")
-        Duration pendingCancelRetention) {
+        Duration pendingCancelRetention,
+    java.util.Map<String, Queue> queues) {
+
+  /**
+   * What configuration says about one queue.
+   *
+   * @param timeout default time limit of its jobs' attempts (null: none)
+   */
+  public record Queue(Duration timeout) {}
+
+  /** The timeout, in whole seconds rounded up, a job of {@code queue} gets by default, or null. */
+  public Integer defaultTimeoutSeconds(String queue) {
+    Queue q = queues.get(queue);
+    if (q == null || q.timeout() == null || q.timeout().isZero() || q.timeout().isNegative()) {
+      return null;
+    }
+    long millis = q.timeout().toMillis();
+    return (int) Math.min(Integer.MAX_VALUE, (millis + 999) / 1000);
+  }
 
   public SchedulerProperties {
     if (tickInterval != null
@@ -99,6 +117,7 @@ public record SchedulerProperties(
               + workerOfflineAfter
               + ")");
     }
+    queues = queues == null ? java.util.Map.of() : java.util.Map.copyOf(queues);
     if (replicaId == null || replicaId.isBlank()) {
       replicaId = "scheduler-" + UUID.randomUUID().toString().substring(0, 8);
     }

@@ -170,7 +170,8 @@ public class DispatchLoop implements SmartLifecycle {
               s.incarnation(),
               s.command(),
               Map.of("WORKRON_JOB_ID", s.jobId(), "WORKRON_ATTEMPT", Integer.toString(s.attempt())),
-              new Resources(s.vramMb(), s.memoryMb()));
+              new Resources(s.vramMb(), s.memoryMb()),
+              s.timeoutSeconds());
       String id = "dispatch-" + s.jobId() + "-" + s.attempt();
       messages.add(
           OutboxMessage.dispatch(

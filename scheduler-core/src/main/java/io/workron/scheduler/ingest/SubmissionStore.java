@@ -58,6 +58,7 @@ class SubmissionStore {
   private final IngestProgress progress;
   private final IngestWaits waits;
   private final Cancellations cancellations;
+  private final io.workron.scheduler.config.SchedulerProperties properties;
   private final Counter submitted;
   private final Counter duplicates;
 
@@ -72,6 +73,7 @@ class SubmissionStore {
       IngestProgress progress,
       IngestWaits waits,
       Cancellations cancellations,
+      io.workron.scheduler.config.SchedulerProperties properties,
       MeterRegistry meters) {
     this.db = db;
     this.tx = tx;
@@ -83,6 +85,7 @@ class SubmissionStore {
     this.progress = progress;
     this.waits = waits;
     this.cancellations = cancellations;
+    this.properties = properties;
     this.submitted = meters.counter("workron_jobs_submitted_total");
     this.duplicates = meters.counter("workron_submissions_duplicate_total");
   }
@@ -164,7 +167,8 @@ class SubmissionStore {
             JOBS.MEMORY_MB,
             JOBS.IDEMPOTENCY_KEY,
             JOBS.CREATED_AT,
-            JOBS.RUN_AT);
+            JOBS.RUN_AT,
+            JOBS.TIMEOUT_SECONDS);
     for (Accepted a : byId.values()) {
       JobSubmission j = a.job();
       JobStatus status = j.dependsOn().isEmpty() ? JobStatus.PENDING : JobStatus.BLOCKED;
@@ -180,7 +184,10 @@ class SubmissionStore {
               j.resources().memoryMb(),
               j.idempotencyKey(),
               now,
-              now);
+              now,
+              j.timeoutSeconds() != null
+                  ? j.timeoutSeconds()
+                  : properties.defaultTimeoutSeconds(j.queueName()));
     }
     List<String> stored =
         insert.onConflictDoNothing().returningResult(JOBS.ID).fetch(r -> r.value1());

@@ -134,7 +134,8 @@ public class JobTransitions {
       OffsetDateTime createdAt,
       OffsetDateTime dispatchedAt,
       OffsetDateTime startedAt,
-      OffsetDateTime finishedAt) {}
+      OffsetDateTime finishedAt,
+      Integer timeoutSeconds) {}
 
   /** A move that changed nothing, and why. */
   public record Refusal(String jobId, Why why, String detail) {}
@@ -267,7 +268,8 @@ public class JobTransitions {
                 JOBS.CREATED_AT,
                 JOBS.DISPATCHED_AT,
                 JOBS.STARTED_AT,
-                JOBS.FINISHED_AT)
+                JOBS.FINISHED_AT,
+                JOBS.TIMEOUT_SECONDS)
             .fetch(JobTransitions::moved);
     List<Refusal> refused = refusals(t, byId, moved);
     if (!moved.isEmpty()) {
@@ -405,7 +407,8 @@ public class JobTransitions {
         r.getCreatedAt(),
         r.getDispatchedAt(),
         r.getStartedAt(),
-        r.getFinishedAt());
+        r.getFinishedAt(),
+        r.getTimeoutSeconds());
   }
 
   /**

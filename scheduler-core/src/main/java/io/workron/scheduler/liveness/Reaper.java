@@ -192,6 +192,43 @@ public class Reaper implements SmartLifecycle {
           properties.stopConfirmTimeout(),
           unstopped.stream().map(Requeuer.Held::jobId).toList());
     }
+    // An attempt past its job's timeout that its live worker still lists stop-confirm-timeout
+    // later, with no result on its way: the worker does not enforce timeouts (too old to know
+    // them).
+    List<Requeuer.Held> overdue =
+        withNoResultInFlight(
+            "select j.id, j.attempt, j.last_heartbeat_at, w.last_heartbeat_at from jobs j "
+                + "join workers w on w.id = j.worker_id and w.incarnation = j.worker_incarnation "
+                + "where j.status = 'running' and j.timeout_seconds is not null "
+                + "and w.last_heartbeat_at >= j.dispatched_at "
+                + "  + make_interval(secs => j.timeout_seconds) + ?::interval",
+            properties.stopConfirmTimeout());
+    if (!overdue.isEmpty()) {
+      java.util.Map<String, Integer> limits = new java.util.HashMap<>();
+      db.resultQuery(
+              "select id, timeout_seconds from jobs where id = any(?::varchar[])",
+              (Object) overdue.stream().map(Requeuer.Held::jobId).toArray(String[]::new))
+          .forEach(r -> limits.put(r.get(0, String.class), r.get(1, Integer.class)));
+      Requeuer.Outcome o =
+          requeuer.requeue(
+              overdue.stream()
+                  .map(
+                      h ->
+                          h.because(
+                              io.workron.schemas.StopCause.timedOutAfter(limits.get(h.jobId()))))
+                  .toList(),
+              Requeuer.Cause.TIMED_OUT,
+              now);
+      requeued += o.requeued();
+      failed += o.failed();
+      log.warn(
+          "{} attempts still run {} past their timeout: {} re-queued, {} failed",
+          overdue.size(),
+          properties.stopConfirmTimeout(),
+          o.requeued(),
+          o.failed());
+    }
+
     int forgotten = cancellations.forgetKeptBefore(now.minus(properties.pendingCancelRetention()));
     if (forgotten > 0) {
       log.info(

@@ -17,7 +17,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import org.jooq.DSLContext;
-import org.jooq.impl.DSL;
 import org.springframework.stereotype.Component;
 
 /**
@@ -44,7 +43,12 @@ public class Requeuer {
      * The worker kept running an attempt it was ordered to stop (too old to read stop orders, or
      * its command would not die): the job ends as the stop meant it to; counts.
      */
-    STOP_NOT_CONFIRMED("stop not confirmed", true);
+    STOP_NOT_CONFIRMED("stop not confirmed", true),
+    /**
+     * The attempt ran past its job's timeout and its worker did not stop it (too old to know the
+     * limit): a failed attempt, as a timeout the worker enforces is.
+     */
+    TIMED_OUT("timed out", true);
 
     private final String reason;
     private final boolean counts;
@@ -67,9 +71,22 @@ public class Requeuer {
    * An attempt to take back, with when a heartbeat last listed it as the caller saw it (null: never
    * listed).
    */
-  public record Held(String jobId, int attempt, OffsetDateTime listedAt) {
+  public record Held(String jobId, int attempt, OffsetDateTime listedAt, String reason) {
     public Held(String jobId, int attempt) {
-      this(jobId, attempt, null);
+      this(jobId, attempt, null, null);
+    }
+
+    public Held(String jobId, int attempt, OffsetDateTime listedAt) {
+      this(jobId, attempt, listedAt, null);
+    }
+
+    /** The same attempt, taken back for {@code why} rather than its cause's reason. */
+    public Held because(String why) {
+      return new Held(jobId, attempt, listedAt, why);
+    }
+
+    String reasonOr(Cause cause) {
+      return reason != null ? reason : cause.reason();
     }
   }
 
@@ -188,7 +205,7 @@ public class Requeuer {
       // a cause that does not count counts anyway once the job had its free take-backs
       boolean counts = cause.counts || c.freeAttempts() >= maxFreeRequeues;
       JobTransitions.Move move =
-          JobTransitions.Move.at(h.jobId(), h.attempt()).because(cause.reason());
+          JobTransitions.Move.at(h.jobId(), h.attempt()).because(h.reasonOr(cause));
       if (counts && AttemptVerdict.attemptsUsedUp(c.attempt() - c.freeAttempts(), c.maxRetries())) {
         giveUp.add(move);
       } else {
@@ -217,15 +234,20 @@ public class Requeuer {
         cause.reason(),
         now);
     if (!taken.isEmpty()) {
-      db.update(JOB_ATTEMPTS)
-          .set(JOB_ATTEMPTS.FINISHED_AT, now)
-          .set(JOB_ATTEMPTS.OUTCOME, cause.outcome())
-          .set(JOB_ATTEMPTS.REASON, cause.reason())
-          .where(
-              DSL.row(JOB_ATTEMPTS.JOB_ID, JOB_ATTEMPTS.ATTEMPT)
-                  .in(taken.stream().map(m -> DSL.row(m.jobId(), m.attempt())).toList()))
-          .and(JOB_ATTEMPTS.FINISHED_AT.isNull())
-          .execute();
+      Map<String, String> reasons = new HashMap<>();
+      held.forEach(h -> reasons.putIfAbsent(h.jobId(), h.reasonOr(cause)));
+      List<org.jooq.Query> history = new ArrayList<>(taken.size());
+      for (JobTransitions.Moved m : taken) {
+        history.add(
+            db.update(JOB_ATTEMPTS)
+                .set(JOB_ATTEMPTS.FINISHED_AT, now)
+                .set(JOB_ATTEMPTS.OUTCOME, cause.outcome())
+                .set(JOB_ATTEMPTS.REASON, reasons.get(m.jobId()))
+                .where(JOB_ATTEMPTS.JOB_ID.eq(m.jobId()))
+                .and(JOB_ATTEMPTS.ATTEMPT.eq(m.attempt()))
+                .and(JOB_ATTEMPTS.FINISHED_AT.isNull()));
+      }
+      db.batch(history).execute();
     }
     List<String> ended = new ArrayList<>();
     failed.forEach(m -> ended.add(m.jobId()));

@@ -21,7 +21,10 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -50,6 +53,10 @@ public final class JobSlots implements AutoCloseable {
   private final JobMetrics metrics;
   private final Clock clock;
   private final ThreadPoolExecutor executor;
+
+  /** Fires the stop of an attempt that runs past its {@code timeout_seconds}. */
+  private final ScheduledExecutorService timeouts =
+      Executors.newSingleThreadScheduledExecutor(threads("workron-timeout-"));
 
   private final Object lock = new Object();
   private final Map<Attempt, Boolean> accepted = new LinkedHashMap<>();
@@ -114,17 +121,39 @@ public final class JobSlots implements AutoCloseable {
       return;
     }
     log.info("stopping {} pid={} ({})", attempt, command.pid(), stop.cause().wire());
+    stopInBackground(attempt, command);
+  }
+
+  /**
+   * Stops {@code command} (SIGTERM, {@code stop-grace}, SIGKILL) on a thread of its own, if it is
+   * still {@code attempt}'s running command by then: one that ended meanwhile, its process group
+   * possibly reused, must not be signalled.
+   */
+  private void stopInBackground(Attempt attempt, RunningCommand command) {
     threads("workron-stop-")
         .newThread(
             () -> {
               synchronized (lock) {
                 if (running.get(attempt) != command) {
-                  return; // it ended meanwhile: its process group must not be signalled
+                  return;
                 }
               }
               command.stop(properties.stopGrace());
             })
         .start();
+  }
+
+  /** Stops {@code attempt} for running past its {@code timeout_seconds}, unless already stopped. */
+  private void timeOut(Attempt attempt, RunningCommand command, int timeoutSeconds) {
+    synchronized (lock) {
+      if (running.get(attempt) != command
+          || stopOrders.putIfAbsent(attempt, StopCause.TIMED_OUT) != null) {
+        return; // ended, or being stopped for another cause that then stands
+      }
+    }
+    log.info(
+        "stopping {} pid={}: {}", attempt, command.pid(), StopCause.timedOutAfter(timeoutSeconds));
+    stopInBackground(attempt, command);
   }
 
   /** Attempts accepted and not yet reported, for the heartbeat. */
@@ -181,6 +210,7 @@ public final class JobSlots implements AutoCloseable {
   @Override
   public void close() {
     results.close();
+    timeouts.shutdownNow();
     executor.shutdownNow();
   }
 
@@ -260,6 +290,11 @@ public final class JobSlots implements AutoCloseable {
         attempt.jobId(),
         attempt.attempt(),
         command.pid());
+    Integer limit = dispatch.timeoutSeconds();
+    ScheduledFuture<?> deadline =
+        limit == null
+            ? null
+            : timeouts.schedule(() -> timeOut(attempt, command, limit), limit, TimeUnit.SECONDS);
     CommandCompletion done;
     try {
       done = command.await();
@@ -279,6 +314,9 @@ public final class JobSlots implements AutoCloseable {
           SHUTTING_DOWN,
           StopCause.SHUTDOWN);
     } finally {
+      if (deadline != null) {
+        deadline.cancel(false);
+      }
       synchronized (lock) {
         running.remove(attempt);
       }
@@ -286,6 +324,10 @@ public final class JobSlots implements AutoCloseable {
     StopCause ordered;
     synchronized (lock) {
       ordered = stopOrders.get(attempt);
+    }
+    if (done.stopped() && ordered == StopCause.TIMED_OUT) {
+      // a failed attempt, retried with backoff while attempts are left
+      return completed(attempt, Outcome.FAILED, done, StopCause.timedOutAfter(limit), ordered);
     }
     if (done.stopped() && ordered != null) {
       // stopped on the scheduler's order: whatever the exit code (a command may save its work and

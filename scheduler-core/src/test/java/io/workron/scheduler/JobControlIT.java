@@ -30,12 +30,12 @@ import org.junit.jupiter.api.Test;
 import tools.jackson.databind.JsonNode;
 
 /**
- * Cancellation on the real database and broker, the test playing the workers: a job not started is
- * cancelled at once with everything downstream; a running one is ordered stopped and ends cancelled
- * when its worker confirms, unless it succeeded first; a worker that ignores the order is
- * overruled; a cancel sent over Kafka before its job is kept for it.
+ * Cancellation and timeouts on the real database and broker, the test playing the workers: a job
+ * not started is cancelled at once with everything downstream; a running one is ordered stopped and
+ * ends cancelled when its worker confirms, unless it succeeded first; a worker that ignores the
+ * order, or a timeout, is overruled; a cancel sent over Kafka before its job is kept for it.
  */
-class CancellationIT {
+class JobControlIT {
 
   private static final Duration WAIT = Duration.ofSeconds(30);
   private static SchedulerUnderTest sut;
@@ -48,7 +48,8 @@ class CancellationIT {
             "--workron.scheduler.reaper-tick=200ms",
             "--workron.scheduler.worker-offline-after=2s",
             "--workron.scheduler.tick-interval=200ms",
-            "--workron.scheduler.stop-confirm-timeout=2s");
+            "--workron.scheduler.stop-confirm-timeout=2s",
+            "--workron.scheduler.queues.bounded.timeout=1500ms");
   }
 
   @BeforeEach
@@ -249,6 +250,97 @@ class CancellationIT {
     assertThat(sut.status(id)).isEqualTo("pending");
   }
 
+  @Test
+  void aDispatchCarriesTheJobsTimeoutOrElseItsQueuesDefault() throws Exception {
+    String worker = sut.worker("w");
+    String own = SchedulerUnderTest.newJobId();
+    sut.kafka.send(
+        sut.topics.submissions(),
+        own,
+        submission(new JobSubmission(own, "true", null, null, 9, "bounded", 1, null, 7)));
+    String byQueue = SchedulerUnderTest.newJobId();
+    sut.kafka.send(
+        sut.topics.submissions(),
+        byQueue,
+        submission(new JobSubmission(byQueue, "true", null, null, 5, "bounded", 1, null, null)));
+    String unbounded = SchedulerUnderTest.newJobId();
+    sut.kafka.send(
+        sut.topics.submissions(),
+        unbounded,
+        submission(new JobSubmission(unbounded, "true", null, null, 1, null, 1, null, null)));
+    await().atMost(WAIT).until(() -> sut.job(unbounded) != null);
+    assertThat(sut.job(own).get("timeout_seconds").asInt()).isEqualTo(7);
+    // the queue's 1.5 s, rounded up to whole seconds
+    assertThat(sut.job(byQueue).get("timeout_seconds").asInt()).isEqualTo(2);
+    assertThat(sut.job(unbounded).has("timeout_seconds")).isFalse();
+
+    try (TopicReader dispatches = sut.readDispatches(worker)) {
+      beats.scheduleAtFixedRate(
+          () -> sut.heartbeat(worker, "i1", 3, List.of(), WorkerHeartbeat.State.ACTIVE),
+          0,
+          300,
+          TimeUnit.MILLISECONDS);
+      List<JobDispatch> sent = sut.dispatches(dispatches.until(r -> r.size() >= 3, WAIT));
+      java.util.Map<String, Integer> limits = new java.util.HashMap<>();
+      sent.forEach(d -> limits.put(d.jobId(), d.timeoutSeconds()));
+      assertThat(limits)
+          .containsEntry(own, 7)
+          .containsEntry(byQueue, 2)
+          .containsEntry(unbounded, null);
+    }
+  }
+
+  @Test
+  void anAttemptPastItsTimeoutOnAWorkerThatDoesNotEnforceItIsTakenBackAsAFailure()
+      throws Exception {
+    String worker = sut.worker("old");
+    String id = SchedulerUnderTest.newJobId();
+    sut.kafka.send(
+        sut.topics.submissions(),
+        id,
+        submission(new JobSubmission(id, "sleep 600", null, null, null, null, 1, null, 1)));
+    try (TopicReader dispatches = sut.readDispatches(worker)) {
+      // a worker too old to know timeout_seconds: it keeps listing the attempt
+      runningOn(worker, "old", dispatches);
+
+      await().atMost(WAIT).until(() -> "failed".equals(sut.status(id)));
+      JsonNode job = sut.job(id);
+      assertThat(job.get("failure_reason").asString()).isEqualTo("timed out after 1 s");
+      assertThat(job.get("attempt_history").get(0).get("outcome").asString())
+          .isEqualTo("timed_out");
+      assertThat(job.get("attempt_history").get(0).get("reason").asString())
+          .isEqualTo("timed out after 1 s");
+    }
+  }
+
+  @Test
+  void aTimedOutAttemptIsRetriedWhileAttemptsAreLeftThenFailsSayingSo() throws Exception {
+    String worker = sut.worker("w");
+    String id = SchedulerUnderTest.newJobId();
+    sut.kafka.send(
+        sut.topics.submissions(),
+        id,
+        submission(new JobSubmission(id, "sleep 600", null, null, null, null, 2, null, 1)));
+    try (TopicReader dispatches = sut.readDispatches(worker)) {
+      beats.scheduleAtFixedRate(
+          () -> sut.heartbeat(worker, "i1", 1, List.of(), WorkerHeartbeat.State.ACTIVE),
+          0,
+          300,
+          TimeUnit.MILLISECONDS);
+      JobDispatch first = sut.dispatches(dispatches.until(r -> !r.isEmpty(), WAIT)).get(0);
+      sut.result(
+          first, JobResult.Outcome.FAILED, 137, "", StopCause.TIMED_OUT, "timed out after 1 s");
+      JobDispatch second = sut.dispatches(dispatches.until(r -> r.size() >= 2, WAIT)).get(1);
+      assertThat(second.attempt()).isEqualTo(2);
+      sut.result(
+          second, JobResult.Outcome.FAILED, 137, "", StopCause.TIMED_OUT, "timed out after 1 s");
+
+      await().atMost(WAIT).until(() -> "failed".equals(sut.status(id)));
+      assertThat(sut.job(id).get("failure_reason").asString()).isEqualTo("timed out after 1 s");
+      assertThat(sut.job(id).get("attempts").asInt()).isEqualTo(2);
+    }
+  }
+
   // --- helpers
 
   /**
@@ -277,6 +369,11 @@ class CancellationIT {
         sut.codec.encode(
             WireCodec.envelope(MessageType.JOB_SUBMITTED, "m-" + id, Instant.now(), s)));
     return id;
+  }
+
+  private byte[] submission(JobSubmission s) {
+    return sut.codec.encode(
+        WireCodec.envelope(MessageType.JOB_SUBMITTED, "m-" + s.id(), Instant.now(), s));
   }
 
   private byte[] cancelMessage(String id, String reason) {
