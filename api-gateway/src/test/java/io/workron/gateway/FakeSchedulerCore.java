@@ -86,6 +86,22 @@ final class FakeSchedulerCore implements AutoCloseable {
       existing(exchange);
       return;
     }
+    if (path.endsWith("/retry")) {
+      String id = path.substring("/internal/jobs/".length(), path.length() - 6);
+      if (id.startsWith("job-done")) {
+        respond(exchange, 409, "{\"status\":409,\"job_status\":\"done\",\"detail\":\"no\"}");
+      } else {
+        respond(
+            exchange,
+            200,
+            "{\"id\":\""
+                + id
+                + "\",\"status\":\"pending\",\"query_seen\":\""
+                + exchange.getRequestURI().getRawQuery()
+                + "\"}");
+      }
+      return;
+    }
     if (path.endsWith("/cancel")) {
       cancel(exchange, path.substring("/internal/jobs/".length(), path.length() - 7));
       return;
@@ -131,7 +147,7 @@ final class FakeSchedulerCore implements AutoCloseable {
       respond(
           exchange,
           409,
-          "{\"status\":\"done\",\"detail\":\"job "
+          "{\"status\":409,\"job_status\":\"done\",\"detail\":\"job "
               + id
               + " is done; only a pending, blocked or running job can be cancelled\"}");
     } else if (id.startsWith("job-running")) {

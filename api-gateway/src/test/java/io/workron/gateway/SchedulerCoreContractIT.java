@@ -208,7 +208,7 @@ class SchedulerCoreContractIT {
     assertThat(finished.headers().firstValue("Content-Type"))
         .hasValueSatisfying(t -> assertThat(t).startsWith("application/problem+json"));
     JsonNode conflict = JSON.readTree(finished.body());
-    assertThat(conflict.path("status").asString()).isEqualTo("done");
+    assertThat(conflict.path("job_status").asString()).isEqualTo("done");
     assertThat(conflict.path("detail").asString()).contains("job-done-1 is done");
 
     HttpResponse<String> unknown = gateway.post("/jobs/job-missing-1/cancel", "");
@@ -240,5 +240,21 @@ class SchedulerCoreContractIT {
     HttpResponse<String> notJson = gateway.post("/jobs/job-pending-1/cancel", "please");
     assertThat(notJson.statusCode()).isEqualTo(400);
     assertThat(JSON.readTree(notJson.body()).path("detail").asString()).contains("not valid JSON");
+  }
+
+  @Test
+  void aRetryIsRelayedWithItsCascadeFlagAndAnUnknownFlagIsRefused() throws Exception {
+    HttpResponse<String> retried = gateway.post("/jobs/job-failed-1/retry?cascade=true", "");
+    assertThat(retried.statusCode()).as(retried.body()).isEqualTo(200);
+    assertThat(JSON.readTree(retried.body()).path("query_seen").asString())
+        .isEqualTo("cascade=true");
+
+    HttpResponse<String> finished = gateway.post("/jobs/job-done-1/retry", "");
+    assertThat(finished.statusCode()).isEqualTo(409);
+    assertThat(JSON.readTree(finished.body()).path("job_status").asString()).isEqualTo("done");
+
+    HttpResponse<String> badFlag = gateway.post("/jobs/job-failed-1/retry?cascade=yes", "");
+    assertThat(badFlag.statusCode()).isEqualTo(400);
+    assertThat(JSON.readTree(badFlag.body()).path("field").asString()).isEqualTo("cascade");
   }
 }

@@ -145,7 +145,7 @@ class JobControlIT {
       HttpResponse<String> late = cancel(id, "");
       assertThat(late.statusCode()).as(late.body()).isEqualTo(409);
       JsonNode problem = sut.codec.mapper().readTree(late.body());
-      assertThat(problem.get("status").asString()).isEqualTo("done");
+      assertThat(problem.get("job_status").asString()).isEqualTo("done");
       assertThat(problem.get("detail").asString()).contains(id).contains("is done");
     }
   }
@@ -341,6 +341,104 @@ class JobControlIT {
     }
   }
 
+  @Test
+  void aFailedJobRetriedByHandRunsAgainWithAFreshBudgetAndItsHistoryContinues() throws Exception {
+    String worker = sut.worker("w");
+    String id = sut.submit("exit 1", 2);
+    try (TopicReader dispatches = sut.readDispatches(worker)) {
+      beats.scheduleAtFixedRate(
+          () -> sut.heartbeat(worker, "i1", 1, List.of(), WorkerHeartbeat.State.ACTIVE),
+          0,
+          300,
+          TimeUnit.MILLISECONDS);
+      failNext(dispatches, 1);
+      failNext(dispatches, 2);
+      await().atMost(WAIT).until(() -> "failed".equals(sut.status(id)));
+
+      HttpResponse<String> answer = retry(id, "");
+
+      assertThat(answer.statusCode()).as(answer.body()).isEqualTo(200);
+      JsonNode job = sut.codec.mapper().readTree(answer.body());
+      assertThat(job.get("status").asString()).isEqualTo("pending");
+      assertThat(job.has("failure_reason")).isFalse();
+      assertThat(job.has("done_at")).isFalse();
+      // a fresh budget of 2: the first attempt after the retry fails and is retried again
+      failNext(dispatches, 3);
+      JobDispatch fourth = next(dispatches, 4);
+      sut.result(fourth, JobResult.Outcome.SUCCEEDED, 0, "ok\n");
+      await().atMost(WAIT).until(() -> "done".equals(sut.status(id)));
+      JsonNode done = sut.job(id);
+      assertThat(done.get("attempts").asInt()).isEqualTo(4);
+      assertThat(done.get("attempt_history")).hasSize(4);
+      assertThat(done.get("attempt_history").get(3).get("outcome").asString())
+          .isEqualTo("succeeded");
+    }
+  }
+
+  @Test
+  void aRetryWithCascadeBringsBackTheJobsCancelledBecauseOfIt() throws Exception {
+    String worker = sut.worker("w");
+    String root = sut.submit("exit 1", 1);
+    String child = submitAfter(root);
+    String grandchild = submitAfter(child);
+    try (TopicReader dispatches = sut.readDispatches(worker)) {
+      beats.scheduleAtFixedRate(
+          () -> sut.heartbeat(worker, "i1", 1, List.of(), WorkerHeartbeat.State.ACTIVE),
+          0,
+          300,
+          TimeUnit.MILLISECONDS);
+      failNext(dispatches, 1);
+      await().atMost(WAIT).until(() -> "cancelled".equals(sut.status(grandchild)));
+      assertThat(sut.job(child).get("failure_reason").asString())
+          .isEqualTo("upstream job " + root + " failed");
+
+      HttpResponse<String> tooEarly = retry(child, "");
+      assertThat(tooEarly.statusCode()).as(tooEarly.body()).isEqualTo(409);
+      JsonNode problem = sut.codec.mapper().readTree(tooEarly.body());
+      assertThat(problem.get("upstream").asString()).isEqualTo(root);
+      assertThat(problem.get("upstream_status").asString()).isEqualTo("failed");
+
+      HttpResponse<String> answer = retry(root, "?cascade=true");
+
+      assertThat(answer.statusCode()).as(answer.body()).isEqualTo(200);
+      assertThat(sut.codec.mapper().readTree(answer.body()).get("revived"))
+          .extracting(JsonNode::asString)
+          .containsExactlyInAnyOrder(child, grandchild);
+      assertThat(sut.status(child)).isEqualTo("blocked");
+      assertThat(sut.status(grandchild)).isEqualTo("blocked");
+      assertThat(sut.job(child).has("failure_reason")).isFalse();
+      // the root runs again, and this time its dependents follow it
+      sut.result(next(dispatches, 2), JobResult.Outcome.SUCCEEDED, 0, "");
+      JobDispatch childRun = next(dispatches, 3);
+      assertThat(childRun.jobId()).isEqualTo(child);
+      sut.result(childRun, JobResult.Outcome.SUCCEEDED, 0, "");
+      JobDispatch grandchildRun = next(dispatches, 4);
+      assertThat(grandchildRun.jobId()).isEqualTo(grandchild);
+    }
+  }
+
+  @Test
+  void onlyAFailedOrCancelledJobCanBeRetried() throws Exception {
+    String id = sut.submit("true", 1);
+    await().atMost(WAIT).until(() -> "pending".equals(sut.status(id)));
+
+    HttpResponse<String> pending = retry(id, "");
+    assertThat(pending.statusCode()).isEqualTo(409);
+    assertThat(sut.codec.mapper().readTree(pending.body()).get("job_status").asString())
+        .isEqualTo("pending");
+    assertThat(retry("job-never-submitted", "").statusCode()).isEqualTo(404);
+    HttpResponse<String> badFlag = retry(id, "?cascade=maybe");
+    assertThat(badFlag.statusCode()).isEqualTo(400);
+    assertThat(sut.codec.mapper().readTree(badFlag.body()).get("field").asString())
+        .isEqualTo("cascade");
+
+    // a cancelled job runs again
+    assertThat(cancel(id, "").statusCode()).isEqualTo(200);
+    assertThat(retry(id, "").statusCode()).isEqualTo(200);
+    assertThat(sut.status(id)).isEqualTo("pending");
+    assertThat(sut.job(id).has("cancel_requested_at")).isFalse();
+  }
+
   // --- helpers
 
   /**
@@ -380,6 +478,20 @@ class JobControlIT {
     return sut.codec.encode(
         WireCodec.envelope(
             MessageType.JOB_CANCEL, "c-" + id, Instant.now(), new JobCancel(id, reason)));
+  }
+
+  /** The {@code n}-th dispatch to the worker, waited for. */
+  private JobDispatch next(TopicReader dispatches, int n) {
+    return sut.dispatches(dispatches.until(r -> r.size() >= n, WAIT)).get(n - 1);
+  }
+
+  /** Waits for the {@code n}-th dispatch and reports it failed with exit code 1. */
+  private void failNext(TopicReader dispatches, int n) {
+    sut.result(next(dispatches, n), JobResult.Outcome.FAILED, 1, "");
+  }
+
+  private HttpResponse<String> retry(String id, String query) throws Exception {
+    return sut.post("/internal/jobs/" + id + "/retry" + query, "");
   }
 
   private HttpResponse<String> cancel(String id, String body) throws Exception {

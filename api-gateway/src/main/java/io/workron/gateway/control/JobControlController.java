@@ -23,8 +23,8 @@ import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
- * {@code POST /jobs/{id}/cancel}: cancels a job through scheduler-core. The body is optional; if
- * given, it is a JSON object whose only field is {@code reason}.
+ * {@code POST /jobs/{id}/cancel} and {@code POST /jobs/{id}/retry}, through scheduler-core. A
+ * cancel's body is optional; if given, it is a JSON object whose only field is {@code reason}.
  *
  * <ul>
  *   <li>200 with the job when it is cancelled at once (it was pending or blocked), or was already;
@@ -83,6 +83,24 @@ class JobControlController {
         .thenApply(answer -> response(id, answer));
   }
 
+  /**
+   * {@code POST /jobs/{id}/retry}: a failed or cancelled job runs again with a fresh attempt budget
+   * (200 with the job); with {@code ?cascade=true} the jobs cancelled because of it wait for it
+   * again (listed in {@code revived}). 409 for a job in another status, or one whose dependency
+   * failed or was cancelled (retry that first); 404 for an unknown id.
+   */
+  @PostMapping("/jobs/{id}/retry")
+  CompletableFuture<ResponseEntity<byte[]>> retry(
+      @PathVariable String id,
+      @org.springframework.web.bind.annotation.RequestParam(required = false) String cascade) {
+    if (cascade != null && !cascade.equals("true") && !cascade.equals("false")) {
+      throw new InvalidRequestException("cascade", "cascade must be true or false");
+    }
+    return schedulerCore
+        .retry(id, "true".equals(cascade))
+        .thenApply(answer -> response(id, answer));
+  }
+
   private static ResponseEntity<byte[]> response(String id, SchedulerCoreClient.Answer answer) {
     return switch (answer.status()) {
       case 200, 202 ->
@@ -91,9 +109,7 @@ class JobControlController {
               .body(answer.raw());
       case 404 -> throw new NotFoundException("job \"" + id + "\" does not exist");
       case 409 ->
-          throw new ConflictException(
-              answer.body().path("detail").asString("job \"" + id + "\" is finished"),
-              Map.of("status", answer.body().path("status").asString("done")));
+          throw new ConflictException(answer.body().path("detail").asString(), extras(answer));
       case 400 ->
           throw new InvalidRequestException(
               answer.body().path("field").asString("reason"),
@@ -102,6 +118,18 @@ class JobControlController {
           throw new IllegalStateException(
               "scheduler-core answered a cancel of " + id + " with " + answer.status());
     };
+  }
+
+  /** What scheduler-core's problem says besides the standard members, as it said it. */
+  private static Map<String, Object> extras(SchedulerCoreClient.Answer answer) {
+    Map<String, Object> extras = new java.util.LinkedHashMap<>();
+    for (Map.Entry<String, JsonNode> p : answer.body().properties()) {
+      if (!java.util.Set.of("type", "title", "status", "detail", "instance", "field")
+          .contains(p.getKey())) {
+        extras.put(p.getKey(), p.getValue().isString() ? p.getValue().asString() : p.getValue());
+      }
+    }
+    return extras;
   }
 
   /** The reason in the body, or null; a body that is not {@code {"reason": "..."}} is refused. */

@@ -172,6 +172,22 @@ public final class SchedulerCoreClient {
   }
 
   /**
+   * Retries a failed or cancelled job by hand ({@code POST /internal/jobs/{id}/retry}). Not
+   * repeated on a refused connection: a second retry of a job that ran again meanwhile would be
+   * refused anyway, but the caller should see that the first one was not made.
+   */
+  public CompletableFuture<Answer> retry(String id, boolean cascade) {
+    HttpRequest.Builder request =
+        HttpRequest.newBuilder(
+                uri(
+                    "/internal/jobs/{id}/retry?cascade={cascade}",
+                    Map.of("id", id, "cascade", cascade)))
+            .POST(HttpRequest.BodyPublishers.noBody());
+    return call(request, Duration.ZERO, "POST retry", true)
+        .thenApply(r -> new Answer(r.statusCode(), parse(r, "POST retry"), r.body()));
+  }
+
+  /**
    * Which of {@code ids} are stored, in one call. With {@code submittedBefore} (partition to end
    * offset of the submissions topic), scheduler-core first waits up to {@code wait} for ingestion
    * to handle everything before those offsets, and {@link Existence#caughtUp()} tells whether it

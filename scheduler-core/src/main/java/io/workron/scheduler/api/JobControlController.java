@@ -3,6 +3,7 @@ package io.workron.scheduler.api;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import io.workron.scheduler.cancel.Cancellations;
 import io.workron.scheduler.ingest.IngestWaits;
+import io.workron.scheduler.retry.ManualRetries;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.OffsetDateTime;
@@ -27,8 +28,8 @@ import org.springframework.web.bind.annotation.RestController;
 
 /**
  * What a user does to a job once submitted, as the gateway asks it: {@code POST
- * /internal/jobs/{id}/cancel}. The gateway checks the request; this answers with the status the
- * public API gives.
+ * /internal/jobs/{id}/cancel} and {@code …/retry}. The gateway checks the request; this answers
+ * with the status the public API gives.
  */
 @RestController
 @RequestMapping("/internal/jobs")
@@ -40,6 +41,7 @@ class JobControlController implements DisposableBean {
   static final int MAX_REASON_LENGTH = 4096;
 
   private final Cancellations cancellations;
+  private final ManualRetries retries;
   private final JobQueries queries;
   private final IngestWaits waits;
   private final TransactionTemplate tx;
@@ -50,11 +52,13 @@ class JobControlController implements DisposableBean {
 
   JobControlController(
       Cancellations cancellations,
+      ManualRetries retries,
       JobQueries queries,
       IngestWaits waits,
       TransactionTemplate tx,
       Clock clock) {
     this.cancellations = cancellations;
+    this.retries = retries;
     this.queries = queries;
     this.waits = waits;
     this.tx = tx;
@@ -136,7 +140,7 @@ class JobControlController implements DisposableBean {
                     + "; only a pending, blocked or running job can be"
                     + " cancelled",
                 "id");
-        conflict.getBody().setProperty("status", status);
+        conflict.getBody().setProperty("job_status", status);
         yield conflict;
       }
       case UNKNOWN -> {
@@ -146,6 +150,68 @@ class JobControlController implements DisposableBean {
         yield missing;
       }
     };
+  }
+
+  /**
+   * 200 with the job, pending (or blocked while its dependencies are not all done) with a fresh
+   * attempt budget; with {@code cascade=true} the jobs cancelled because of it wait for it again.
+   * 409 when it is not failed or cancelled, or a job it depends on failed or was cancelled; 404
+   * when no such job is stored.
+   */
+  @PostMapping("/{id}/retry")
+  ResponseEntity<?> retry(
+      @PathVariable String id,
+      @org.springframework.web.bind.annotation.RequestParam(required = false) String cascade) {
+    if (cascade != null && !cascade.equals("true") && !cascade.equals("false")) {
+      return problem(HttpStatus.BAD_REQUEST, "cascade must be true or false", "cascade");
+    }
+    boolean withDependents = "true".equals(cascade);
+    OffsetDateTime now = OffsetDateTime.now(clock);
+    ManualRetries.Result result = tx.execute(status -> retries.retry(id, withDependents, now));
+    log.info("retry by hand job_id={} cascade={}: {}", id, withDependents, result);
+    if (result instanceof ManualRetries.Retried retried) {
+      ResponseEntity<?> job = withJob(HttpStatus.OK, id);
+      if (job.getBody() instanceof Map<?, ?> view) {
+        @SuppressWarnings("unchecked")
+        Map<String, Object> body = new java.util.LinkedHashMap<>((Map<String, Object>) view);
+        if (withDependents) {
+          body.put("revived", retried.revived());
+        }
+        return ResponseEntity.ok(body);
+      }
+      return job;
+    }
+    if (result instanceof ManualRetries.NotFinishedBadly n) {
+      ResponseEntity<ProblemDetail> conflict =
+          problem(
+              HttpStatus.CONFLICT,
+              "job "
+                  + id
+                  + " is "
+                  + n.status().wire()
+                  + "; only a failed or cancelled job can be"
+                  + " retried",
+              "id");
+      conflict.getBody().setProperty("job_status", n.status().wire());
+      return conflict;
+    }
+    if (result instanceof ManualRetries.UpstreamNotRetried u) {
+      ResponseEntity<ProblemDetail> conflict =
+          problem(
+              HttpStatus.CONFLICT,
+              "job "
+                  + id
+                  + " depends on job "
+                  + u.upstream()
+                  + ", which is "
+                  + u.status().wire()
+                  + "; retry that one first (with cascade=true to bring this one back too)",
+              "id");
+      conflict.getBody().setProperty("upstream", u.upstream());
+      conflict.getBody().setProperty("upstream_status", u.status().wire());
+      return conflict;
+    }
+    return problem(HttpStatus.NOT_FOUND, "job " + id + " does not exist", "id");
   }
 
   private ResponseEntity<?> withJob(HttpStatus status, String id) {

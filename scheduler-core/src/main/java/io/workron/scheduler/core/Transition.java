@@ -46,6 +46,16 @@ public enum Transition {
   CANCEL_UPSTREAM_FAILED(
       EnumSet.of(JobStatus.BLOCKED, JobStatus.PENDING), JobStatus.CANCELLED, Fence.NONE),
   /**
+   * A user retried a failed or cancelled job by hand: pending again with a fresh attempt budget
+   * (its attempt number keeps growing; the attempts before no longer count).
+   */
+  RETRY_BY_HAND(EnumSet.of(JobStatus.FAILED, JobStatus.CANCELLED), JobStatus.PENDING, Fence.NONE),
+  /**
+   * A cancelled job waits for its dependencies again: retried by hand while they are not all done,
+   * or brought back by a retry of the upstream job it was cancelled for ({@code cascade=true}).
+   */
+  BLOCK(EnumSet.of(JobStatus.CANCELLED), JobStatus.BLOCKED, Fence.NONE),
+  /**
    * No registered worker offers what the job asks for, and none has for {@code
    * unschedulable-timeout}: the job fails (and its dependents are cancelled).
    */

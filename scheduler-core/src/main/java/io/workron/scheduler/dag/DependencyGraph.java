@@ -141,7 +141,8 @@ public class DependencyGraph {
         .fetch(
             r ->
                 JobTransitions.Move.of(r.get(0, String.class))
-                    .because(upstreamReason(r.get(1, String.class), r.get(2, String.class))));
+                    .because(upstreamReason(r.get(1, String.class), r.get(2, String.class)))
+                    .after(r.get(1, String.class)));
   }
 
   /** Why a job downstream of {@code root} never runs, naming it and what became of it. */

@@ -21,7 +21,7 @@ import org.jooq.Condition;
 import org.jooq.DSLContext;
 import org.jooq.Field;
 import org.jooq.Record;
-import org.jooq.Row10;
+import org.jooq.Row11;
 import org.jooq.Table;
 import org.jooq.UpdateSetMoreStep;
 import org.jooq.impl.DSL;
@@ -53,6 +53,7 @@ public class JobTransitions {
    * @param exitCode and the times below: what the worker reported (finish, fail, retry)
    * @param workerId and incarnation: where a claimed job runs
    * @param free whether a take-back does not count against {@code max_retries}
+   * @param upstream the failed or cancelled job upstream a job is cancelled for
    */
   public record Move(
       String jobId,
@@ -64,29 +65,76 @@ public class JobTransitions {
       OffsetDateTime finishedAt,
       String workerId,
       String incarnation,
-      boolean free) {
+      boolean free,
+      String upstream) {
 
     public static Move of(String jobId) {
-      return new Move(jobId, null, null, null, null, null, null, null, null, false);
+      return new Move(jobId, null, null, null, null, null, null, null, null, false, null);
     }
 
     public static Move at(String jobId, int attempt) {
-      return new Move(jobId, attempt, null, null, null, null, null, null, null, false);
+      return new Move(jobId, attempt, null, null, null, null, null, null, null, false, null);
     }
 
     public Move because(String why) {
       return new Move(
-          jobId, attempt, why, runAt, exitCode, startedAt, finishedAt, workerId, incarnation, free);
+          jobId,
+          attempt,
+          why,
+          runAt,
+          exitCode,
+          startedAt,
+          finishedAt,
+          workerId,
+          incarnation,
+          free,
+          upstream);
     }
 
     public Move runAt(OffsetDateTime at) {
       return new Move(
-          jobId, attempt, reason, at, exitCode, startedAt, finishedAt, workerId, incarnation, free);
+          jobId,
+          attempt,
+          reason,
+          at,
+          exitCode,
+          startedAt,
+          finishedAt,
+          workerId,
+          incarnation,
+          free,
+          upstream);
     }
 
     public Move ran(Integer exit, OffsetDateTime started, OffsetDateTime finished) {
       return new Move(
-          jobId, attempt, reason, runAt, exit, started, finished, workerId, incarnation, free);
+          jobId,
+          attempt,
+          reason,
+          runAt,
+          exit,
+          started,
+          finished,
+          workerId,
+          incarnation,
+          free,
+          upstream);
+    }
+
+    /** The job upstream that this job is cancelled for. */
+    public Move after(String upstreamJob) {
+      return new Move(
+          jobId,
+          attempt,
+          reason,
+          runAt,
+          exitCode,
+          startedAt,
+          finishedAt,
+          workerId,
+          incarnation,
+          free,
+          upstreamJob);
     }
 
     public Move on(String worker, String workerIncarnation) {
@@ -100,7 +148,8 @@ public class JobTransitions {
           finishedAt,
           worker,
           workerIncarnation,
-          free);
+          free,
+          upstream);
     }
 
     public Move free(boolean isFree) {
@@ -114,7 +163,8 @@ public class JobTransitions {
           finishedAt,
           workerId,
           incarnation,
-          isFree);
+          isFree,
+          upstream);
     }
   }
 
@@ -201,7 +251,7 @@ public class JobTransitions {
     db.select(JOBS.ID).from(JOBS).where(JOBS.ID.in(ids)).orderBy(JOBS.ID).forUpdate().fetch();
 
     List<
-            Row10<
+            Row11<
                 String,
                 Integer,
                 String,
@@ -211,7 +261,8 @@ public class JobTransitions {
                 OffsetDateTime,
                 String,
                 String,
-                Integer>>
+                Integer,
+                String>>
         rows = new ArrayList<>(byId.size());
     for (Move m : byId.values()) {
       rows.add(
@@ -225,10 +276,11 @@ public class JobTransitions {
               DSL.cast(DSL.val(m.finishedAt()), SQLDataType.TIMESTAMPWITHTIMEZONE),
               DSL.cast(DSL.val(m.workerId()), SQLDataType.VARCHAR),
               DSL.cast(DSL.val(m.incarnation()), SQLDataType.VARCHAR),
-              DSL.cast(DSL.val(m.free() ? 1 : 0), SQLDataType.INTEGER)));
+              DSL.cast(DSL.val(m.free() ? 1 : 0), SQLDataType.INTEGER),
+              DSL.cast(DSL.val(m.upstream()), SQLDataType.VARCHAR)));
     }
     Table<?> v =
-        DSL.values(rows.toArray(Row10[]::new))
+        DSL.values(rows.toArray(Row11[]::new))
             .as(
                 "v",
                 "id",
@@ -240,7 +292,8 @@ public class JobTransitions {
                 "finished_at",
                 "worker_id",
                 "incarnation",
-                "free");
+                "free",
+                "upstream");
     Values values = new Values(v);
     Condition fence =
         switch (t.fence()) {
@@ -346,7 +399,32 @@ public class JobTransitions {
               .set(JOBS.FINISHED_AT, DSL.coalesce(v.finishedAt, nowField))
               .set(JOBS.EXIT_CODE, v.exitCode)
               .set(JOBS.FAILURE_REASON, v.reason);
-      case CANCEL_UPSTREAM_FAILED, FAIL_UNSCHEDULABLE, CANCEL_UNMET_DEPENDENCY ->
+      case CANCEL_UPSTREAM_FAILED ->
+          u.set(JOBS.FINISHED_AT, nowField)
+              .set(JOBS.FAILURE_REASON, v.reason)
+              .set(JOBS.CANCELLED_UPSTREAM, v.upstream)
+              .setNull(JOBS.WAIT_REASON)
+              .setNull(JOBS.UNSCHEDULABLE_SINCE);
+      case RETRY_BY_HAND, BLOCK ->
+          // a fresh attempt budget: the attempts so far no longer count (their number keeps
+          // growing, it is the fence), and nothing of how the job last ended stays
+          u.set(JOBS.RUN_AT, nowField)
+              .set(JOBS.BUDGET_START_ATTEMPT, JOBS.ATTEMPT)
+              .set(JOBS.FREE_ATTEMPTS, 0)
+              .setNull(JOBS.FINISHED_AT)
+              .setNull(JOBS.STARTED_AT)
+              .setNull(JOBS.EXIT_CODE)
+              .setNull(JOBS.FAILURE_REASON)
+              .setNull(JOBS.WAIT_REASON)
+              .setNull(JOBS.UNSCHEDULABLE_SINCE)
+              .setNull(JOBS.CANCEL_REQUESTED_AT)
+              .setNull(JOBS.CANCEL_REASON)
+              .setNull(JOBS.CANCELLED_UPSTREAM)
+              .setNull(JOBS.WORKER_ID)
+              .setNull(JOBS.WORKER_INCARNATION)
+              .setNull(JOBS.DISPATCH_PUBLISHED_AT)
+              .setNull(JOBS.LAST_HEARTBEAT_AT);
+      case FAIL_UNSCHEDULABLE, CANCEL_UNMET_DEPENDENCY ->
           u.set(JOBS.FINISHED_AT, nowField)
               .set(JOBS.FAILURE_REASON, v.reason)
               .setNull(JOBS.WAIT_REASON)
@@ -454,6 +532,7 @@ public class JobTransitions {
     final Field<String> workerId;
     final Field<String> incarnation;
     final Field<Integer> free;
+    final Field<String> upstream;
 
     Values(Table<?> v) {
       id = v.field("id", String.class);
@@ -466,6 +545,7 @@ public class JobTransitions {
       workerId = v.field("worker_id", String.class);
       incarnation = v.field("incarnation", String.class);
       free = v.field("free", Integer.class);
+      upstream = v.field("upstream", String.class);
     }
   }
 }

@@ -149,6 +149,7 @@ public class Requeuer {
     record Current(
         int attempt,
         int freeAttempts,
+        int budgetStart,
         int maxRetries,
         OffsetDateTime hb,
         String workerId,
@@ -161,6 +162,7 @@ public class Requeuer {
             JOBS.ID,
             JOBS.ATTEMPT,
             JOBS.FREE_ATTEMPTS,
+            JOBS.BUDGET_START_ATTEMPT,
             JOBS.MAX_RETRIES,
             JOBS.LAST_HEARTBEAT_AT,
             JOBS.WORKER_ID,
@@ -178,6 +180,7 @@ public class Requeuer {
                     new Current(
                         r.get(JOBS.ATTEMPT),
                         r.get(JOBS.FREE_ATTEMPTS),
+                        r.get(JOBS.BUDGET_START_ATTEMPT),
                         r.get(JOBS.MAX_RETRIES),
                         r.get(JOBS.LAST_HEARTBEAT_AT),
                         r.get(JOBS.WORKER_ID),
@@ -206,7 +209,8 @@ public class Requeuer {
       boolean counts = cause.counts || c.freeAttempts() >= maxFreeRequeues;
       JobTransitions.Move move =
           JobTransitions.Move.at(h.jobId(), h.attempt()).because(h.reasonOr(cause));
-      if (counts && AttemptVerdict.attemptsUsedUp(c.attempt() - c.freeAttempts(), c.maxRetries())) {
+      int counted = c.attempt() - c.budgetStart() - c.freeAttempts();
+      if (counts && AttemptVerdict.attemptsUsedUp(counted, c.maxRetries())) {
         giveUp.add(move);
       } else {
         back.add(move.runAt(now.plus(settleDelay)).free(!counts));

@@ -40,8 +40,12 @@ class ResultStore {
 
   private static final Logger log = LoggerFactory.getLogger(ResultStore.class);
 
-  /** The job's row as locked; {@code cancelReason} is set once a cancel asked it to stop. */
-  private record Current(int attempt, int freeAttempts, int maxRetries, String cancelReason) {}
+  /**
+   * The job's row as locked: {@code notCounted} are its attempts that do not count against {@code
+   * max_retries} (free ones, and those before a retry by hand); {@code cancelReason} is set once a
+   * cancel asked it to stop.
+   */
+  private record Current(int attempt, int notCounted, int maxRetries, String cancelReason) {}
 
   private final DSLContext db;
   private final TransactionTemplate tx;
@@ -89,7 +93,7 @@ class ResultStore {
         results.stream().map(JobResult::jobId).distinct().sorted().toArray(String[]::new);
     Map<String, Current> current = new HashMap<>();
     db.resultQuery(
-            "select id, attempt, free_attempts, max_retries,"
+            "select id, attempt, free_attempts + budget_start_attempt, max_retries,"
                 + " case when cancel_requested_at is not null"
                 + " then coalesce(cancel_reason, 'cancelled by request') end from jobs "
                 + "where id = any(?::varchar[]) order by id for update",
@@ -122,7 +126,7 @@ class ResultStore {
       AttemptVerdict verdict =
           AttemptVerdict.of(
               r,
-              c.attempt() - c.freeAttempts(),
+              c.attempt() - c.notCounted(),
               c.maxRetries(),
               retryPolicy,
               now.toInstant(),

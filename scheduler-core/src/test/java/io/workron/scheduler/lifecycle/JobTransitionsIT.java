@@ -93,6 +93,9 @@ class JobTransitionsIT {
       assertThat(after.getAttempt()).isEqualTo(t == Transition.CLAIM ? 4 : 3);
       if (t.to().isTerminal()) {
         assertThat(after.getFinishedAt()).isNotNull();
+      } else {
+        // a job that may run again shows no end
+        assertThat(after.getFinishedAt()).isNull();
       }
       assertThat(eventsOf(id)).containsExactly("\"status\":\"" + t.to().wire() + "\"");
       assertThat(published)
