@@ -53,6 +53,26 @@ final class FakeSchedulerCore implements AutoCloseable {
       FakeSchedulerCore fake = new FakeSchedulerCore(server, storedAnswers);
       server.createContext("/internal/jobs", fake::jobs);
       server.createContext(
+          "/internal/queues",
+          exchange -> {
+            byte[] body = exchange.getRequestBody().readAllBytes();
+            String path = exchange.getRequestURI().getPath();
+            if (path.equals("/internal/queues")) {
+              respond(exchange, 200, "[{\"name\":\"default\",\"paused\":false}]");
+            } else {
+              respond(
+                  exchange,
+                  200,
+                  "{\"name\":\""
+                      + path.substring("/internal/queues/".length())
+                      + "\",\"method\":\""
+                      + exchange.getRequestMethod()
+                      + "\",\"body_seen\":"
+                      + JSON.writeValueAsString(new String(body, StandardCharsets.UTF_8))
+                      + "}");
+            }
+          });
+      server.createContext(
           "/internal/workers",
           exchange -> respond(exchange, 200, "[{\"id\":\"w1\",\"status\":\"active\"}]"));
       server.start();

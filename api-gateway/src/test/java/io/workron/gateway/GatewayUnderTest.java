@@ -70,6 +70,14 @@ final class GatewayUnderTest implements AutoCloseable {
             .build());
   }
 
+  HttpResponse<String> put(String path, String body) {
+    return send(
+        request(path, Duration.ofSeconds(10))
+            .header("Content-Type", "application/json")
+            .PUT(HttpRequest.BodyPublishers.ofString(body))
+            .build());
+  }
+
   private HttpRequest.Builder request(String path, Duration patience, String... headers) {
     HttpRequest.Builder builder =
         HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).timeout(patience);

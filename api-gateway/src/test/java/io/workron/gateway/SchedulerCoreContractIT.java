@@ -257,4 +257,42 @@ class SchedulerCoreContractIT {
     assertThat(badFlag.statusCode()).isEqualTo(400);
     assertThat(JSON.readTree(badFlag.body()).path("field").asString()).isEqualTo("cascade");
   }
+
+  @Test
+  void queueChangesAreCheckedAndRelayed() throws Exception {
+    HttpResponse<String> list = gateway.get("/queues");
+    assertThat(list.statusCode()).isEqualTo(200);
+    assertThat(JSON.readTree(list.body()).get(0).path("name").asString()).isEqualTo("default");
+
+    HttpResponse<String> set =
+        gateway.put("/queues/reports", "{\"max_running\": 2, \"max_running_per_key\": 1}");
+    assertThat(set.statusCode()).as(set.body()).isEqualTo(200);
+    JsonNode relayed = JSON.readTree(JSON.readTree(set.body()).path("body_seen").asString());
+    assertThat(relayed.path("max_running").asInt()).isEqualTo(2);
+    assertThat(relayed.path("max_running_per_key").asInt()).isEqualTo(1);
+
+    HttpResponse<String> paused = gateway.post("/queues/reports/pause", "");
+    assertThat(paused.statusCode()).isEqualTo(200);
+    assertThat(JSON.readTree(paused.body()).path("name").asString()).isEqualTo("reports/pause");
+  }
+
+  @org.junit.jupiter.params.ParameterizedTest(name = "{0}")
+  @org.junit.jupiter.params.provider.CsvSource(
+      delimiter = '|',
+      textBlock =
+          """
+          zero limit      | PUT  | /queues/reports       | {"max_running": 0}          | max_running
+          fractional      | PUT  | /queues/reports       | {"max_running": 1.5}        | max_running
+          text limit      | PUT  | /queues/reports       | {"max_running_per_key": "1"} | max_running_per_key
+          unknown setting | PUT  | /queues/reports       | {"max_concurrency": 3}      | max_concurrency
+          unknown action  | POST | /queues/reports/flush | {}                          | action
+          """)
+  void aBadQueueRequestIsRefusedNamingTheField(
+      String caseName, String method, String path, String body, String field) throws Exception {
+    HttpResponse<String> response =
+        method.equals("PUT") ? gateway.put(path, body) : gateway.post(path, body);
+
+    assertThat(response.statusCode()).as(response.body()).isEqualTo(400);
+    assertThat(JSON.readTree(response.body()).path("field").asString()).isEqualTo(field);
+  }
 }

@@ -49,7 +49,8 @@ class JobControlIT {
             "--workron.scheduler.worker-offline-after=2s",
             "--workron.scheduler.tick-interval=200ms",
             "--workron.scheduler.stop-confirm-timeout=2s",
-            "--workron.scheduler.queues.bounded.timeout=1500ms");
+            "--workron.scheduler.queues.bounded.timeout=1500ms",
+            "--workron.scheduler.queues.limited.max-running=2");
   }
 
   @BeforeEach
@@ -257,17 +258,18 @@ class JobControlIT {
     sut.kafka.send(
         sut.topics.submissions(),
         own,
-        submission(new JobSubmission(own, "true", null, null, 9, "bounded", 1, null, 7)));
+        submission(new JobSubmission(own, "true", null, null, 9, "bounded", 1, null, 7, null)));
     String byQueue = SchedulerUnderTest.newJobId();
     sut.kafka.send(
         sut.topics.submissions(),
         byQueue,
-        submission(new JobSubmission(byQueue, "true", null, null, 5, "bounded", 1, null, null)));
+        submission(
+            new JobSubmission(byQueue, "true", null, null, 5, "bounded", 1, null, null, null)));
     String unbounded = SchedulerUnderTest.newJobId();
     sut.kafka.send(
         sut.topics.submissions(),
         unbounded,
-        submission(new JobSubmission(unbounded, "true", null, null, 1, null, 1, null, null)));
+        submission(new JobSubmission(unbounded, "true", null, null, 1, null, 1, null, null, null)));
     await().atMost(WAIT).until(() -> sut.job(unbounded) != null);
     assertThat(sut.job(own).get("timeout_seconds").asInt()).isEqualTo(7);
     // the queue's 1.5 s, rounded up to whole seconds
@@ -298,7 +300,7 @@ class JobControlIT {
     sut.kafka.send(
         sut.topics.submissions(),
         id,
-        submission(new JobSubmission(id, "sleep 600", null, null, null, null, 1, null, 1)));
+        submission(new JobSubmission(id, "sleep 600", null, null, null, null, 1, null, 1, null)));
     try (TopicReader dispatches = sut.readDispatches(worker)) {
       // a worker too old to know timeout_seconds: it keeps listing the attempt
       runningOn(worker, "old", dispatches);
@@ -320,7 +322,7 @@ class JobControlIT {
     sut.kafka.send(
         sut.topics.submissions(),
         id,
-        submission(new JobSubmission(id, "sleep 600", null, null, null, null, 2, null, 1)));
+        submission(new JobSubmission(id, "sleep 600", null, null, null, null, 2, null, 1, null)));
     try (TopicReader dispatches = sut.readDispatches(worker)) {
       beats.scheduleAtFixedRate(
           () -> sut.heartbeat(worker, "i1", 1, List.of(), WorkerHeartbeat.State.ACTIVE),
@@ -439,6 +441,101 @@ class JobControlIT {
     assertThat(sut.job(id).has("cancel_requested_at")).isFalse();
   }
 
+  @Test
+  void aQueueWithMaxRunningTwoNeverRunsMoreThanTwoWhileOtherQueuesProceed() throws Exception {
+    String worker = sut.worker("big");
+    List<String> limited = new java.util.ArrayList<>();
+    for (int i = 0; i < 5; i++) {
+      limited.add(submitTo("limited", null, 10));
+    }
+    List<String> others = new java.util.ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      others.add(submitTo("default", null, 0));
+    }
+    await().atMost(WAIT).until(() -> others.stream().allMatch(id -> sut.job(id) != null));
+    try (TopicReader dispatches = sut.readDispatches(worker)) {
+      beats.scheduleAtFixedRate(
+          () -> sut.heartbeat(worker, "i1", 10, List.of(), WorkerHeartbeat.State.ACTIVE),
+          0,
+          300,
+          TimeUnit.MILLISECONDS);
+      // the limited queue's jobs have the higher priority, yet only two of them start
+      List<JobDispatch> first = sut.dispatches(dispatches.until(r -> r.size() >= 5, WAIT));
+      assertThat(first).extracting(JobDispatch::jobId).containsAll(others);
+      List<JobDispatch> limitedRunning =
+          first.stream().filter(d -> limited.contains(d.jobId())).toList();
+      assertThat(limitedRunning).hasSize(2);
+      JsonNode queue = queue("limited");
+      assertThat(queue.get("max_running").asInt()).isEqualTo(2);
+      assertThat(queue.get("counts").get("running").asInt()).isEqualTo(2);
+      assertThat(queue.get("counts").get("pending").asInt()).isEqualTo(3);
+
+      // one ends: exactly one more starts
+      sut.result(limitedRunning.get(0), JobResult.Outcome.SUCCEEDED, 0, "");
+      List<JobDispatch> next = sut.dispatches(dispatches.until(r -> r.size() >= 6, WAIT));
+      assertThat(limited).contains(next.get(5).jobId());
+      assertThat(dispatches.drain(Duration.ofSeconds(1))).hasSize(6);
+      await().atMost(WAIT).until(() -> queue("limited").get("counts").get("done").asInt() == 1);
+    }
+  }
+
+  @Test
+  void aQueueLimitedPerKeyRunsOneJobPerKeyAtATime() throws Exception {
+    HttpResponse<String> set =
+        sut.put("/internal/queues/per-customer", "{\"max_running_per_key\": 1}");
+    assertThat(set.statusCode()).as(set.body()).isEqualTo(200);
+    String worker = sut.worker("big");
+    String a1 = submitTo("per-customer", "cust-a", 3);
+    String a2 = submitTo("per-customer", "cust-a", 2);
+    String b1 = submitTo("per-customer", "cust-b", 1);
+    await().atMost(WAIT).until(() -> sut.job(b1) != null);
+    try (TopicReader dispatches = sut.readDispatches(worker)) {
+      beats.scheduleAtFixedRate(
+          () -> sut.heartbeat(worker, "i1", 10, List.of(), WorkerHeartbeat.State.ACTIVE),
+          0,
+          300,
+          TimeUnit.MILLISECONDS);
+      List<JobDispatch> first = sut.dispatches(dispatches.until(r -> r.size() >= 2, WAIT));
+      assertThat(first).extracting(JobDispatch::jobId).containsExactlyInAnyOrder(a1, b1);
+      assertThat(dispatches.drain(Duration.ofSeconds(1))).hasSize(2);
+
+      sut.result(
+          first.stream().filter(d -> d.jobId().equals(a1)).findFirst().orElseThrow(),
+          JobResult.Outcome.SUCCEEDED,
+          0,
+          "");
+
+      assertThat(next(dispatches, 3).jobId()).isEqualTo(a2);
+    }
+  }
+
+  @Test
+  void aPausedQueueHoldsItsJobsUntilResumed() throws Exception {
+    HttpResponse<String> paused = sut.post("/internal/queues/held/pause", "");
+    assertThat(paused.statusCode()).as(paused.body()).isEqualTo(200);
+    assertThat(sut.codec.mapper().readTree(paused.body()).get("paused").asBoolean()).isTrue();
+    String worker = sut.worker("w");
+    String held = submitTo("held", null, 5);
+    await().atMost(WAIT).until(() -> "pending".equals(sut.status(held)));
+    String free = submitTo("default", null, 0);
+    try (TopicReader dispatches = sut.readDispatches(worker)) {
+      beats.scheduleAtFixedRate(
+          () -> sut.heartbeat(worker, "i1", 4, List.of(), WorkerHeartbeat.State.ACTIVE),
+          0,
+          300,
+          TimeUnit.MILLISECONDS);
+      // a round that placed the later, lower-priority job saw the held one and passed it over
+      assertThat(next(dispatches, 1).jobId()).isEqualTo(free);
+      assertThat(sut.status(held)).isEqualTo("pending");
+      assertThat(queue("held").get("counts").get("pending").asInt()).isEqualTo(1);
+
+      HttpResponse<String> resumed = sut.post("/internal/queues/held/resume", "");
+      assertThat(resumed.statusCode()).isEqualTo(200);
+      assertThat(sut.codec.mapper().readTree(resumed.body()).get("paused").asBoolean()).isFalse();
+      assertThat(next(dispatches, 2).jobId()).isEqualTo(held);
+    }
+  }
+
   // --- helpers
 
   /**
@@ -478,6 +575,24 @@ class JobControlIT {
     return sut.codec.encode(
         WireCodec.envelope(
             MessageType.JOB_CANCEL, "c-" + id, Instant.now(), new JobCancel(id, reason)));
+  }
+
+  private String submitTo(String queue, String key, int priority) {
+    String id = SchedulerUnderTest.newJobId();
+    sut.kafka.send(
+        sut.topics.submissions(),
+        id,
+        submission(new JobSubmission(id, "true", null, null, priority, queue, 1, null, null, key)));
+    return id;
+  }
+
+  private JsonNode queue(String name) throws Exception {
+    for (JsonNode q : sut.get("/internal/queues")) {
+      if (q.get("name").asString().equals(name)) {
+        return q;
+      }
+    }
+    throw new AssertionError("GET /internal/queues does not list " + name);
   }
 
   /** The {@code n}-th dispatch to the worker, waited for. */

@@ -295,6 +295,15 @@ final class SchedulerUnderTest implements AutoCloseable {
         HttpResponse.BodyHandlers.ofString());
   }
 
+  HttpResponse<String> put(String path, String json) throws Exception {
+    return http.send(
+        HttpRequest.newBuilder(uri(path))
+            .header("Content-Type", "application/json")
+            .PUT(HttpRequest.BodyPublishers.ofString(json))
+            .build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
   HttpResponse<String> getResponse(String path) throws Exception {
     return http.send(
         HttpRequest.newBuilder(uri(path)).build(), HttpResponse.BodyHandlers.ofString());

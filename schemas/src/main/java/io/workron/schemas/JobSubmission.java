@@ -18,7 +18,8 @@ public record JobSubmission(
     @JsonProperty("queue_name") String queueName,
     @JsonProperty("max_retries") Integer maxRetries,
     @JsonProperty("idempotency_key") String idempotencyKey,
-    @JsonProperty("timeout_seconds") Integer timeoutSeconds) {
+    @JsonProperty("timeout_seconds") Integer timeoutSeconds,
+    @JsonProperty("concurrency_key") String concurrencyKey) {
 
   public static final String TYPE = "job.submitted.v1";
 
@@ -35,8 +36,21 @@ public record JobSubmission(
       String queueName,
       Integer maxRetries,
       String idempotencyKey) {
-    this(id, command, dependsOn, resources, priority, queueName, maxRetries, idempotencyKey, null);
+    this(
+        id,
+        command,
+        dependsOn,
+        resources,
+        priority,
+        queueName,
+        maxRetries,
+        idempotencyKey,
+        null,
+        null);
   }
+
+  /** Longest {@code concurrency_key}, in characters. */
+  public static final int MAX_CONCURRENCY_KEY_LENGTH = 256;
 
   /** Total attempts when the submission does not say (the seed's meaning of max_retries). */
   public static final int DEFAULT_MAX_RETRIES = 3;
@@ -56,6 +70,7 @@ public record JobSubmission(
         queueName == null || queueName.isBlank() ? DEFAULT_QUEUE : queueName,
         maxRetries == null ? DEFAULT_MAX_RETRIES : maxRetries,
         idempotencyKey,
-        timeoutSeconds);
+        timeoutSeconds,
+        concurrencyKey == null || concurrencyKey.isEmpty() ? null : concurrencyKey);
   }
 }

@@ -415,7 +415,69 @@ class EndToEndIT {
         .isFalse();
   }
 
+  @Test
+  void aQueueWithMaxRunningTwoNeverRunsThreeAtOnceAndAPausedQueueHoldsItsJobs() throws Exception {
+    HttpResponse<String> set = put("/queues/two-at-a-time", "{\"max_running\":2}");
+    assertThat(set.statusCode()).as(set.body()).isEqualTo(200);
+    Path log = Files.createTempFile("workron-queue", ".log");
+    List<String> ids = new ArrayList<>();
+    for (int i = 0; i < 6; i++) {
+      ids.add(
+          submit(
+              "{\"command\":\"echo start $(date +%s%N) >> "
+                  + log
+                  + "; sleep 0.3; echo end $(date +%s%N) >> "
+                  + log
+                  + "\",\"queue_name\":\"two-at-a-time\"}"));
+    }
+    for (String id : ids) {
+      await().atMost(WAIT).until(() -> "done".equals(job(id).get("status").asString()));
+    }
+    // replay the log: never more than two commands of the queue between their start and end
+    int running = 0;
+    int most = 0;
+    List<String[]> events = new ArrayList<>();
+    for (String line : Files.readAllLines(log)) {
+      events.add(line.split(" "));
+    }
+    events.sort(java.util.Comparator.comparingLong(e -> Long.parseLong(e[1])));
+    for (String[] e : events) {
+      running += e[0].equals("start") ? 1 : -1;
+      most = Math.max(most, running);
+    }
+    assertThat(events).hasSize(12);
+    assertThat(most).isEqualTo(2);
+
+    assertThat(postJson("/queues/held-back/pause", "").statusCode()).isEqualTo(200);
+    String held = submit("{\"command\":\"true\",\"queue_name\":\"held-back\"}");
+    await().atMost(WAIT).until(() -> "pending".equals(job(held).get("status").asString()));
+    String other = submit("{\"command\":\"true\"}");
+    await().atMost(WAIT).until(() -> "done".equals(job(other).get("status").asString()));
+    assertThat(job(held).get("status").asString()).isEqualTo("pending");
+    JsonNode queue = null;
+    for (JsonNode q : get("/queues")) {
+      if (q.get("name").asString().equals("held-back")) {
+        queue = q;
+      }
+    }
+    assertThat(queue).isNotNull();
+    assertThat(queue.get("paused").asBoolean()).isTrue();
+    assertThat(queue.get("counts").get("pending").asInt()).isEqualTo(1);
+    assertThat(postJson("/queues/held-back/resume", "").statusCode()).isEqualTo(200);
+    await().atMost(WAIT).until(() -> "done".equals(job(held).get("status").asString()));
+  }
+
   // --- helpers
+
+  private static HttpResponse<String> put(String path, String body) throws Exception {
+    return http.send(
+        HttpRequest.newBuilder(uri(path))
+            .header("Content-Type", "application/json")
+            .timeout(Duration.ofSeconds(30))
+            .PUT(HttpRequest.BodyPublishers.ofString(body))
+            .build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
 
   private static boolean alive(long pid) {
     return ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);

@@ -171,6 +171,38 @@ public final class SchedulerCoreClient {
         .thenApply(r -> new Answer(r.statusCode(), parse(r, "POST cancel"), r.body()));
   }
 
+  /** Every queue, with its limits, pause and counts per status, as a JSON array. */
+  public CompletableFuture<JsonNode> queues() {
+    return get(uri("/internal/queues", Map.of()), "GET queues")
+        .thenApply(r -> parse(r, "GET /internal/queues"));
+  }
+
+  /** Sets a queue's limits (null: none); the queue as scheduler-core shows it afterwards. */
+  public CompletableFuture<Answer> setQueueLimits(
+      String name, Integer maxRunning, Integer maxRunningPerKey) {
+    Map<String, Object> body = new LinkedHashMap<>();
+    body.put("max_running", maxRunning);
+    body.put("max_running_per_key", maxRunningPerKey);
+    HttpRequest.Builder request =
+        HttpRequest.newBuilder(uri("/internal/queues/{name}", Map.of("name", name)))
+            .header("Content-Type", "application/json")
+            .PUT(HttpRequest.BodyPublishers.ofByteArray(mapper.writeValueAsBytes(body)));
+    return call(request, Duration.ZERO, "PUT queue", true)
+        .thenApply(r -> new Answer(r.statusCode(), parse(r, "PUT queue"), r.body()));
+  }
+
+  /** Pauses ({@code paused}) or resumes a queue; idempotent, so retried like a read. */
+  public CompletableFuture<Answer> pauseQueue(String name, boolean paused) {
+    HttpRequest.Builder request =
+        HttpRequest.newBuilder(
+                uri(
+                    "/internal/queues/{name}/" + (paused ? "pause" : "resume"),
+                    Map.of("name", name)))
+            .POST(HttpRequest.BodyPublishers.noBody());
+    return call(request, Duration.ZERO, paused ? "POST pause" : "POST resume", true)
+        .thenApply(r -> new Answer(r.statusCode(), parse(r, "POST queue action"), r.body()));
+  }
+
   /**
    * Retries a failed or cancelled job by hand ({@code POST /internal/jobs/{id}/retry}). Not
    * repeated on a refused connection: a second retry of a job that ran again meanwhile would be

@@ -20,7 +20,8 @@ record SubmissionRequest(
     @JsonProperty("queue_name") String queueName,
     @JsonProperty("max_retries") Integer maxRetries,
     @JsonProperty("gang_size") Integer gangSize,
-    @JsonProperty("timeout_seconds") Integer timeoutSeconds) {
+    @JsonProperty("timeout_seconds") Integer timeoutSeconds,
+    @JsonProperty("concurrency_key") String concurrencyKey) {
 
   /** Keys read from a submission. */
   static final Set<String> READ_KEYS =
@@ -32,7 +33,8 @@ record SubmissionRequest(
           "queue_name",
           "max_retries",
           "gang_size",
-          "timeout_seconds");
+          "timeout_seconds",
+          "concurrency_key");
 
   /**
    * Keys accepted and ignored: the rest of the seed's job JSON (SEED-BEHAVIOR.md section 2.1),

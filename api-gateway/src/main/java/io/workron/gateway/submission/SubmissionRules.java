@@ -91,6 +91,16 @@ final class SubmissionRules {
               "timeout_seconds must be a whole number of seconds between 1 and "
                   + JobSubmission.MAX_TIMEOUT_SECONDS));
     }
+    if (request.concurrencyKey() != null
+        && (request.concurrencyKey().length() > JobSubmission.MAX_CONCURRENCY_KEY_LENGTH
+            || request.concurrencyKey().indexOf('\u0000') >= 0)) {
+      problems.add(
+          new FieldProblem(
+              "concurrency_key",
+              "concurrency_key must be at most "
+                  + JobSubmission.MAX_CONCURRENCY_KEY_LENGTH
+                  + " characters, without NUL"));
+    }
     if (request.gangSize() != null) {
       if (request.gangSize() < 0) {
         problems.add(new FieldProblem("gang_size", "gang_size must not be negative"));
@@ -138,7 +148,8 @@ final class SubmissionRules {
         queueName,
         request.maxRetries(),
         idempotencyKey,
-        request.timeoutSeconds());
+        request.timeoutSeconds(),
+        request.concurrencyKey());
   }
 
   private static void checkNotNegative(Long value, String field, List<FieldProblem> problems) {

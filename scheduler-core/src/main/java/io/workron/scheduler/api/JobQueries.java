@@ -270,6 +270,7 @@ class JobQueries {
     }
     v.put("queue_name", j.getQueueName());
     put(v, "timeout_seconds", j.getTimeoutSeconds());
+    put(v, "concurrency_key", j.getConcurrencyKey());
     put(v, "exit_code", j.getExitCode());
     put(v, "failure_reason", j.getFailureReason());
     put(v, "cancel_requested_at", j.getCancelRequestedAt());

@@ -92,8 +92,20 @@ public record SchedulerProperties(
    * What configuration says about one queue.
    *
    * @param timeout default time limit of its jobs' attempts (null: none)
+   * @param maxRunning most of its jobs running at once (null: no limit), until {@code PUT
+   *     /queues/{name}} says otherwise
+   * @param maxRunningPerKey most of its running jobs sharing one {@code concurrency_key} (null: no
+   *     limit), likewise
    */
-  public record Queue(Duration timeout) {}
+  public record Queue(Duration timeout, Integer maxRunning, Integer maxRunningPerKey) {
+    public Queue {
+      if ((maxRunning != null && maxRunning < 1)
+          || (maxRunningPerKey != null && maxRunningPerKey < 1)) {
+        throw new IllegalArgumentException(
+            "workron.scheduler.queues.*.max-running and max-running-per-key must be at least 1");
+      }
+    }
+  }
 
   /** The timeout, in whole seconds rounded up, a job of {@code queue} gets by default, or null. */
   public Integer defaultTimeoutSeconds(String queue) {

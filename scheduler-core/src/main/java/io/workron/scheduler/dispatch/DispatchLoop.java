@@ -7,10 +7,12 @@ import io.workron.scheduler.core.DispatchPlanner;
 import io.workron.scheduler.core.DispatchPlanner.Candidate;
 import io.workron.scheduler.core.DispatchPlanner.Placement;
 import io.workron.scheduler.core.DispatchPlanner.WorkerCapacity;
+import io.workron.scheduler.core.QueueBudget;
 import io.workron.scheduler.core.Transition;
 import io.workron.scheduler.lifecycle.JobTransitions;
 import io.workron.scheduler.outbox.Outbox;
 import io.workron.scheduler.outbox.OutboxMessage;
+import io.workron.scheduler.queues.Queues;
 import io.workron.schemas.JobDispatch;
 import io.workron.schemas.MessageType;
 import io.workron.schemas.Resources;
@@ -58,6 +60,7 @@ public class DispatchLoop implements SmartLifecycle {
   private final Counter dispatched;
   private final ReentrantLock lock = new ReentrantLock();
   private final Condition work = lock.newCondition();
+  private final Queues queues;
   private boolean pending;
   private volatile boolean running;
   private Thread thread;
@@ -71,7 +74,9 @@ public class DispatchLoop implements SmartLifecycle {
       Topics topics,
       Clock clock,
       SchedulerProperties properties,
+      Queues queues,
       MeterRegistry meters) {
+    this.queues = queues;
     this.repository = repository;
     this.tx = tx;
     this.outbox = outbox;
@@ -108,6 +113,24 @@ public class DispatchLoop implements SmartLifecycle {
     }
   }
 
+  /**
+   * What the constrained queues may start in this transaction; their rows stay locked until it
+   * ends, so replicas take turns placing their jobs.
+   */
+  private QueueBudget budget() {
+    Map<String, Queues.Limits> constrained = queues.lockConstrained();
+    if (constrained.isEmpty()) {
+      return new QueueBudget(Map.of(), Map.of(), Map.of());
+    }
+    Map<String, QueueBudget.Limits> limits = new java.util.HashMap<>();
+    constrained.forEach(
+        (name, l) ->
+            limits.put(
+                name, new QueueBudget.Limits(l.maxRunning(), l.maxRunningPerKey(), l.paused())));
+    DispatchRepository.Running running = repository.running(limits.keySet());
+    return new QueueBudget(limits, running.perQueue(), running.perKey());
+  }
+
   /** Runs one claim-and-place transaction; returns how many jobs were dispatched. */
   public int dispatchOnce() {
     Integer placed = tx.execute(status -> claimAndPlace());
@@ -124,6 +147,10 @@ public class DispatchLoop implements SmartLifecycle {
         repository.lockWorkersWithCapacity(properties.workerOfflineAfter());
     List<Placement> placements = new ArrayList<>();
     List<String> claimedIds = new ArrayList<>();
+    if (workers.isEmpty()) {
+      return 0;
+    }
+    QueueBudget budget = budget();
     // Each round claims only jobs that fit a worker's free capacity now, in priority order, then
     // places them; what was placed shrinks the next round's capacity. A job that fits nowhere now
     // is never claimed, so it cannot stop the jobs behind it.
@@ -135,17 +162,28 @@ public class DispatchLoop implements SmartLifecycle {
       // more than fits, as jobs that fit one worker alone may not fit once others are placed
       int claim = Math.min(properties.dispatchBatchSize(), Math.max(free * 4, 64));
       List<DispatchRepository.PendingJob> claimed =
-          repository.claimPending(now, claim, DispatchPlanner.freeShapes(workers), claimedIds);
+          repository.claimPending(
+              now,
+              claim,
+              DispatchPlanner.freeShapes(workers),
+              claimedIds,
+              budget.closedQueues(),
+              budget.fullKeys());
       if (claimed.isEmpty()) {
         break;
       }
-      List<Candidate> candidates = new ArrayList<>(claimed.size());
+      Map<String, QueueBudget.Job> byId = new java.util.HashMap<>();
       for (DispatchRepository.PendingJob j : claimed) {
-        candidates.add(new Candidate(j.id(), j.vramMb(), j.memoryMb()));
         claimedIds.add(j.id());
+        byId.put(j.id(), new QueueBudget.Job(j.id(), j.queue(), j.key()));
+      }
+      List<Candidate> candidates = new ArrayList<>(claimed.size());
+      for (DispatchRepository.PendingJob j : budget.admit(claimed, p -> byId.get(p.id()))) {
+        candidates.add(new Candidate(j.id(), j.vramMb(), j.memoryMb()));
       }
       DispatchPlanner.Plan plan = planner.plan(candidates, workers);
       placements.addAll(plan.placements());
+      budget.started(plan.placements().stream().map(p -> byId.get(p.jobId())).toList());
       workers = plan.remaining();
       if (claimed.size() < claim) {
         break;

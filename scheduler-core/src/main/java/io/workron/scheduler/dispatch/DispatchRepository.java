@@ -13,7 +13,11 @@ import org.springframework.stereotype.Repository;
 @Repository
 class DispatchRepository {
 
-  record PendingJob(String id, long vramMb, long memoryMb) {}
+  record PendingJob(String id, long vramMb, long memoryMb, String queue, String key) {}
+
+  /** Running jobs now, per queue and per (queue, key), of the given queues. */
+  record Running(
+      java.util.Map<String, Integer> perQueue, java.util.Map<List<String>, Integer> perKey) {}
 
   private final DSLContext db;
 
@@ -88,7 +92,12 @@ class DispatchRepository {
    * jobs behind them.
    */
   List<PendingJob> claimPending(
-      OffsetDateTime now, int limit, long[][] shapes, java.util.Collection<String> alreadyClaimed) {
+      OffsetDateTime now,
+      int limit,
+      long[][] shapes,
+      java.util.Collection<String> alreadyClaimed,
+      java.util.Collection<String> closedQueues,
+      List<List<String>> fullKeys) {
     Long[] vram = new Long[shapes.length];
     Long[] memory = new Long[shapes.length];
     for (int i = 0; i < shapes.length; i++) {
@@ -96,20 +105,58 @@ class DispatchRepository {
       memory[i] = shapes[i][1];
     }
     return db.resultQuery(
-            "select id, vram_mb, memory_mb from jobs j "
+            "select id, vram_mb, memory_mb, queue_name, concurrency_key from jobs j "
                 + "where status = 'pending' and run_at <= ?::timestamptz "
                 + "and exists (select 1 from unnest(?::bigint[], ?::bigint[]) as w(vram, memory) "
                 + "  where j.vram_mb <= w.vram and j.memory_mb <= w.memory) "
                 + "and j.id <> all(?::varchar[]) "
+                // paused queues, and queues at max_running
+                + "and j.queue_name <> all(?::varchar[]) "
+                // keys at their queue's max_running_per_key
+                + "and not exists (select 1 from unnest(?::varchar[], ?::varchar[]) as f(q, k) "
+                + "  where f.q = j.queue_name and f.k = j.concurrency_key) "
                 + "order by priority desc, run_at, id limit ? for update skip locked",
             now,
             vram,
             memory,
             alreadyClaimed.toArray(String[]::new),
+            closedQueues.toArray(String[]::new),
+            fullKeys.stream().map(k -> k.get(0)).toArray(String[]::new),
+            fullKeys.stream().map(k -> k.get(1)).toArray(String[]::new),
             limit)
         .fetch(
             r ->
-                new PendingJob(r.get(0, String.class), r.get(1, Long.class), r.get(2, Long.class)));
+                new PendingJob(
+                    r.get(0, String.class),
+                    r.get(1, Long.class),
+                    r.get(2, Long.class),
+                    r.get(3, String.class),
+                    r.get(4, String.class)));
+  }
+
+  /** What runs now in {@code queues}, per queue and per (queue, key). */
+  Running running(java.util.Collection<String> queues) {
+    java.util.Map<String, Integer> perQueue = new java.util.HashMap<>();
+    java.util.Map<List<String>, Integer> perKey = new java.util.HashMap<>();
+    if (queues.isEmpty()) {
+      return new Running(perQueue, perKey);
+    }
+    db.resultQuery(
+            "select queue_name, concurrency_key, count(*) from jobs "
+                + "where status = 'running' and queue_name = any(?::varchar[]) "
+                + "group by queue_name, concurrency_key",
+            (Object) queues.toArray(String[]::new))
+        .forEach(
+            r -> {
+              String queue = r.get(0, String.class);
+              String key = r.get(1, String.class);
+              int n = r.get(2, Integer.class);
+              perQueue.merge(queue, n, Integer::sum);
+              if (key != null) {
+                perKey.put(List.of(queue, key), n);
+              }
+            });
+    return new Running(perQueue, perKey);
   }
 
   /** Opens the attempt rows of jobs just claimed. */

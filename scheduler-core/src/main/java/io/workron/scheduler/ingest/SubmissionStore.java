@@ -168,7 +168,8 @@ class SubmissionStore {
             JOBS.IDEMPOTENCY_KEY,
             JOBS.CREATED_AT,
             JOBS.RUN_AT,
-            JOBS.TIMEOUT_SECONDS);
+            JOBS.TIMEOUT_SECONDS,
+            JOBS.CONCURRENCY_KEY);
     for (Accepted a : byId.values()) {
       JobSubmission j = a.job();
       JobStatus status = j.dependsOn().isEmpty() ? JobStatus.PENDING : JobStatus.BLOCKED;
@@ -187,7 +188,8 @@ class SubmissionStore {
               now,
               j.timeoutSeconds() != null
                   ? j.timeoutSeconds()
-                  : properties.defaultTimeoutSeconds(j.queueName()));
+                  : properties.defaultTimeoutSeconds(j.queueName()),
+              j.concurrencyKey());
     }
     List<String> stored =
         insert.onConflictDoNothing().returningResult(JOBS.ID).fetch(r -> r.value1());

@@ -45,6 +45,7 @@ public class Reaper implements SmartLifecycle {
   private final ResultPartitions resultPartitions;
   private final io.workron.scheduler.workers.WorkerRetention retention;
   private final io.workron.scheduler.cancel.Cancellations cancellations;
+  private final io.workron.scheduler.queues.Queues queues;
   private final AtomicInteger leader = new AtomicInteger();
 
   private volatile boolean running;
@@ -61,6 +62,7 @@ public class Reaper implements SmartLifecycle {
       ResultPartitions resultPartitions,
       io.workron.scheduler.workers.WorkerRetention retention,
       io.workron.scheduler.cancel.Cancellations cancellations,
+      io.workron.scheduler.queues.Queues queues,
       MeterRegistry meters) {
     this.db = db;
     this.tx = tx;
@@ -72,6 +74,7 @@ public class Reaper implements SmartLifecycle {
     this.resultPartitions = resultPartitions;
     this.retention = retention;
     this.cancellations = cancellations;
+    this.queues = queues;
     Gauge.builder("workron_reaper_leader", leader, AtomicInteger::get)
         .description("1 while this replica runs the reaper, 0 otherwise")
         .register(meters);
@@ -228,6 +231,9 @@ public class Reaper implements SmartLifecycle {
           o.requeued(),
           o.failed());
     }
+
+    // the queue counts' deltas written since the last tick, folded so that reads stay cheap
+    queues.fold();
 
     int forgotten = cancellations.forgetKeptBefore(now.minus(properties.pendingCancelRetention()));
     if (forgotten > 0) {
