@@ -61,7 +61,7 @@ class SubmissionIT {
             // keys of the seed's and this API's job JSON, as a client may send back what it read,
             // are ignored
             "{\"command\": \"echo hello\", \"resources\": {\"memory_mb\": 256},"
-                + " \"timeout_seconds\": 90,"
+                + " \"timeout_seconds\": 90, \"delay_seconds\": 60,"
                 + " \"status\": \"done\", \"attempts\": 2, \"last_heart_beat\": null,"
                 + " \"exit_code\": 0, \"attempt_history\": []}",
             "X-Request-ID",
@@ -82,6 +82,10 @@ class SubmissionIT {
     assertThat(envelope.payload().command()).isEqualTo("echo hello");
     assertThat(envelope.payload().resources().memoryMb()).isEqualTo(256);
     assertThat(envelope.payload().timeoutSeconds()).isEqualTo(90);
+    // the delay is sent as the time it ends, so a redelivery does not move it
+    assertThat(envelope.payload().delaySeconds()).isNull();
+    assertThat(envelope.payload().runAt())
+        .isBetween(envelope.time().plusSeconds(59), envelope.time().plusSeconds(61));
     assertThat(SubmissionsTopic.header(record, Topics.REQUEST_ID_HEADER)).hasValue(requestId);
   }
 
@@ -117,6 +121,10 @@ class SubmissionIT {
           fractional timeout       | {"command": "x", "timeout_seconds": 1.5}         | timeout_seconds
           timeout as text          | {"command": "x", "timeout_seconds": "2s"}        | timeout_seconds
           fractional max_retries   | {"command": "x", "max_retries": 2.5}             | max_retries
+          run_at not RFC 3339      | {"command": "x", "run_at": "tomorrow 9am"}       | run_at
+          run_at without offset    | {"command": "x", "run_at": "2026-12-01T18:00:00"} | run_at
+          negative delay           | {"command": "x", "delay_seconds": -1}            | delay_seconds
+          run_at and delay         | {"command": "x", "run_at": "2026-12-01T18:00:00Z", "delay_seconds": 5} | delay_seconds
           unknown field            | {"command": "x", "retries": 5}                   | retries
           unknown resource         | {"command": "x", "resources": {"gpus": 1}}       | resources.gpus
           """)

@@ -258,18 +258,23 @@ class JobControlIT {
     sut.kafka.send(
         sut.topics.submissions(),
         own,
-        submission(new JobSubmission(own, "true", null, null, 9, "bounded", 1, null, 7, null)));
+        submission(
+            new JobSubmission(
+                own, "true", null, null, 9, "bounded", 1, null, 7, null, null, null)));
     String byQueue = SchedulerUnderTest.newJobId();
     sut.kafka.send(
         sut.topics.submissions(),
         byQueue,
         submission(
-            new JobSubmission(byQueue, "true", null, null, 5, "bounded", 1, null, null, null)));
+            new JobSubmission(
+                byQueue, "true", null, null, 5, "bounded", 1, null, null, null, null, null)));
     String unbounded = SchedulerUnderTest.newJobId();
     sut.kafka.send(
         sut.topics.submissions(),
         unbounded,
-        submission(new JobSubmission(unbounded, "true", null, null, 1, null, 1, null, null, null)));
+        submission(
+            new JobSubmission(
+                unbounded, "true", null, null, 1, null, 1, null, null, null, null, null)));
     await().atMost(WAIT).until(() -> sut.job(unbounded) != null);
     assertThat(sut.job(own).get("timeout_seconds").asInt()).isEqualTo(7);
     // the queue's 1.5 s, rounded up to whole seconds
@@ -300,7 +305,9 @@ class JobControlIT {
     sut.kafka.send(
         sut.topics.submissions(),
         id,
-        submission(new JobSubmission(id, "sleep 600", null, null, null, null, 1, null, 1, null)));
+        submission(
+            new JobSubmission(
+                id, "sleep 600", null, null, null, null, 1, null, 1, null, null, null)));
     try (TopicReader dispatches = sut.readDispatches(worker)) {
       // a worker too old to know timeout_seconds: it keeps listing the attempt
       runningOn(worker, "old", dispatches);
@@ -322,7 +329,9 @@ class JobControlIT {
     sut.kafka.send(
         sut.topics.submissions(),
         id,
-        submission(new JobSubmission(id, "sleep 600", null, null, null, null, 2, null, 1, null)));
+        submission(
+            new JobSubmission(
+                id, "sleep 600", null, null, null, null, 2, null, 1, null, null, null)));
     try (TopicReader dispatches = sut.readDispatches(worker)) {
       beats.scheduleAtFixedRate(
           () -> sut.heartbeat(worker, "i1", 1, List.of(), WorkerHeartbeat.State.ACTIVE),
@@ -536,6 +545,37 @@ class JobControlIT {
     }
   }
 
+  @Test
+  void aJobSubmittedToRunLaterWaitsForItsTimeWhileOthersRun() throws Exception {
+    String worker = sut.worker("w");
+    java.time.Instant runAt =
+        Instant.now().plusSeconds(3).truncatedTo(java.time.temporal.ChronoUnit.SECONDS);
+    String later = SchedulerUnderTest.newJobId();
+    sut.kafka.send(
+        sut.topics.submissions(),
+        later,
+        submission(
+            new JobSubmission(
+                later, "true", null, null, 9, null, 1, null, null, null, runAt, null)));
+    await().atMost(WAIT).until(() -> "pending".equals(sut.status(later)));
+    assertThat(java.time.Instant.parse(sut.job(later).get("run_at").asString())).isEqualTo(runAt);
+    String now = submitTo("default", null, 0);
+    try (TopicReader dispatches = sut.readDispatches(worker)) {
+      beats.scheduleAtFixedRate(
+          () -> sut.heartbeat(worker, "i1", 4, List.of(), WorkerHeartbeat.State.ACTIVE),
+          0,
+          300,
+          TimeUnit.MILLISECONDS);
+
+      assertThat(next(dispatches, 1).jobId()).isEqualTo(now);
+      var second = dispatches.until(r -> r.size() >= 2, WAIT).get(1);
+      assertThat(second.key()).isEqualTo(later);
+      // placed no earlier than asked: the dispatch carries the time of the round that placed it
+      assertThat(sut.codec.decode(second.value(), MessageType.JOB_DISPATCH).time())
+          .isAfterOrEqualTo(runAt);
+    }
+  }
+
   // --- helpers
 
   /**
@@ -582,7 +622,9 @@ class JobControlIT {
     sut.kafka.send(
         sut.topics.submissions(),
         id,
-        submission(new JobSubmission(id, "true", null, null, priority, queue, 1, null, null, key)));
+        submission(
+            new JobSubmission(
+                id, "true", null, null, priority, queue, 1, null, null, key, null, null)));
     return id;
   }
 

@@ -19,7 +19,9 @@ public record JobSubmission(
     @JsonProperty("max_retries") Integer maxRetries,
     @JsonProperty("idempotency_key") String idempotencyKey,
     @JsonProperty("timeout_seconds") Integer timeoutSeconds,
-    @JsonProperty("concurrency_key") String concurrencyKey) {
+    @JsonProperty("concurrency_key") String concurrencyKey,
+    @JsonProperty("run_at") java.time.Instant runAt,
+    @JsonProperty("delay_seconds") Integer delaySeconds) {
 
   public static final String TYPE = "job.submitted.v1";
 
@@ -46,7 +48,23 @@ public record JobSubmission(
         maxRetries,
         idempotencyKey,
         null,
+        null,
+        null,
         null);
+  }
+
+  /** Longest a job may be delayed, in seconds (a year). */
+  public static final int MAX_DELAY_SECONDS = 31_536_000;
+
+  /**
+   * When the job may start: {@code run_at}, else {@code delay_seconds} after {@code sent} (the
+   * message's time), else null (at once).
+   */
+  public java.time.Instant startAfter(java.time.Instant sent) {
+    if (runAt != null) {
+      return runAt;
+    }
+    return delaySeconds == null || sent == null ? null : sent.plusSeconds(delaySeconds);
   }
 
   /** Longest {@code concurrency_key}, in characters. */
@@ -71,6 +89,8 @@ public record JobSubmission(
         maxRetries == null ? DEFAULT_MAX_RETRIES : maxRetries,
         idempotencyKey,
         timeoutSeconds,
-        concurrencyKey == null || concurrencyKey.isEmpty() ? null : concurrencyKey);
+        concurrencyKey == null || concurrencyKey.isEmpty() ? null : concurrencyKey,
+        runAt,
+        delaySeconds);
   }
 }

@@ -156,7 +156,8 @@ class SubmissionIntake {
       SubmissionRequest request, String idempotencyKey, String requestId) {
     String jobId =
         idempotencyKey == null ? Ids.newJobId(clock) : Ids.jobIdForIdempotencyKey(idempotencyKey);
-    JobSubmission submission = SubmissionRules.toSubmission(request, jobId, idempotencyKey);
+    JobSubmission submission =
+        SubmissionRules.toSubmission(request, jobId, idempotencyKey, clock.instant());
     CompletableFuture<Optional<byte[]>> existing =
         idempotencyKey == null
             ? CompletableFuture.completedFuture(Optional.empty())

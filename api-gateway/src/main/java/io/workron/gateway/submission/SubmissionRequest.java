@@ -21,7 +21,9 @@ record SubmissionRequest(
     @JsonProperty("max_retries") Integer maxRetries,
     @JsonProperty("gang_size") Integer gangSize,
     @JsonProperty("timeout_seconds") Integer timeoutSeconds,
-    @JsonProperty("concurrency_key") String concurrencyKey) {
+    @JsonProperty("concurrency_key") String concurrencyKey,
+    @JsonProperty("run_at") String runAt,
+    @JsonProperty("delay_seconds") Integer delaySeconds) {
 
   /** Keys read from a submission. */
   static final Set<String> READ_KEYS =
@@ -34,7 +36,9 @@ record SubmissionRequest(
           "max_retries",
           "gang_size",
           "timeout_seconds",
-          "concurrency_key");
+          "concurrency_key",
+          "run_at",
+          "delay_seconds");
 
   /**
    * Keys accepted and ignored: the rest of the seed's job JSON (SEED-BEHAVIOR.md section 2.1),
@@ -62,7 +66,6 @@ record SubmissionRequest(
           "exit_code",
           "failure_reason",
           "wait_reason",
-          "run_at",
           "output",
           "output_truncated",
           "attempt_history");

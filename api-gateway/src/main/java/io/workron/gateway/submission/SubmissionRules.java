@@ -101,6 +101,23 @@ final class SubmissionRules {
                   + JobSubmission.MAX_CONCURRENCY_KEY_LENGTH
                   + " characters, without NUL"));
     }
+    if (request.runAt() != null && parseRunAt(request.runAt()) == null) {
+      problems.add(
+          new FieldProblem(
+              "run_at", "run_at must be an RFC 3339 date-time, for example 2026-12-01T18:00:00Z"));
+    }
+    if (request.delaySeconds() != null
+        && (request.delaySeconds() < 0
+            || request.delaySeconds() > JobSubmission.MAX_DELAY_SECONDS)) {
+      problems.add(
+          new FieldProblem(
+              "delay_seconds",
+              "delay_seconds must be a whole number of seconds between 0 and "
+                  + JobSubmission.MAX_DELAY_SECONDS));
+    }
+    if (request.runAt() != null && request.delaySeconds() != null) {
+      problems.add(new FieldProblem("delay_seconds", "give run_at or delay_seconds, not both"));
+    }
     if (request.gangSize() != null) {
       if (request.gangSize() < 0) {
         problems.add(new FieldProblem("gang_size", "gang_size must not be negative"));
@@ -127,7 +144,7 @@ final class SubmissionRules {
    * into one, since the schema wants them unique and they mean the same.
    */
   static JobSubmission toSubmission(
-      SubmissionRequest request, String jobId, String idempotencyKey) {
+      SubmissionRequest request, String jobId, String idempotencyKey, java.time.Instant now) {
     List<String> dependsOn =
         request.dependsOn() == null || request.dependsOn().isEmpty()
             ? null
@@ -149,7 +166,21 @@ final class SubmissionRules {
         request.maxRetries(),
         idempotencyKey,
         request.timeoutSeconds(),
-        request.concurrencyKey());
+        request.concurrencyKey(),
+        // a delay becomes a time here, so that a redelivered submission does not move it
+        request.runAt() != null
+            ? parseRunAt(request.runAt())
+            : request.delaySeconds() == null ? null : now.plusSeconds(request.delaySeconds()),
+        null);
+  }
+
+  /** An RFC 3339 date-time ({@code 2026-12-01T18:00:00Z}, or with an offset), or null. */
+  static java.time.Instant parseRunAt(String text) {
+    try {
+      return java.time.OffsetDateTime.parse(text).toInstant();
+    } catch (java.time.format.DateTimeParseException e) {
+      return null;
+    }
   }
 
   private static void checkNotNegative(Long value, String field, List<FieldProblem> problems) {

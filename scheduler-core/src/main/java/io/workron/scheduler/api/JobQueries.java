@@ -277,7 +277,8 @@ class JobQueries {
     if ("pending".equals(j.getStatus())) {
       put(v, "wait_reason", j.getWaitReason());
     }
-    if ("pending".equals(j.getStatus()) && j.getAttempt() > 0) {
+    if ("pending".equals(j.getStatus()) || "blocked".equals(j.getStatus())) {
+      // when it may start: submitted to run later, or waiting for its retry
       put(v, "run_at", j.getRunAt());
     }
     return v;

@@ -152,6 +152,14 @@ class SubmissionStore {
     }
   }
 
+  /** When a job may start: not before now, nor before what its submission asked. */
+  private static OffsetDateTime startAfter(JobSubmission j, Instant sent, OffsetDateTime now) {
+    Instant asked = j.startAfter(sent);
+    return asked == null || !asked.isAfter(now.toInstant())
+        ? now
+        : asked.atOffset(java.time.ZoneOffset.UTC);
+  }
+
   private int insert(Map<String, Accepted> byId) {
     OffsetDateTime now = OffsetDateTime.now(clock);
     var insert =
@@ -185,7 +193,7 @@ class SubmissionStore {
               j.resources().memoryMb(),
               j.idempotencyKey(),
               now,
-              now,
+              startAfter(j, a.messageTime(), now),
               j.timeoutSeconds() != null
                   ? j.timeoutSeconds()
                   : properties.defaultTimeoutSeconds(j.queueName()),

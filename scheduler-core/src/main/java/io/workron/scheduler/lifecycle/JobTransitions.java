@@ -387,7 +387,8 @@ public class JobTransitions {
               .setNull(JOBS.WORKER_ID)
               .setNull(JOBS.WORKER_INCARNATION)
               .setNull(JOBS.DISPATCH_PUBLISHED_AT);
-      case RELEASE -> u.set(JOBS.RUN_AT, nowField);
+      // a job submitted to run later still waits for its time once its dependencies are done
+      case RELEASE -> u.set(JOBS.RUN_AT, DSL.greatest(JOBS.RUN_AT, nowField));
       case CANCEL ->
           u.set(JOBS.FINISHED_AT, nowField)
               .set(JOBS.FAILURE_REASON, v.reason)
