@@ -53,6 +53,17 @@ final class FakeSchedulerCore implements AutoCloseable {
       FakeSchedulerCore fake = new FakeSchedulerCore(server, storedAnswers);
       server.createContext("/internal/jobs", fake::jobs);
       server.createContext(
+          "/internal/schedules",
+          exchange -> {
+            byte[] body = exchange.getRequestBody().readAllBytes();
+            if (exchange.getRequestMethod().equals("DELETE")) {
+              exchange.sendResponseHeaders(204, -1);
+              exchange.close();
+            } else {
+              respond(exchange, 201, new String(body, StandardCharsets.UTF_8));
+            }
+          });
+      server.createContext(
           "/internal/queues",
           exchange -> {
             byte[] body = exchange.getRequestBody().readAllBytes();

@@ -295,4 +295,30 @@ class SchedulerCoreContractIT {
     assertThat(response.statusCode()).as(response.body()).isEqualTo(400);
     assertThat(JSON.readTree(response.body()).path("field").asString()).isEqualTo(field);
   }
+
+  @Test
+  void aScheduleIsRelayedAndOneWithAKeyTheApiDoesNotKnowIsRefusedNamingIt() throws Exception {
+    HttpResponse<String> created =
+        gateway.post(
+            "/schedules",
+            "{\"name\":\"nightly\",\"cron\":\"0 2 * * *\",\"time_zone\":\"Europe/Paris\","
+                + "\"job\":{\"command\":\"make nightly\",\"timeout_seconds\":3600}}");
+    assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+    assertThat(JSON.readTree(created.body()).path("job").path("timeout_seconds").asInt())
+        .isEqualTo(3600);
+
+    HttpResponse<String> typo =
+        gateway.post("/schedules", "{\"name\":\"n\",\"crontab\":\"* * * * *\"}");
+    assertThat(typo.statusCode()).isEqualTo(400);
+    assertThat(JSON.readTree(typo.body()).path("field").asString()).isEqualTo("crontab");
+    HttpResponse<String> jobTypo =
+        gateway.post(
+            "/schedules",
+            "{\"name\":\"n\",\"cron\":\"* * * * *\",\"job\":{\"command\":\"x\",\"timeout\":5}}");
+    assertThat(jobTypo.statusCode()).isEqualTo(400);
+    assertThat(JSON.readTree(jobTypo.body()).path("field").asString()).isEqualTo("job.timeout");
+    HttpResponse<String> action = gateway.post("/schedules/nightly/skip", "");
+    assertThat(action.statusCode()).isEqualTo(400);
+    assertThat(JSON.readTree(action.body()).path("field").asString()).isEqualTo("action");
+  }
 }

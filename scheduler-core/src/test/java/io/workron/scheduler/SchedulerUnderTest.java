@@ -304,6 +304,11 @@ final class SchedulerUnderTest implements AutoCloseable {
         HttpResponse.BodyHandlers.ofString());
   }
 
+  HttpResponse<String> delete(String path) throws Exception {
+    return http.send(
+        HttpRequest.newBuilder(uri(path)).DELETE().build(), HttpResponse.BodyHandlers.ofString());
+  }
+
   HttpResponse<String> getResponse(String path) throws Exception {
     return http.send(
         HttpRequest.newBuilder(uri(path)).build(), HttpResponse.BodyHandlers.ofString());

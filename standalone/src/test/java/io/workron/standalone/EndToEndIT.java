@@ -467,6 +467,36 @@ class EndToEndIT {
     await().atMost(WAIT).until(() -> "done".equals(job(held).get("status").asString()));
   }
 
+  @Test
+  void aScheduleFiresJobsThatRunAndStopsWhenDeleted() throws Exception {
+    HttpResponse<String> created =
+        postJson(
+            "/schedules",
+            "{\"name\":\"e2e-every-2s\",\"cron\":\"*/2 * * * * *\",\"overlap\":\"allow\","
+                + "\"job\":{\"command\":\"echo fired\"}}");
+    assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+    String fired;
+    try {
+      fired =
+          await()
+              .atMost(WAIT)
+              .until(
+                  () -> {
+                    JsonNode s = get("/schedules/e2e-every-2s");
+                    return s.has("last_job_id") ? s.get("last_job_id").asString() : null;
+                  },
+                  java.util.Objects::nonNull);
+    } finally {
+      HttpResponse<String> deleted =
+          http.send(
+              HttpRequest.newBuilder(uri("/schedules/e2e-every-2s")).DELETE().build(),
+              HttpResponse.BodyHandlers.ofString());
+      assertThat(deleted.statusCode()).isEqualTo(204);
+    }
+    await().atMost(WAIT).until(() -> "done".equals(job(fired).get("status").asString()));
+    assertThat(job(fired).get("output").asString()).isEqualTo("fired\n");
+  }
+
   // --- helpers
 
   private static HttpResponse<String> put(String path, String body) throws Exception {

@@ -171,6 +171,31 @@ public final class SchedulerCoreClient {
         .thenApply(r -> new Answer(r.statusCode(), parse(r, "POST cancel"), r.body()));
   }
 
+  /**
+   * One call of scheduler-core's schedule API ({@code /internal/schedules…}), answered as it came.
+   * Only a refused connection is retried (nothing was sent).
+   */
+  public CompletableFuture<Answer> schedules(
+      String method, String path, Map<String, ?> values, byte[] body) {
+    HttpRequest.Builder request =
+        HttpRequest.newBuilder(uri("/internal/schedules" + path, values))
+            .header("Content-Type", "application/json")
+            .method(
+                method,
+                body == null
+                    ? HttpRequest.BodyPublishers.noBody()
+                    : HttpRequest.BodyPublishers.ofByteArray(body));
+    return call(request, Duration.ZERO, method + " schedules", true)
+        .thenApply(
+            r ->
+                new Answer(
+                    r.statusCode(),
+                    r.body() == null || r.body().length == 0
+                        ? mapper.createObjectNode()
+                        : parse(r, method + " schedules"),
+                    r.body()));
+  }
+
   /** Every queue, with its limits, pause and counts per status, as a JSON array. */
   public CompletableFuture<JsonNode> queues() {
     return get(uri("/internal/queues", Map.of()), "GET queues")

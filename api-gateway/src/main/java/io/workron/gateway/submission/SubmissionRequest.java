@@ -12,7 +12,7 @@ import java.util.Set;
  * SubmissionRules} can name what is missing.
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
-record SubmissionRequest(
+public record SubmissionRequest(
     String command,
     @JsonProperty("depends_on") List<String> dependsOn,
     ResourcesRequest resources,
@@ -26,7 +26,7 @@ record SubmissionRequest(
     @JsonProperty("delay_seconds") Integer delaySeconds) {
 
   /** Keys read from a submission. */
-  static final Set<String> READ_KEYS =
+  public static final Set<String> READ_KEYS =
       Set.of(
           "command",
           "depends_on",
@@ -72,7 +72,7 @@ record SubmissionRequest(
 
   static final Set<String> ACCEPTED_KEYS = union(READ_KEYS, SEED_JOB_KEYS);
 
-  static final Set<String> RESOURCE_KEYS = Set.of("vram_mb", "memory_mb");
+  public static final Set<String> RESOURCE_KEYS = Set.of("vram_mb", "memory_mb");
 
   private static Set<String> union(Set<String> a, Set<String> b) {
     java.util.HashSet<String> all = new java.util.HashSet<>(a);

@@ -86,7 +86,10 @@ public record SchedulerProperties(
         Duration stopConfirmTimeout,
     @org.springframework.boot.context.properties.bind.DefaultValue("7d")
         Duration pendingCancelRetention,
-    java.util.Map<String, Queue> queues) {
+    java.util.Map<String, Queue> queues,
+    @org.springframework.boot.context.properties.bind.DefaultValue("1s") Duration scheduleTick,
+    @org.springframework.boot.context.properties.bind.DefaultValue("60s")
+        Duration scheduleMisfireGrace) {
 
   /**
    * What configuration says about one queue.

@@ -35,7 +35,7 @@ import org.springframework.transaction.support.TransactionTemplate;
  * already stored, then its cancels.
  */
 @Component
-class SubmissionStore {
+public class SubmissionStore {
 
   /** One valid record of the submissions topic. */
   sealed interface Intake permits Accepted, Cancel {}
@@ -120,6 +120,18 @@ class SubmissionStore {
             });
     submitted.increment(inserted);
     duplicates.increment(submissions - inserted);
+  }
+
+  /**
+   * Stores one job a schedule fired, in the caller's transaction, as if it had been submitted at
+   * {@code fireTime}; returns 0 when a job with its id is already stored.
+   */
+  public int storeFired(JobSubmission job, Instant fireTime) {
+    Map<String, Accepted> one = new LinkedHashMap<>();
+    one.put(job.id(), new Accepted(job.withDefaults(), null, fireTime));
+    int inserted = tx.execute(status -> insert(one));
+    submitted.increment(inserted);
+    return inserted;
   }
 
   /**
