@@ -576,6 +576,32 @@ class JobControlIT {
     }
   }
 
+  @Test
+  void theOutputOfARunningAttemptIsShownUntilItsResultReplacesIt() throws Exception {
+    String worker = sut.worker("w");
+    String id = sut.submit("train", 3);
+    try (TopicReader dispatches = sut.readDispatches(worker)) {
+      JobDispatch d = runningOn(worker, "i1", dispatches);
+
+      output(d, d.attempt() + 1, "from the future\n"); // about no attempt that runs: ignored
+      output(d, d.attempt(), "epoch 1/3\n");
+
+      await().atMost(WAIT).until(() -> output(id).equals("epoch 1/3\n"));
+      assertThat(sut.job(id).get("output").asString()).isEqualTo("epoch 1/3\n");
+      sut.result(d, JobResult.Outcome.SUCCEEDED, 0, "epoch 1/3\nepoch 2/3\nepoch 3/3\n");
+      // an output that arrives after the attempt's result changes nothing
+      output(d, d.attempt(), "epoch 1/3\nepoch 2/3\n");
+      await().atMost(WAIT).until(() -> "done".equals(sut.status(id)));
+      await().atMost(WAIT).until(() -> sut.staleMessages("output") >= 2);
+      assertThat(output(id)).isEqualTo("epoch 1/3\nepoch 2/3\nepoch 3/3\n");
+      HttpResponse<String> plain = sut.getResponse("/internal/jobs/" + id + "/output");
+      assertThat(plain.headers().firstValue("Content-Type"))
+          .hasValueSatisfying(t -> assertThat(t).startsWith("text/plain"));
+      assertThat(sut.getResponse("/internal/jobs/job-never-submitted/output").statusCode())
+          .isEqualTo(404);
+    }
+  }
+
   // --- helpers
 
   /**
@@ -609,6 +635,25 @@ class JobControlIT {
   private byte[] submission(JobSubmission s) {
     return sut.codec.encode(
         WireCodec.envelope(MessageType.JOB_SUBMITTED, "m-" + s.id(), Instant.now(), s));
+  }
+
+  private void output(JobDispatch d, int attempt, String text) {
+    sut.kafka.send(
+        sut.topics.results(),
+        d.jobId(),
+        sut.codec.encode(
+            WireCodec.envelope(
+                MessageType.JOB_OUTPUT,
+                "o-" + java.util.UUID.randomUUID(),
+                Instant.now(),
+                new io.workron.schemas.JobOutput(
+                    d.jobId(), attempt, d.workerId(), d.incarnation(), text, false))));
+  }
+
+  private String output(String id) throws Exception {
+    HttpResponse<String> r = sut.getResponse("/internal/jobs/" + id + "/output");
+    assertThat(r.statusCode()).isEqualTo(200);
+    return r.body();
   }
 
   private byte[] cancelMessage(String id, String reason) {

@@ -31,6 +31,9 @@ public final class MessageType<P> {
   public static final MessageType<JobCancel> JOB_CANCEL =
       new MessageType<>(JobCancel.TYPE, JobCancel.class, "job-cancel.v1");
 
+  public static final MessageType<JobOutput> JOB_OUTPUT =
+      new MessageType<>(JobOutput.TYPE, JobOutput.class, "job-output.v1");
+
   private static final List<MessageType<?>> ALL =
       List.of(
           JOB_SUBMITTED,
@@ -41,7 +44,8 @@ public final class MessageType<P> {
           PARTITION_TICK,
           WORKER_CONTROL,
           JOB_STOP,
-          JOB_CANCEL);
+          JOB_CANCEL,
+          JOB_OUTPUT);
 
   private final String name;
   private final Class<P> payloadClass;

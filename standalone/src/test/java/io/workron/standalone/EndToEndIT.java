@@ -77,7 +77,8 @@ class EndToEndIT {
                 Map.of(
                     "workron.scheduler.retry-backoff-base", "100ms",
                     "workron.worker.memory-mb", "4096",
-                    "workron.worker.stop-grace", STOP_GRACE.toSeconds() + "s")));
+                    "workron.worker.stop-grace", STOP_GRACE.toSeconds() + "s",
+                    "workron.worker.output-interval", "500ms")));
     kafka = new KafkaFixture(infra.kafkaBootstrapServers());
   }
 
@@ -495,6 +496,36 @@ class EndToEndIT {
     }
     await().atMost(WAIT).until(() -> "done".equals(job(fired).get("status").asString()));
     assertThat(job(fired).get("output").asString()).isEqualTo("fired\n");
+  }
+
+  @Test
+  void theOutputOfARunningJobCanBeReadWhileItRuns() throws Exception {
+    String id = submit("{\"command\":\"echo started; sleep 600\"}");
+    try {
+      await()
+          .atMost(WAIT)
+          .until(
+              () ->
+                  http.send(
+                          HttpRequest.newBuilder(uri("/jobs/" + id + "/output")).build(),
+                          HttpResponse.BodyHandlers.ofString())
+                      .body(),
+              "started\n"::equals);
+      assertThat(job(id).get("status").asString()).isEqualTo("running");
+      HttpResponse<String> plain =
+          http.send(
+              HttpRequest.newBuilder(uri("/jobs/" + id + "/output")).build(),
+              HttpResponse.BodyHandlers.ofString());
+      assertThat(plain.headers().firstValue("Content-Type"))
+          .hasValueSatisfying(t -> assertThat(t).startsWith("text/plain"));
+    } finally {
+      postJson("/jobs/" + id + "/cancel", "");
+    }
+    HttpResponse<String> unknown =
+        http.send(
+            HttpRequest.newBuilder(uri("/jobs/job-never-submitted/output")).build(),
+            HttpResponse.BodyHandlers.ofString());
+    assertThat(unknown.statusCode()).isEqualTo(404);
   }
 
   // --- helpers

@@ -40,6 +40,9 @@ import org.springframework.validation.annotation.Validated;
  * @param stateDir where the worker keeps its generated id and the ledger of the process groups it
  *     started (so a restart can stop what a crashed run left); unset means {@code .workron} in the
  *     working directory. Keep it on a disk that survives restarts of the worker.
+ * @param outputInterval how often a running command's new output is sent ({@code job.output.v1}),
+ *     so {@code GET /jobs/{id}/output} shows a long job's progress before it ends; at most one
+ *     message per command per interval, only when its output changed
  * @param replicationFactor replication factor of the topics the worker creates when they are
  *     missing (its dispatch and dead-letter topics, heartbeats, results); 3 on a production
  *     cluster.
@@ -61,7 +64,8 @@ public record WorkerProperties(
     @DefaultValue("30s") @NotNull @DurationMin(millis = 0) Duration shutdownDeadline,
     Path workDir,
     @DefaultValue("1") @Min(1) short replicationFactor,
-    Path stateDir) {
+    Path stateDir,
+    @DefaultValue("5s") @NotNull @DurationMin(millis = 100) Duration outputInterval) {
 
   /** Memory offered to placement: {@code memoryMb}, or the machine's physical memory if -1. */
   public long offeredMemoryMb() {

@@ -7,6 +7,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.workron.schemas.Envelope;
 import io.workron.schemas.Ids;
 import io.workron.schemas.JobDispatch;
+import io.workron.schemas.JobOutput;
 import io.workron.schemas.JobResult;
 import io.workron.schemas.JobStop;
 import io.workron.schemas.MessageType;
@@ -73,6 +74,7 @@ class WorkerRuntimeIT {
                 "workron.worker.slots=2",
                 "workron.worker.shutdown-deadline=1s",
                 "workron.worker.stop-grace=2s",
+                "workron.worker.output-interval=200ms",
                 "workron.worker.state-dir=" + stateDir(),
                 "server.port=0")
             .run();
@@ -330,6 +332,38 @@ class WorkerRuntimeIT {
 
   @Test
   @Order(9)
+  void sendsTheOutputOfARunningCommandWhileItRuns() throws Exception {
+    String jobId = Ids.newJobId(clock);
+    String child = "sleep 613." + (System.nanoTime() % 1000);
+    dispatch(
+        new JobDispatch(jobId, 1, workerId, incarnation(), "echo step-1; " + child, null, null),
+        null);
+
+    JobOutput progress =
+        await()
+            .atMost(CEILING)
+            .until(
+                () ->
+                    recorder.records(topics.results()).stream()
+                        .filter(r -> jobId.equals(r.key()))
+                        .map(r -> r.value())
+                        .filter(
+                            v -> new String(v, StandardCharsets.UTF_8).contains("job.output.v1"))
+                        .map(v -> decode(v, MessageType.JOB_OUTPUT))
+                        .findFirst(),
+                Optional::isPresent)
+            .orElseThrow();
+
+    assertThat(progress.attempt()).isEqualTo(1);
+    assertThat(progress.incarnation()).isEqualTo(incarnation());
+    assertThat(progress.outputTail()).isEqualTo("step-1\n");
+    assertThat(running(child)).isTrue();
+    stop(new JobStop(jobId, 1, workerId, incarnation(), StopCause.CANCELLED, "done looking"));
+    await().atMost(CEILING).until(() -> !running(child));
+  }
+
+  @Test
+  @Order(10)
   void reportsARunningJobInterruptedAndSignsOffWhenTheWorkerShutsDown() throws Exception {
     String jobId = Ids.newJobId(clock);
     dispatch(new JobDispatch(jobId, 1, workerId, incarnation(), "sleep 60", null, null), null);
@@ -411,15 +445,21 @@ class WorkerRuntimeIT {
         .until(
             () ->
                 recorder.records(topics.results()).stream()
-                    .filter(r -> jobId.equals(r.key()))
+                    .filter(r -> jobId.equals(r.key()) && isResult(r))
                     .findFirst(),
             Optional::isPresent)
         .orElseThrow();
   }
 
+  /** A result, not one of the attempt's output messages on the same topic. */
+  private static boolean isResult(ConsumerRecord<String, byte[]> record) {
+    return new String(record.value(), StandardCharsets.UTF_8)
+        .contains("\"type\":\"job.result.v1\"");
+  }
+
   private static List<JobResult> resultsFor(String jobId) {
     return recorder.records(topics.results()).stream()
-        .filter(r -> jobId.equals(r.key()))
+        .filter(r -> jobId.equals(r.key()) && isResult(r))
         .map(WorkerRuntimeIT::decodeResult)
         .toList();
   }

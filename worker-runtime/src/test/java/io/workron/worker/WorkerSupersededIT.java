@@ -142,6 +142,11 @@ class WorkerSupersededIT {
   private static JobResult result(String jobId) {
     return recorder.records(topics.results()).stream()
         .filter(r -> jobId.equals(r.key()))
+        // the attempt's output messages share the topic
+        .filter(
+            r ->
+                new String(r.value(), java.nio.charset.StandardCharsets.UTF_8)
+                    .contains("job.result.v1"))
         .map(r -> decode(r, MessageType.JOB_RESULT))
         .findFirst()
         .orElse(null);

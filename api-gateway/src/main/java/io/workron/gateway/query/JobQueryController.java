@@ -102,6 +102,24 @@ class JobQueryController {
                             () -> new NotFoundException("job \"" + id + "\" does not exist"))));
   }
 
+  /**
+   * {@code GET /jobs/{id}/output}: the job's output tail as {@code text/plain}, so {@code curl}
+   * prints it; while the job runs, its recent output (sent by its worker every few seconds).
+   */
+  @GetMapping("/jobs/{id}/output")
+  CompletableFuture<ResponseEntity<byte[]>> output(@PathVariable String id) {
+    return schedulerCore
+        .output(id)
+        .thenApply(
+            text ->
+                ResponseEntity.ok()
+                    .contentType(
+                        new MediaType("text", "plain", java.nio.charset.StandardCharsets.UTF_8))
+                    .body(
+                        text.orElseThrow(
+                            () -> new NotFoundException("job \"" + id + "\" does not exist"))));
+  }
+
   private static int parseLimit(String limit, List<FieldProblem> problems) {
     if (limit == null || limit.isEmpty()) {
       return DEFAULT_LIMIT;

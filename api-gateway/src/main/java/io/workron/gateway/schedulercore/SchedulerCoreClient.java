@@ -85,6 +85,12 @@ public final class SchedulerCoreClient {
         .thenApply(r -> r.statusCode() == 404 ? Optional.<byte[]>empty() : Optional.of(r.body()));
   }
 
+  /** The job's output tail as scheduler-core serves it (UTF-8 text), or empty for an unknown id. */
+  public CompletableFuture<Optional<byte[]>> output(String id) {
+    return get(uri("/internal/jobs/{id}/output", Map.of("id", id)), "GET output")
+        .thenApply(r -> r.statusCode() == 404 ? Optional.<byte[]>empty() : Optional.of(r.body()));
+  }
+
   /** One page of jobs, filtered by status when {@code status} is not null. */
   public CompletableFuture<JobPage> jobs(String status, int limit, String cursor) {
     StringBuilder path = new StringBuilder("/internal/jobs?limit={limit}");

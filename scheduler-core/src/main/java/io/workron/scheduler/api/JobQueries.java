@@ -48,6 +48,19 @@ class JobQueries {
         org.springframework.transaction.TransactionDefinition.ISOLATION_REPEATABLE_READ);
   }
 
+  /**
+   * The job's output as last reported (while it runs: its recent output; once its attempt ended:
+   * that attempt's final tail), "" when none yet; empty when no such job is stored.
+   */
+  Optional<String> output(String id) {
+    return db.select(JOBS.ID, JOB_OUTPUTS.OUTPUT)
+        .from(JOBS)
+        .leftJoin(JOB_OUTPUTS)
+        .on(JOB_OUTPUTS.JOB_ID.eq(JOBS.ID))
+        .where(JOBS.ID.eq(id))
+        .fetchOptional(r -> r.value2() == null ? "" : r.value2());
+  }
+
   /** The job, its edges, output and history read from one snapshot, so they agree. */
   Optional<Map<String, Object>> job(String id) {
     return Optional.ofNullable(jobs(List.of(id)).get(id));

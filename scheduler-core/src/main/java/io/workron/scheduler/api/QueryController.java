@@ -179,6 +179,21 @@ class QueryController implements org.springframework.beans.factory.DisposableBea
     }
   }
 
+  /** The job's output tail as plain text (its recent output while it runs); 404 if unknown. */
+  @GetMapping("/jobs/{id}/output")
+  ResponseEntity<?> output(@PathVariable String id) {
+    return queries
+        .output(id)
+        .<ResponseEntity<?>>map(
+            text ->
+                ResponseEntity.ok()
+                    .contentType(
+                        new org.springframework.http.MediaType(
+                            "text", "plain", StandardCharsets.UTF_8))
+                    .body(text.getBytes(StandardCharsets.UTF_8)))
+        .orElseGet(() -> problem(HttpStatus.NOT_FOUND, "job " + id + " not found", "id"));
+  }
+
   @GetMapping("/jobs/{id}")
   ResponseEntity<?> job(@PathVariable String id) {
     return queries

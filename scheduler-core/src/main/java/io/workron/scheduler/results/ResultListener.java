@@ -39,9 +39,26 @@ class ResultListener {
     applier.apply(
         "results",
         records.stream().filter(r -> r.headers().lastHeader(Topics.TICK_HEADER) == null).toList(),
-        record -> codec.decode(record.value(), MessageType.JOB_RESULT).payload(),
-        store::apply,
+        this::decode,
+        store::applyAll,
         // every record of the poll, ticks included, is handled: the partitions' watermarks move
         () -> watermarks.advance(Watermarks.Kind.RESULTS, records));
+  }
+
+  /** A result, or else a running attempt's recent output ({@code job.output.v1}). */
+  private Object decode(ConsumerRecord<String, byte[]> record)
+      throws io.workron.schemas.InvalidMessageException {
+    try {
+      return codec.decode(record.value(), MessageType.JOB_RESULT).payload();
+    } catch (io.workron.schemas.InvalidMessageException e) {
+      if (e.reason() != io.workron.schemas.InvalidMessageException.Reason.WRONG_TYPE) {
+        throw e;
+      }
+      try {
+        return codec.decode(record.value(), MessageType.JOB_OUTPUT).payload();
+      } catch (io.workron.schemas.InvalidMessageException notOutput) {
+        throw notOutput.reason() == e.reason() ? e : notOutput;
+      }
+    }
   }
 }

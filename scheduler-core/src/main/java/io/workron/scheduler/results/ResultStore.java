@@ -10,6 +10,7 @@ import io.workron.scheduler.core.RetryPolicy;
 import io.workron.scheduler.core.Transition;
 import io.workron.scheduler.dag.DependencyGraph;
 import io.workron.scheduler.lifecycle.JobTransitions;
+import io.workron.schemas.JobOutput;
 import io.workron.schemas.JobResult;
 import java.time.Clock;
 import java.time.Instant;
@@ -76,10 +77,68 @@ class ResultStore {
   }
 
   void apply(List<JobResult> results) {
-    if (results.isEmpty()) {
+    applyAll(new ArrayList<>(results));
+  }
+
+  /**
+   * Applies a poll of the results topic in one transaction: its results, then the recent outputs of
+   * running attempts (so an output read after its attempt's result is ignored).
+   */
+  void applyAll(List<Object> poll) {
+    List<JobResult> results = new ArrayList<>();
+    Map<String, JobOutput> outputs = new LinkedHashMap<>();
+    for (Object o : poll) {
+      if (o instanceof JobResult r) {
+        results.add(r);
+      } else if (o instanceof JobOutput out) {
+        outputs.put(out.jobId(), out); // the newest of a poll wins
+      }
+    }
+    if (results.isEmpty() && outputs.isEmpty()) {
       return;
     }
-    tx.executeWithoutResult(status -> applyInTransaction(results));
+    tx.executeWithoutResult(
+        status -> {
+          if (!results.isEmpty()) {
+            applyInTransaction(results);
+          }
+          applyOutputs(outputs.values());
+        });
+  }
+
+  /**
+   * Keeps each output as its job's output while that attempt is the job's running one; one about an
+   * attempt that ended or was taken back changes nothing.
+   */
+  private void applyOutputs(java.util.Collection<JobOutput> outputs) {
+    if (outputs.isEmpty()) {
+      return;
+    }
+    String[] ids = outputs.stream().map(JobOutput::jobId).toArray(String[]::new);
+    Integer[] attempts = outputs.stream().map(JobOutput::attempt).toArray(Integer[]::new);
+    String[] texts =
+        outputs.stream()
+            .map(o -> o.outputTail() == null ? "" : withoutNul(o.outputTail()))
+            .toArray(String[]::new);
+    Boolean[] truncated = outputs.stream().map(JobOutput::outputTruncated).toArray(Boolean[]::new);
+    int kept =
+        db.execute(
+            "insert into job_outputs (job_id, attempt, output, truncated) "
+                + "select v.job_id, v.attempt, v.output, v.truncated "
+                + "from unnest(?::varchar[], ?::int[], ?::text[], ?::bool[]) "
+                + "  as v(job_id, attempt, output, truncated) "
+                + "join jobs j on j.id = v.job_id and j.status = 'running' and j.attempt = v.attempt "
+                + "on conflict (job_id) do update set attempt = excluded.attempt, "
+                + "  output = excluded.output, truncated = excluded.truncated",
+            ids,
+            attempts,
+            texts,
+            truncated);
+    if (kept < outputs.size()) {
+      meters
+          .counter("workron_stale_messages_total", "kind", "output")
+          .increment(outputs.size() - kept);
+    }
   }
 
   /**

@@ -231,9 +231,9 @@ class FaultInjectionIT {
 
       ConsumerRecord<String, byte[]> result =
           results
-              .until(rs -> rs.stream().anyMatch(r -> id.equals(r.key())), Duration.ofSeconds(30))
+              .until(rs -> rs.stream().anyMatch(r -> isResultOf(id, r)), Duration.ofSeconds(30))
               .stream()
-              .filter(r -> id.equals(r.key()))
+              .filter(r -> isResultOf(id, r))
               .findFirst()
               .orElseThrow();
       double staleBefore = staleResults();
@@ -439,5 +439,11 @@ class FaultInjectionIT {
         .filter(l -> l.startsWith("workron_stale_messages_total") && l.contains("kind=\"result\""))
         .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
         .sum();
+  }
+
+  /** A result of job {@code id}, not one of its output messages on the same topic. */
+  private static boolean isResultOf(String id, ConsumerRecord<String, byte[]> r) {
+    return id.equals(r.key())
+        && new String(r.value(), StandardCharsets.UTF_8).contains("\"type\":\"job.result.v1\"");
   }
 }

@@ -119,8 +119,13 @@ public final class RunningCommand {
   }
 
   /** The output kept so far, while the command still runs. */
-  String outputSoFar() {
+  public String outputSoFar() {
     return tail.text();
+  }
+
+  /** Whether output older than {@link #outputSoFar()} was dropped. */
+  public boolean outputTruncated() {
+    return tail.truncated();
   }
 
   /** Whether {@link #stop(Duration)} was called. */

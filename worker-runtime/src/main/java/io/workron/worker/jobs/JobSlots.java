@@ -2,6 +2,7 @@ package io.workron.worker.jobs;
 
 import io.micrometer.core.instrument.Gauge;
 import io.workron.schemas.JobDispatch;
+import io.workron.schemas.JobOutput;
 import io.workron.schemas.JobResult;
 import io.workron.schemas.JobResult.Outcome;
 import io.workron.schemas.JobStop;
@@ -54,7 +55,10 @@ public final class JobSlots implements AutoCloseable {
   private final Clock clock;
   private final ThreadPoolExecutor executor;
 
-  /** Fires the stop of an attempt that runs past its {@code timeout_seconds}. */
+  /**
+   * Fires the stop of an attempt that runs past its {@code timeout_seconds}, and sends running
+   * commands' output every {@code output-interval}.
+   */
   private final ScheduledExecutorService timeouts =
       Executors.newSingleThreadScheduledExecutor(threads("workron-timeout-"));
 
@@ -62,6 +66,10 @@ public final class JobSlots implements AutoCloseable {
   private final Map<Attempt, Boolean> accepted = new LinkedHashMap<>();
   private final Map<Attempt, RunningCommand> running = new HashMap<>();
   private final Map<Attempt, StopCause> stopOrders = new HashMap<>();
+
+  /** The output last sent per running attempt (only the output thread touches it). */
+  private final Map<Attempt, String> outputSent = new java.util.concurrent.ConcurrentHashMap<>();
+
   private boolean draining;
 
   JobSlots(
@@ -85,6 +93,11 @@ public final class JobSlots implements AutoCloseable {
             TimeUnit.MILLISECONDS,
             new LinkedBlockingQueue<>(),
             threads("workron-job-"));
+    timeouts.scheduleWithFixedDelay(
+        this::sendOutputs,
+        properties.outputInterval().toMillis(),
+        properties.outputInterval().toMillis(),
+        TimeUnit.MILLISECONDS);
     Gauge.builder("workron.worker.jobs.running", this, JobSlots::runningCount)
         .description("Commands this worker is running now")
         .register(metrics.registry());
@@ -154,6 +167,39 @@ public final class JobSlots implements AutoCloseable {
     log.info(
         "stopping {} pid={}: {}", attempt, command.pid(), StopCause.timedOutAfter(timeoutSeconds));
     stopInBackground(attempt, command);
+  }
+
+  /**
+   * Sends the recent output of every running command whose output changed since the last time (at
+   * most {@link JobOutput#MAX_TAIL_CHARS} of its newest characters).
+   */
+  private void sendOutputs() {
+    List<Map.Entry<Attempt, RunningCommand>> now;
+    synchronized (lock) {
+      now = new ArrayList<>(running.entrySet());
+      outputSent.keySet().retainAll(running.keySet());
+    }
+    for (Map.Entry<Attempt, RunningCommand> e : now) {
+      try {
+        String text = e.getValue().outputSoFar();
+        if (text.equals(outputSent.get(e.getKey()))) {
+          continue;
+        }
+        outputSent.put(e.getKey(), text);
+        boolean cut = text.length() > JobOutput.MAX_TAIL_CHARS;
+        String tail = cut ? text.substring(text.length() - JobOutput.MAX_TAIL_CHARS) : text;
+        results.publishOutput(
+            new JobOutput(
+                e.getKey().jobId(),
+                e.getKey().attempt(),
+                identity.workerId(),
+                identity.incarnation(),
+                tail,
+                cut || e.getValue().outputTruncated()));
+      } catch (RuntimeException ex) {
+        log.debug("could not send the output of {}: {}", e.getKey(), ex.toString());
+      }
+    }
   }
 
   /** Attempts accepted and not yet reported, for the heartbeat. */

@@ -90,6 +90,28 @@ class ResultPublisher {
     }
   }
 
+  /**
+   * Sends a running attempt's recent output without waiting: best effort, since the next one (or
+   * the result) replaces it.
+   */
+  void publishOutput(io.workron.schemas.JobOutput output) {
+    byte[] value =
+        codec.encode(
+            WireCodec.envelope(
+                MessageType.JOB_OUTPUT,
+                Ids.newMessageId("output", clock),
+                clock.instant(),
+                output));
+    kafka
+        .send(record(output.jobId(), value, null))
+        .whenComplete(
+            (sent, failure) -> {
+              if (failure != null) {
+                log.debug("output of job_id={} not sent: {}", output.jobId(), failure.toString());
+              }
+            });
+  }
+
   private ProducerRecord<String, byte[]> record(String jobId, byte[] value, String requestId) {
     ProducerRecord<String, byte[]> record = new ProducerRecord<>(topics.results(), jobId, value);
     if (requestId != null) {
