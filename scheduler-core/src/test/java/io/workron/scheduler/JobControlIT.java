@@ -275,7 +275,10 @@ class JobControlIT {
         submission(
             new JobSubmission(
                 unbounded, "true", null, null, 1, null, 1, null, null, null, null, null)));
-    await().atMost(WAIT).until(() -> sut.job(unbounded) != null);
+    // each on its own partition: every one must be stored before it is read
+    await()
+        .atMost(WAIT)
+        .until(() -> List.of(own, byQueue, unbounded).stream().allMatch(i -> sut.job(i) != null));
     assertThat(sut.job(own).get("timeout_seconds").asInt()).isEqualTo(7);
     // the queue's 1.5 s, rounded up to whole seconds
     assertThat(sut.job(byQueue).get("timeout_seconds").asInt()).isEqualTo(2);
@@ -461,7 +464,12 @@ class JobControlIT {
     for (int i = 0; i < 3; i++) {
       others.add(submitTo("default", null, 0));
     }
-    await().atMost(WAIT).until(() -> others.stream().allMatch(id -> sut.job(id) != null));
+    await()
+        .atMost(WAIT)
+        .until(
+            () ->
+                java.util.stream.Stream.concat(limited.stream(), others.stream())
+                    .allMatch(id -> sut.job(id) != null));
     try (TopicReader dispatches = sut.readDispatches(worker)) {
       beats.scheduleAtFixedRate(
           () -> sut.heartbeat(worker, "i1", 10, List.of(), WorkerHeartbeat.State.ACTIVE),
@@ -497,7 +505,9 @@ class JobControlIT {
     String a1 = submitTo("per-customer", "cust-a", 3);
     String a2 = submitTo("per-customer", "cust-a", 2);
     String b1 = submitTo("per-customer", "cust-b", 1);
-    await().atMost(WAIT).until(() -> sut.job(b1) != null);
+    await()
+        .atMost(WAIT)
+        .until(() -> List.of(a1, a2, b1).stream().allMatch(i -> sut.job(i) != null));
     try (TopicReader dispatches = sut.readDispatches(worker)) {
       beats.scheduleAtFixedRate(
           () -> sut.heartbeat(worker, "i1", 10, List.of(), WorkerHeartbeat.State.ACTIVE),

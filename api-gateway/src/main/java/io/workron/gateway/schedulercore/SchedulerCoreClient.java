@@ -235,9 +235,8 @@ public final class SchedulerCoreClient {
   }
 
   /**
-   * Retries a failed or cancelled job by hand ({@code POST /internal/jobs/{id}/retry}). Not
-   * repeated on a refused connection: a second retry of a job that ran again meanwhile would be
-   * refused anyway, but the caller should see that the first one was not made.
+   * Retries a failed or cancelled job by hand ({@code POST /internal/jobs/{id}/retry}). A refused
+   * connection is retried like any call (nothing was sent).
    */
   public CompletableFuture<Answer> retry(String id, boolean cascade) {
     HttpRequest.Builder request =

@@ -39,6 +39,14 @@ import org.springframework.stereotype.Component;
 @Component
 public class Cancellations {
 
+  /**
+   * {@code pg_advisory_xact_lock} key that orders kept cancels against ingestion: every ingest
+   * transaction holds it shared; a cancel that may keep a request for an id not stored yet holds it
+   * exclusively, before it looks for the jobs. So either the job's insert committed first (and the
+   * cancel finds the job), or the kept cancel did (and the insert's {@link #applyKept} finds it).
+   */
+  public static final long KEEP_LOCK_ID = 7;
+
   /** Recorded on a job cancelled without a reason given. */
   public static final String DEFAULT_REASON = "cancelled by request";
 
@@ -92,6 +100,9 @@ public class Cancellations {
     Map<String, Request> byId = new LinkedHashMap<>();
     for (Request r : requests) {
       byId.putIfAbsent(r.jobId(), r);
+    }
+    if (keepUnknown) {
+      lockForKeeping();
     }
     Map<String, Record> rows = new HashMap<>();
     // rows locked in id order, as everywhere, so concurrent transactions cannot deadlock
@@ -157,6 +168,20 @@ public class Cancellations {
         .increment(cancelled.size());
     meters.counter("workron_cancels_stopping_total").increment(stopping.size());
     return results;
+  }
+
+  /**
+   * Held exclusively by a transaction that may keep cancels, taken before it stores or looks for
+   * any job (a transaction that held it shared and then asked for it exclusively could deadlock
+   * with another doing the same).
+   */
+  public void lockForKeeping() {
+    db.resultQuery("select pg_advisory_xact_lock(?)", KEEP_LOCK_ID).fetch();
+  }
+
+  /** Held shared by ingestion before it stores jobs; see {@link #KEEP_LOCK_ID}. */
+  public void lockAgainstKeeping() {
+    db.resultQuery("select pg_advisory_xact_lock_shared(?)", KEEP_LOCK_ID).fetch();
   }
 
   /**

@@ -112,6 +112,10 @@ public class SubmissionStore {
     int inserted =
         tx.execute(
             status -> {
+              if (!cancels.isEmpty()) {
+                // before any job is stored: see Cancellations.KEEP_LOCK_ID
+                cancellations.lockForKeeping();
+              }
               int n = byId.isEmpty() ? 0 : insert(byId);
               if (!cancels.isEmpty()) {
                 cancellations.cancel(cancels, true, OffsetDateTime.now(clock));
@@ -174,6 +178,8 @@ public class SubmissionStore {
 
   private int insert(Map<String, Accepted> byId) {
     OffsetDateTime now = OffsetDateTime.now(clock);
+    // a cancel kept for one of these ids commits before this insert or waits for it
+    cancellations.lockAgainstKeeping();
     var insert =
         db.insertInto(
             JOBS,

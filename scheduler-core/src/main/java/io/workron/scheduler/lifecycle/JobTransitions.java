@@ -298,7 +298,15 @@ public class JobTransitions {
     Condition fence =
         switch (t.fence()) {
           case NONE -> DSL.noCondition();
-          case ATTEMPT -> JOBS.ATTEMPT.eq(values.attempt);
+          case ATTEMPT ->
+              JOBS.ATTEMPT
+                  .eq(values.attempt)
+                  // a pending job's attempt may be one taken back, whose late result still counts,
+                  // unless the job was retried by hand since: that attempt belongs to its past
+                  .and(
+                      JOBS.STATUS
+                          .ne(JobStatus.PENDING.wire())
+                          .or(JOBS.BUDGET_START_ATTEMPT.lt(JOBS.ATTEMPT)));
         };
     List<Moved> moved =
         changes(t, db.update(JOBS).set(JOBS.STATUS, t.to().wire()), values, now)

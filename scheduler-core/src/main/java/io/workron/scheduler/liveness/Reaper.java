@@ -203,7 +203,9 @@ public class Reaper implements SmartLifecycle {
             "select j.id, j.attempt, j.last_heartbeat_at, w.last_heartbeat_at from jobs j "
                 + "join workers w on w.id = j.worker_id and w.incarnation = j.worker_incarnation "
                 + "where j.status = 'running' and j.timeout_seconds is not null "
-                + "and w.last_heartbeat_at >= j.dispatched_at "
+                // both in broker time: when the dispatch was published, when the worker last beat
+                + "and j.dispatch_published_at is not null "
+                + "and w.last_heartbeat_at >= j.dispatch_published_at "
                 + "  + make_interval(secs => j.timeout_seconds) + ?::interval",
             properties.stopConfirmTimeout());
     if (!overdue.isEmpty()) {

@@ -12,8 +12,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import org.jooq.DSLContext;
-import org.springframework.boot.context.event.ApplicationReadyEvent;
-import org.springframework.context.event.EventListener;
 import org.springframework.stereotype.Component;
 import org.springframework.transaction.support.TransactionTemplate;
 
@@ -43,8 +41,11 @@ public class Queues {
     this.properties = properties;
   }
 
-  /** A row for every configured queue, so that its limits can be locked by the dispatch loop. */
-  @EventListener(ApplicationReadyEvent.class)
+  /**
+   * A row for every configured queue, so that its limits can be locked by the dispatch loop; made
+   * when the bean is created, before the dispatch loop and the listeners start.
+   */
+  @jakarta.annotation.PostConstruct
   void registerConfigured() {
     if (properties.queues().isEmpty()) {
       return;
@@ -74,24 +75,32 @@ public class Queues {
    * limit on a count the other is about to change.
    */
   public Map<String, Limits> lockConstrained() {
+    List<String> configuredLimited =
+        properties.queues().entrySet().stream()
+            .filter(
+                e -> e.getValue().maxRunning() != null || e.getValue().maxRunningPerKey() != null)
+            .map(Map.Entry::getKey)
+            .toList();
+    // read under the lock, so a PUT or pause that commits meanwhile is seen by this round
     Map<String, Limits> out = new LinkedHashMap<>();
-    List<QueuesRecord> rows = db.selectFrom(QUEUES).orderBy(QUEUES.NAME).fetch();
-    List<String> constrained = new java.util.ArrayList<>();
-    for (QueuesRecord r : rows) {
-      Limits l = limitsOf(r);
-      if (l.limited() || l.paused()) {
-        constrained.add(r.getName());
-        out.put(r.getName(), l);
-      }
-    }
-    if (!constrained.isEmpty()) {
-      db.select(QUEUES.NAME)
-          .from(QUEUES)
-          .where(QUEUES.NAME.in(constrained))
-          .orderBy(QUEUES.NAME)
-          .forUpdate()
-          .fetch();
-    }
+    db.selectFrom(QUEUES)
+        .where(QUEUES.PAUSED_AT.isNotNull())
+        .or(
+            QUEUES
+                .OVERRIDDEN_AT
+                .isNotNull()
+                .and(QUEUES.MAX_RUNNING.isNotNull().or(QUEUES.MAX_RUNNING_PER_KEY.isNotNull())))
+        .or(QUEUES.OVERRIDDEN_AT.isNull().and(QUEUES.NAME.in(configuredLimited)))
+        .orderBy(QUEUES.NAME)
+        .forUpdate()
+        .fetch()
+        .forEach(
+            r -> {
+              Limits l = limitsOf(r);
+              if (l.limited() || l.paused()) {
+                out.put(r.getName(), l);
+              }
+            });
     return out;
   }
 

@@ -53,6 +53,22 @@ public class ManualRetries {
   }
 
   public Result retry(String jobId, boolean cascade, OffsetDateTime now) {
+    // upstream jobs first, then this one: the order a result takes (it locks the job it is about,
+    // then cancels the jobs downstream), so the two cannot deadlock
+    List<String> upstreamIds =
+        db.select(JOB_DEPENDENCIES.DEPENDS_ON)
+            .from(JOB_DEPENDENCIES)
+            .where(JOB_DEPENDENCIES.JOB_ID.eq(jobId))
+            .fetch(JOB_DEPENDENCIES.DEPENDS_ON);
+    List<? extends Record> upstream =
+        upstreamIds.isEmpty()
+            ? List.<Record>of()
+            : db.select(JOBS.ID, JOBS.STATUS)
+                .from(JOBS)
+                .where(JOBS.ID.in(upstreamIds))
+                .orderBy(JOBS.ID)
+                .forShare()
+                .fetch();
     Record row =
         db.select(JOBS.ID, JOBS.STATUS).from(JOBS).where(JOBS.ID.eq(jobId)).forUpdate().fetchOne();
     if (row == null) {
@@ -62,24 +78,16 @@ public class ManualRetries {
     if (!Transition.RETRY_BY_HAND.from().contains(status)) {
       return new NotFinishedBadly(status);
     }
-    // its dependencies, locked so that none finishes unseen while this decides
-    List<Record> upstream =
-        db.resultQuery(
-                "select p.id, p.status from job_dependencies d join jobs p on p.id = d.depends_on "
-                    + "where d.job_id = ? order by p.id for share of p",
-                jobId)
-            .fetch();
     boolean allDone = true;
     for (Record u : upstream) {
-      JobStatus s = JobStatus.fromWire(u.get(1, String.class));
+      JobStatus s = JobStatus.fromWire(u.get(JOBS.STATUS));
       if (s == JobStatus.FAILED || s == JobStatus.CANCELLED) {
-        return new UpstreamNotRetried(u.get(0, String.class), s);
+        return new UpstreamNotRetried(u.get(JOBS.ID), s);
       }
       allDone &= s == JobStatus.DONE;
     }
     // a job with an upstream not stored yet has no row for it: it waits, as at submission
-    int edges = db.fetchCount(JOB_DEPENDENCIES, JOB_DEPENDENCIES.JOB_ID.eq(jobId));
-    allDone &= edges == upstream.size();
+    allDone &= upstreamIds.size() == upstream.size();
     JobTransitions.Move move = JobTransitions.Move.of(jobId);
     JobTransitions.Applied applied =
         allDone

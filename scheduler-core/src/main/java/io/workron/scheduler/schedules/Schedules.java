@@ -34,9 +34,9 @@ import tools.jackson.databind.node.ObjectNode;
 /**
  * Recurring schedules: a cron expression in a time zone, and the job each fire submits. Cron is
  * Spring Framework's {@link CronExpression} (five Unix fields are accepted and mean second 0; six
- * fields start with the second); daylight-saving changes follow {@code java.time}'s rules for the
- * zone: a fire time that does not exist (clocks jump forward) moves to the next valid time, one
- * that exists twice (clocks fall back) fires once.
+ * fields start with the second); across daylight-saving changes, as that library defines them, a
+ * fire time that does not exist that day (clocks jump forward) is skipped, and one that happens
+ * twice (clocks fall back) fires at both instants.
  *
  * <p>Each fire creates one job, {@code schedule-<name>-<fire time, UTC, yyyyMMddTHHmmssZ>}: the
  * fire loop runs on one replica at a time (advisory lock {@value #LOCK_ID}), and an id stored twice
@@ -107,7 +107,7 @@ public class Schedules {
     ZoneId zone = zone(d.timeZone());
     String missed = oneOf("missed", d.missed(), MISSED);
     String overlap = oneOf("overlap", d.overlap(), OVERLAP);
-    String job = template(d.job());
+    String job = template(d.job(), d.name());
     ZonedDateTime next = cron.next(now.atZoneSameInstant(zone));
     if (next == null) {
       throw new Invalid("cron", "cron expression \"" + d.cron() + "\" never fires");
@@ -182,46 +182,78 @@ public class Schedules {
             .fetch();
     List<String> fired = new java.util.ArrayList<>();
     for (SchedulesRecord s : due) {
-      fire(s, now).ifPresent(fired::add);
+      fired.addAll(fire(s, now));
     }
     return fired;
   }
 
-  private Optional<String> fire(SchedulesRecord s, OffsetDateTime now) {
+  /**
+   * Most fires one schedule makes in one tick (a per-second schedule after a pause of the loop).
+   */
+  static final int MAX_FIRES_PER_TICK = 100;
+
+  /** Most missed fire times counted one by one; past this, the count says "more than". */
+  static final int MAX_MISSED_COUNTED = 10_000;
+
+  /**
+   * Makes the fires of {@code s} due by now: those due within {@code schedule-misfire-grace} are
+   * made (late, but on time); older ones were missed (no replica could make them) and are skipped,
+   * or with {@code missed: run_once} the latest of them is made when no fire is on time.
+   */
+  private List<String> fire(SchedulesRecord s, OffsetDateTime now) {
     CronExpression cron = CronExpression.parse(sixFields(s.getCron()));
     ZoneId zone = ZoneId.of(s.getTimeZone());
     Instant nowI = now.toInstant();
-    // every fire time due by now: the first is next_fire_at, the last is the latest
+    Instant graceStart = nowI.minus(misfireGrace);
     Instant first = s.getNextFireAt().toInstant();
-    Instant latest = first;
-    int due = 1;
-    for (ZonedDateTime t = cron.next(first.atZone(zone));
-        t != null && !t.toInstant().isAfter(nowI) && due < 1_000_000;
+    int missed = 0;
+    Instant latestMissed = null;
+    ZonedDateTime t = first.atZone(zone);
+    while (t != null && t.toInstant().isBefore(graceStart) && missed < MAX_MISSED_COUNTED) {
+      missed++;
+      latestMissed = t.toInstant();
+      t = cron.next(t);
+    }
+    boolean countCapped = t != null && t.toInstant().isBefore(graceStart);
+    if (countCapped) {
+      // a long outage of a frequent schedule: find the latest missed time near the grace window
+      ZonedDateTime near = cron.next(graceStart.minus(Duration.ofHours(1)).atZone(zone));
+      for (t = near; t != null && t.toInstant().isBefore(graceStart); t = cron.next(t)) {
+        latestMissed = t.toInstant();
+      }
+    }
+    List<Instant> onTime = new java.util.ArrayList<>();
+    for (;
+        t != null && !t.toInstant().isAfter(nowI) && onTime.size() < MAX_FIRES_PER_TICK;
         t = cron.next(t)) {
-      latest = t.toInstant();
-      due++;
+      onTime.add(t.toInstant());
     }
     s.setNextFireAt(nextAfter(s, nowI));
-    // the latest fire is made if it is on time, or late with missed: run_once; the others were
-    // missed (no replica could fire them) and are skipped
-    boolean onTime = !latest.isBefore(nowI.minus(misfireGrace));
-    boolean fireLatest = onTime || s.getMissed().equals("run_once");
-    int skipped = fireLatest ? due - 1 : due;
-    if (skipped > 0) {
-      skip(
-          s,
-          now,
-          "skipped "
-              + skipped
-              + (skipped == 1 ? " fire" : " fires")
-              + " missed while no scheduler-core could make them (missed: "
-              + s.getMissed()
-              + "), the first due at "
-              + first);
+    if (missed > 0) {
+      boolean madeOnce = onTime.isEmpty() && s.getMissed().equals("run_once");
+      int skipped = madeOnce ? missed - 1 : missed;
+      if (skipped > 0 || countCapped) {
+        skip(
+            s,
+            now,
+            "skipped "
+                + (countCapped ? "more than " + (skipped) : skipped)
+                + (skipped == 1 && !countCapped ? " fire" : " fires")
+                + " missed while no scheduler-core could make them (missed: "
+                + s.getMissed()
+                + "), the first due at "
+                + first);
+      }
+      if (madeOnce) {
+        onTime.add(latestMissed);
+      }
     }
-    Optional<String> job = fireLatest ? fireAt(s, latest, now) : Optional.empty();
+    List<String> jobs = new java.util.ArrayList<>();
+    for (Instant fireTime : onTime) {
+      fireAt(s, fireTime, now).ifPresent(jobs::add);
+    }
     s.store();
-    return job;
+    return jobs;
   }
 
   private Optional<String> fireAt(SchedulesRecord s, Instant fireTime, OffsetDateTime now) {
@@ -245,7 +277,7 @@ public class Schedules {
         return Optional.empty();
       }
     }
-    String id = "schedule-" + s.getName() + "-" + FIRE_ID.format(fireTime);
+    String id = fireId(s.getName(), fireTime);
     JobSubmission job = submission(s.getJob(), id, fireTime);
     int stored = submissions.storeFired(job, fireTime);
     s.setLastFireAt(fireTime.atOffset(ZoneOffset.UTC));
@@ -257,6 +289,11 @@ public class Schedules {
         id,
         stored == 0 ? " (already stored)" : "");
     return Optional.of(id);
+  }
+
+  /** The id of the job a fire of schedule {@code name} at {@code fireTime} creates. */
+  static String fireId(String name, Instant fireTime) {
+    return "schedule-" + name + "-" + FIRE_ID.format(fireTime);
   }
 
   private static void skip(SchedulesRecord s, OffsetDateTime now, String reason) {
@@ -361,7 +398,7 @@ public class Schedules {
    * The job template as stored: a {@code job.submitted.v1} payload without {@code id}, checked
    * against the schema (so the same rules as for a submission apply, field by field).
    */
-  private String template(JsonNode job) {
+  private String template(JsonNode job, String name) {
     if (job == null || !job.isObject()) {
       throw new Invalid(
           "job", "job is required: the job each fire submits, e.g. {\"command\":\"…\"}");
@@ -373,7 +410,8 @@ public class Schedules {
     }
     ObjectNode checked = ((ObjectNode) job).deepCopy();
     String text = codec.mapper().writeValueAsString(checked);
-    submission(text, "schedule-check", Instant.now());
+    // with an id shaped as the fires' will be, so what passes here passes at every fire
+    submission(text, fireId(name, Instant.now()), Instant.now());
     return text;
   }
 

@@ -179,6 +179,23 @@ class JobTransitionsIT {
   }
 
   @Test
+  void aLateResultOfAnAttemptFromBeforeARetryByHandChangesNothing() {
+    String id = aJob(JobStatus.FAILED, 3);
+    assertThat(
+            transitions
+                .apply(Transition.RETRY_BY_HAND, List.of(JobTransitions.Move.of(id)), NOW)
+                .movedIds())
+        .containsExactly(id);
+
+    for (Transition t : List.of(Transition.FINISH, Transition.FAIL, Transition.RETRY)) {
+      JobTransitions.Applied applied = transitions.apply(t, List.of(move(id, 3)), NOW);
+      assertThat(applied.moved()).as("%s", t).isEmpty();
+    }
+    assertThat(row(id).getStatus()).isEqualTo("pending");
+    assertThat(row(id).getBudgetStartAttempt()).isEqualTo(3);
+  }
+
+  @Test
   void theDatabaseRefusesAStatusTheStateMachineDoesNotKnow() {
     String id = aJob(JobStatus.PENDING, 0);
 

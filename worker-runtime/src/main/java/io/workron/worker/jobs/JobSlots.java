@@ -22,7 +22,6 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
@@ -59,8 +58,15 @@ public final class JobSlots implements AutoCloseable {
    * Fires the stop of an attempt that runs past its {@code timeout_seconds}, and sends running
    * commands' output every {@code output-interval}.
    */
-  private final ScheduledExecutorService timeouts =
-      Executors.newSingleThreadScheduledExecutor(threads("workron-timeout-"));
+  private final ScheduledExecutorService timeouts = timeoutExecutor();
+
+  /** One thread; a deadline cancelled when its attempt ends is dropped at once, not kept queued. */
+  private static ScheduledExecutorService timeoutExecutor() {
+    java.util.concurrent.ScheduledThreadPoolExecutor e =
+        new java.util.concurrent.ScheduledThreadPoolExecutor(1, threads("workron-timeout-"));
+    e.setRemoveOnCancelPolicy(true);
+    return e;
+  }
 
   private final Object lock = new Object();
   private final Map<Attempt, Boolean> accepted = new LinkedHashMap<>();
