@@ -89,7 +89,14 @@ public record SchedulerProperties(
     java.util.Map<String, Queue> queues,
     @org.springframework.boot.context.properties.bind.DefaultValue("1s") Duration scheduleTick,
     @org.springframework.boot.context.properties.bind.DefaultValue("60s")
-        Duration scheduleMisfireGrace) {
+        Duration scheduleMisfireGrace,
+    @org.springframework.boot.context.properties.bind.DefaultValue("7d") Duration retention,
+    @org.springframework.boot.context.properties.bind.DefaultValue("30d")
+        Duration prunedIdRetention,
+    @org.springframework.boot.context.properties.bind.DefaultValue("1000") @Min(1)
+        int retentionBatchSize,
+    @org.springframework.boot.context.properties.bind.DefaultValue("1m")
+        Duration retentionInterval) {
 
   /**
    * What configuration says about one queue.

@@ -176,10 +176,34 @@ public class SubmissionStore {
         : asked.atOffset(java.time.ZoneOffset.UTC);
   }
 
+  /**
+   * {@code byId} without the ids of jobs deleted by retention: ids are never reused, so a
+   * redelivered submission (or a repeated Idempotency-Key) of a pruned job is a duplicate.
+   */
+  private Map<String, Accepted> withoutPrunedIds(Map<String, Accepted> byId) {
+    List<String> pruned =
+        db.resultQuery(
+                "select id from pruned_jobs where id = any(?::varchar[])",
+                (Object) byId.keySet().toArray(String[]::new))
+            .fetch(r -> r.get(0, String.class));
+    if (pruned.isEmpty()) {
+      return byId;
+    }
+    log.info("ignored {} submissions of jobs deleted by retention: {}", pruned.size(), pruned);
+    Map<String, Accepted> kept = new LinkedHashMap<>(byId);
+    pruned.forEach(kept::remove);
+    return kept;
+  }
+
   private int insert(Map<String, Accepted> byId) {
     OffsetDateTime now = OffsetDateTime.now(clock);
-    // a cancel kept for one of these ids commits before this insert or waits for it
+    // a cancel kept for one of these ids commits before this insert or waits for it, and so does
+    // a retention batch deleting one of them
     cancellations.lockAgainstKeeping();
+    byId = withoutPrunedIds(byId);
+    if (byId.isEmpty()) {
+      return 0;
+    }
     var insert =
         db.insertInto(
             JOBS,

@@ -46,6 +46,7 @@ public class Reaper implements SmartLifecycle {
   private final io.workron.scheduler.workers.WorkerRetention retention;
   private final io.workron.scheduler.cancel.Cancellations cancellations;
   private final io.workron.scheduler.queues.Queues queues;
+  private final io.workron.scheduler.retention.Retention jobRetention;
   private final AtomicInteger leader = new AtomicInteger();
 
   private volatile boolean running;
@@ -63,6 +64,7 @@ public class Reaper implements SmartLifecycle {
       io.workron.scheduler.workers.WorkerRetention retention,
       io.workron.scheduler.cancel.Cancellations cancellations,
       io.workron.scheduler.queues.Queues queues,
+      io.workron.scheduler.retention.Retention jobRetention,
       MeterRegistry meters) {
     this.db = db;
     this.tx = tx;
@@ -75,6 +77,7 @@ public class Reaper implements SmartLifecycle {
     this.retention = retention;
     this.cancellations = cancellations;
     this.queues = queues;
+    this.jobRetention = jobRetention;
     Gauge.builder("workron_reaper_leader", leader, AtomicInteger::get)
         .description("1 while this replica runs the reaper, 0 otherwise")
         .register(meters);
@@ -319,6 +322,7 @@ public class Reaper implements SmartLifecycle {
         if (tick().leader()) {
           // talks to Kafka, so outside the tick's transaction; only the leader does it
           retention.removeAbsent();
+          jobRetention.pruneIfDue();
         }
       } catch (RuntimeException e) {
         leader.set(0);
