@@ -374,7 +374,7 @@ public class Schedules {
 
   private static ZoneId zone(String text) {
     if (text == null || text.isBlank()) {
-      return ZoneOffset.UTC;
+      return ZoneId.of("UTC");
     }
     try {
       return ZoneId.of(text);
