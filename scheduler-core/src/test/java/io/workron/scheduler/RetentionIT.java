@@ -40,24 +40,26 @@ class RetentionIT {
     String recent = "job-recent-done-" + System.nanoTime();
     String running = "job-old-running-" + System.nanoTime();
     String waiting = "job-old-blocked-" + System.nanoTime();
-    insert(old1, "done", "now() - interval '2 hours'");
-    insert(old2, "failed", "now() - interval '3 hours'");
-    insert(old3, "cancelled", "now() - interval '90 minutes'");
-    insert(recent, "done", "now() - interval '10 minutes'");
-    insert(running, "running", "null");
-    insert(waiting, "blocked", "null");
+    // one transaction: a pass running meanwhile sees the jobs with all their rows, or none of them
     sut.execute(
-        "insert into job_attempts (job_id, attempt, worker_id, incarnation, dispatched_at) values "
-            + "('"
+        "begin; "
+            + insert(old1, "done", "now() - interval '2 hours'")
+            + insert(old2, "failed", "now() - interval '3 hours'")
+            + insert(old3, "cancelled", "now() - interval '90 minutes'")
+            + insert(recent, "done", "now() - interval '10 minutes'")
+            + insert(running, "running", "null")
+            + insert(waiting, "blocked", "null")
+            + "insert into job_attempts (job_id, attempt, worker_id, incarnation, dispatched_at) "
+            + "values ('"
             + old1
             + "', 1, 'w', 'i', now() - interval '3 hours'), "
             + "('"
             + running
-            + "', 1, 'w', 'i', now() - interval '3 hours')");
-    sut.execute(
-        "insert into job_outputs (job_id, attempt, output) values ('" + old1 + "', 1, 'bye')");
-    sut.execute(
-        "insert into job_dependencies (job_id, depends_on) values "
+            + "', 1, 'w', 'i', now() - interval '3 hours'); "
+            + "insert into job_outputs (job_id, attempt, output) values ('"
+            + old1
+            + "', 1, 'bye'); "
+            + "insert into job_dependencies (job_id, depends_on) values "
             + "('"
             + old2
             + "', '"
@@ -66,7 +68,8 @@ class RetentionIT {
             + waiting
             + "', '"
             + old1
-            + "')");
+            + "'); "
+            + "commit");
 
     await().atMost(WAIT).until(() -> sut.job(old1) == null && sut.job(old2) == null);
     await().atMost(WAIT).until(() -> sut.job(old3) == null);
@@ -93,15 +96,14 @@ class RetentionIT {
     assertThat(sut.job(old1)).isNull();
   }
 
-  private static void insert(String id, String status, String finishedAt) throws Exception {
-    sut.execute(
-        "insert into jobs (id, command, status, created_at, run_at, finished_at, attempt) values ('"
-            + id
-            + "', 'true', '"
-            + status
-            + "', now() - interval '4 hours', now() - interval '4 hours', "
-            + finishedAt
-            + ", 1)");
+  private static String insert(String id, String status, String finishedAt) {
+    return "insert into jobs (id, command, status, created_at, run_at, finished_at, attempt) values ('"
+        + id
+        + "', 'true', '"
+        + status
+        + "', now() - interval '4 hours', now() - interval '4 hours', "
+        + finishedAt
+        + ", 1); ";
   }
 
   private static long count(String from) throws Exception {
