@@ -285,11 +285,7 @@ class JobControlIT {
     assertThat(sut.job(unbounded).has("timeout_seconds")).isFalse();
 
     try (TopicReader dispatches = sut.readDispatches(worker)) {
-      beats.scheduleAtFixedRate(
-          () -> sut.heartbeat(worker, "i1", 3, List.of(), WorkerHeartbeat.State.ACTIVE),
-          0,
-          300,
-          TimeUnit.MILLISECONDS);
+      beatAsIdle(worker, 3);
       List<JobDispatch> sent = sut.dispatches(dispatches.until(r -> r.size() >= 3, WAIT));
       java.util.Map<String, Integer> limits = new java.util.HashMap<>();
       sent.forEach(d -> limits.put(d.jobId(), d.timeoutSeconds()));
@@ -336,11 +332,7 @@ class JobControlIT {
             new JobSubmission(
                 id, "sleep 600", null, null, null, null, 2, null, 1, null, null, null)));
     try (TopicReader dispatches = sut.readDispatches(worker)) {
-      beats.scheduleAtFixedRate(
-          () -> sut.heartbeat(worker, "i1", 1, List.of(), WorkerHeartbeat.State.ACTIVE),
-          0,
-          300,
-          TimeUnit.MILLISECONDS);
+      beatAsIdle(worker, 1);
       JobDispatch first = sut.dispatches(dispatches.until(r -> !r.isEmpty(), WAIT)).get(0);
       sut.result(
           first, JobResult.Outcome.FAILED, 137, "", StopCause.TIMED_OUT, "timed out after 1 s");
@@ -360,11 +352,7 @@ class JobControlIT {
     String worker = sut.worker("w");
     String id = sut.submit("exit 1", 2);
     try (TopicReader dispatches = sut.readDispatches(worker)) {
-      beats.scheduleAtFixedRate(
-          () -> sut.heartbeat(worker, "i1", 1, List.of(), WorkerHeartbeat.State.ACTIVE),
-          0,
-          300,
-          TimeUnit.MILLISECONDS);
+      beatAsIdle(worker, 1);
       failNext(dispatches, 1);
       failNext(dispatches, 2);
       await().atMost(WAIT).until(() -> "failed".equals(sut.status(id)));
@@ -396,11 +384,7 @@ class JobControlIT {
     String child = submitAfter(root);
     String grandchild = submitAfter(child);
     try (TopicReader dispatches = sut.readDispatches(worker)) {
-      beats.scheduleAtFixedRate(
-          () -> sut.heartbeat(worker, "i1", 1, List.of(), WorkerHeartbeat.State.ACTIVE),
-          0,
-          300,
-          TimeUnit.MILLISECONDS);
+      beatAsIdle(worker, 1);
       failNext(dispatches, 1);
       await().atMost(WAIT).until(() -> "cancelled".equals(sut.status(grandchild)));
       assertThat(sut.job(child).get("failure_reason").asString())
@@ -471,11 +455,7 @@ class JobControlIT {
                 java.util.stream.Stream.concat(limited.stream(), others.stream())
                     .allMatch(id -> sut.job(id) != null));
     try (TopicReader dispatches = sut.readDispatches(worker)) {
-      beats.scheduleAtFixedRate(
-          () -> sut.heartbeat(worker, "i1", 10, List.of(), WorkerHeartbeat.State.ACTIVE),
-          0,
-          300,
-          TimeUnit.MILLISECONDS);
+      beatAsIdle(worker, 10);
       // the limited queue's jobs have the higher priority, yet only two of them start
       List<JobDispatch> first = sut.dispatches(dispatches.until(r -> r.size() >= 5, WAIT));
       assertThat(first).extracting(JobDispatch::jobId).containsAll(others);
@@ -509,11 +489,7 @@ class JobControlIT {
         .atMost(WAIT)
         .until(() -> List.of(a1, a2, b1).stream().allMatch(i -> sut.job(i) != null));
     try (TopicReader dispatches = sut.readDispatches(worker)) {
-      beats.scheduleAtFixedRate(
-          () -> sut.heartbeat(worker, "i1", 10, List.of(), WorkerHeartbeat.State.ACTIVE),
-          0,
-          300,
-          TimeUnit.MILLISECONDS);
+      beatAsIdle(worker, 10);
       List<JobDispatch> first = sut.dispatches(dispatches.until(r -> r.size() >= 2, WAIT));
       assertThat(first).extracting(JobDispatch::jobId).containsExactlyInAnyOrder(a1, b1);
       assertThat(dispatches.drain(Duration.ofSeconds(1))).hasSize(2);
@@ -538,11 +514,7 @@ class JobControlIT {
     await().atMost(WAIT).until(() -> "pending".equals(sut.status(held)));
     String free = submitTo("default", null, 0);
     try (TopicReader dispatches = sut.readDispatches(worker)) {
-      beats.scheduleAtFixedRate(
-          () -> sut.heartbeat(worker, "i1", 4, List.of(), WorkerHeartbeat.State.ACTIVE),
-          0,
-          300,
-          TimeUnit.MILLISECONDS);
+      beatAsIdle(worker, 4);
       // a round that placed the later, lower-priority job saw the held one and passed it over
       assertThat(next(dispatches, 1).jobId()).isEqualTo(free);
       assertThat(sut.status(held)).isEqualTo("pending");
@@ -571,11 +543,7 @@ class JobControlIT {
     assertThat(java.time.Instant.parse(sut.job(later).get("run_at").asString())).isEqualTo(runAt);
     String now = submitTo("default", null, 0);
     try (TopicReader dispatches = sut.readDispatches(worker)) {
-      beats.scheduleAtFixedRate(
-          () -> sut.heartbeat(worker, "i1", 4, List.of(), WorkerHeartbeat.State.ACTIVE),
-          0,
-          300,
-          TimeUnit.MILLISECONDS);
+      beatAsIdle(worker, 4);
 
       assertThat(next(dispatches, 1).jobId()).isEqualTo(now);
       var second = dispatches.until(r -> r.size() >= 2, WAIT).get(1);
@@ -690,6 +658,15 @@ class JobControlIT {
       }
     }
     throw new AssertionError("GET /internal/queues does not list " + name);
+  }
+
+  /** Heartbeats as incarnation {@code i1} of {@code worker} with {@code slots}, listing nothing. */
+  private void beatAsIdle(String worker, int slots) {
+    beats.scheduleAtFixedRate(
+        () -> sut.heartbeat(worker, "i1", slots, List.of(), WorkerHeartbeat.State.ACTIVE),
+        0,
+        300,
+        TimeUnit.MILLISECONDS);
   }
 
   /** The {@code n}-th dispatch to the worker, waited for. */
