@@ -130,18 +130,14 @@ class JobControlController implements DisposableBean {
       case STOPPING -> withJob(HttpStatus.ACCEPTED, id);
       case FINISHED -> {
         String status = queries.job(id).map(j -> String.valueOf(j.get("status"))).orElse("done");
-        ResponseEntity<ProblemDetail> conflict =
-            problem(
-                HttpStatus.CONFLICT,
-                "job "
-                    + id
-                    + " is "
-                    + status
-                    + "; only a pending, blocked or running job can be"
-                    + " cancelled",
-                "id");
-        conflict.getBody().setProperty("job_status", status);
-        yield conflict;
+        yield conflict(
+            "job "
+                + id
+                + " is "
+                + status
+                + "; only a pending, blocked or running job can be"
+                + " cancelled",
+            Map.of("job_status", status));
       }
       case UNKNOWN -> {
         ResponseEntity<ProblemDetail> missing =
@@ -170,46 +166,38 @@ class JobControlController implements DisposableBean {
     ManualRetries.Result result = tx.execute(status -> retries.retry(id, withDependents, now));
     log.info("retry by hand job_id={} cascade={}: {}", id, withDependents, result);
     if (result instanceof ManualRetries.Retried retried) {
-      ResponseEntity<?> job = withJob(HttpStatus.OK, id);
-      if (job.getBody() instanceof Map<?, ?> view) {
-        @SuppressWarnings("unchecked")
-        Map<String, Object> body = new java.util.LinkedHashMap<>((Map<String, Object>) view);
-        if (withDependents) {
-          body.put("revived", retried.revived());
-        }
-        return ResponseEntity.ok(body);
-      }
-      return job;
+      return queries
+          .job(id)
+          .<ResponseEntity<?>>map(
+              view -> {
+                Map<String, Object> body = new java.util.LinkedHashMap<>(view);
+                if (withDependents) {
+                  body.put("revived", retried.revived());
+                }
+                return ResponseEntity.ok(body);
+              })
+          .orElseGet(() -> problem(HttpStatus.NOT_FOUND, "job " + id + " does not exist", "id"));
     }
     if (result instanceof ManualRetries.NotFinishedBadly n) {
-      ResponseEntity<ProblemDetail> conflict =
-          problem(
-              HttpStatus.CONFLICT,
-              "job "
-                  + id
-                  + " is "
-                  + n.status().wire()
-                  + "; only a failed or cancelled job can be"
-                  + " retried",
-              "id");
-      conflict.getBody().setProperty("job_status", n.status().wire());
-      return conflict;
+      return conflict(
+          "job "
+              + id
+              + " is "
+              + n.status().wire()
+              + "; only a failed or cancelled job can be"
+              + " retried",
+          Map.of("job_status", n.status().wire()));
     }
     if (result instanceof ManualRetries.UpstreamNotRetried u) {
-      ResponseEntity<ProblemDetail> conflict =
-          problem(
-              HttpStatus.CONFLICT,
-              "job "
-                  + id
-                  + " depends on job "
-                  + u.upstream()
-                  + ", which is "
-                  + u.status().wire()
-                  + "; retry that one first (with cascade=true to bring this one back too)",
-              "id");
-      conflict.getBody().setProperty("upstream", u.upstream());
-      conflict.getBody().setProperty("upstream_status", u.status().wire());
-      return conflict;
+      return conflict(
+          "job "
+              + id
+              + " depends on job "
+              + u.upstream()
+              + ", which is "
+              + u.status().wire()
+              + "; retry that one first (with cascade=true to bring this one back too)",
+          Map.of("upstream", u.upstream(), "upstream_status", u.status().wire()));
     }
     return problem(HttpStatus.NOT_FOUND, "job " + id + " does not exist", "id");
   }
@@ -224,6 +212,14 @@ class JobControlController implements DisposableBean {
   @Override
   public void destroy() {
     afterWait.shutdownNow();
+  }
+
+  /** 409 naming the job ({@code field: id}), with {@code properties} added to the problem. */
+  private static ResponseEntity<ProblemDetail> conflict(
+      String detail, Map<String, Object> properties) {
+    ResponseEntity<ProblemDetail> conflict = problem(HttpStatus.CONFLICT, detail, "id");
+    properties.forEach(conflict.getBody()::setProperty);
+    return conflict;
   }
 
   private static ResponseEntity<ProblemDetail> problem(
