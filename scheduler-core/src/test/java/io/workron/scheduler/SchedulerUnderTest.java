@@ -41,14 +41,25 @@ final class SchedulerUnderTest implements AutoCloseable {
 
   final WireCodec codec = new WireCodec();
   final TestInfrastructure infra = TestInfrastructure.get();
-  final Topics topics = new Topics(infra.newTopicPrefix());
-  final String jdbcUrl = infra.newDatabase();
+  final Topics topics;
+  final String jdbcUrl;
   final ConfigurableApplicationContext app;
   final KafkaFixture kafka;
   private final int port;
   private final HttpClient http = HttpClient.newHttpClient();
 
   SchedulerUnderTest(String... extraArgs) {
+    this(TestInfrastructure.get().newDatabase(), null, extraArgs);
+  }
+
+  /** A second replica of {@code first}: the same database and topics. */
+  SchedulerUnderTest(SchedulerUnderTest first, String... extraArgs) {
+    this(first.jdbcUrl, first.topics, extraArgs);
+  }
+
+  private SchedulerUnderTest(String database, Topics sharedTopics, String... extraArgs) {
+    this.jdbcUrl = database;
+    this.topics = sharedTopics != null ? sharedTopics : new Topics(infra.newTopicPrefix());
     String[] args =
         Stream.concat(
                 Stream.of(
@@ -78,7 +89,11 @@ final class SchedulerUnderTest implements AutoCloseable {
     try (Connection c = DriverManager.getConnection(jdbcUrl, infra.username(), infra.password())) {
       c.createStatement()
           .execute(
-              "update jobs set status = 'cancelled' where status in ('pending', 'blocked', 'running')");
+              "update jobs set status = 'cancelled' where status in "
+                  + "('pending', 'blocked', 'running', 'reserved', 'preempting', 'preempted')");
+      c.createStatement()
+          .execute(
+              "update gangs set finished_at = now(), wait_reason = null where finished_at is null");
       c.createStatement().execute("update workers set status = 'offline'");
     }
   }

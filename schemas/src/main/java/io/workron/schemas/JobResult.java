@@ -19,9 +19,42 @@ public record JobResult(
     @JsonProperty("output_tail") String outputTail,
     @JsonProperty("output_truncated") Boolean outputTruncated,
     String reason,
-    @JsonProperty("stop_cause") StopCause stopCause) {
+    @JsonProperty("stop_cause") StopCause stopCause,
+    Integer epoch) {
 
   public static final String TYPE = "job.result.v1";
+
+  /** A result that is not a drain round's acknowledgement (no epoch). */
+  public JobResult(
+      String jobId,
+      int attempt,
+      String workerId,
+      String incarnation,
+      Outcome outcome,
+      Integer exitCode,
+      Instant startedAt,
+      Instant finishedAt,
+      Long durationMs,
+      String outputTail,
+      Boolean outputTruncated,
+      String reason,
+      StopCause stopCause) {
+    this(
+        jobId,
+        attempt,
+        workerId,
+        incarnation,
+        outcome,
+        exitCode,
+        startedAt,
+        finishedAt,
+        durationMs,
+        outputTail,
+        outputTruncated,
+        reason,
+        stopCause,
+        null);
+  }
 
   /** A result of an attempt that ended by itself or could not start (no stop cause). */
   public JobResult(
@@ -50,6 +83,7 @@ public record JobResult(
         outputTail,
         outputTruncated,
         reason,
+        null,
         null);
   }
 

@@ -16,7 +16,19 @@ public record JobStop(
     @JsonProperty("worker_id") String workerId,
     String incarnation,
     StopCause cause,
-    String reason) {
+    String reason,
+    Integer epoch) {
 
   public static final String TYPE = "job.stop.v1";
+
+  /** A stop that is not part of a drain round (no epoch). */
+  public JobStop(
+      String jobId,
+      int attempt,
+      String workerId,
+      String incarnation,
+      StopCause cause,
+      String reason) {
+    this(jobId, attempt, workerId, incarnation, cause, reason, null);
+  }
 }

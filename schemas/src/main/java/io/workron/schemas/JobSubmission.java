@@ -21,9 +21,70 @@ public record JobSubmission(
     @JsonProperty("timeout_seconds") Integer timeoutSeconds,
     @JsonProperty("concurrency_key") String concurrencyKey,
     @JsonProperty("run_at") java.time.Instant runAt,
-    @JsonProperty("delay_seconds") Integer delaySeconds) {
+    @JsonProperty("delay_seconds") Integer delaySeconds,
+    @JsonProperty("gang_size") Integer gangSize,
+    Boolean preemptible) {
 
   public static final String TYPE = "job.submitted.v1";
+
+  /** Most tasks one gang may have. */
+  public static final int MAX_GANG_SIZE = 256;
+
+  /** Longest gang id: its task ids ({@code <gang id>-<index>}) must still be valid job ids. */
+  public static final int MAX_GANG_ID_LENGTH = 123;
+
+  /** A submission of one ordinary job (no gang, not preemptible). */
+  public JobSubmission(
+      String id,
+      String command,
+      List<String> dependsOn,
+      Resources resources,
+      Integer priority,
+      String queueName,
+      Integer maxRetries,
+      String idempotencyKey,
+      Integer timeoutSeconds,
+      String concurrencyKey,
+      java.time.Instant runAt,
+      Integer delaySeconds) {
+    this(
+        id,
+        command,
+        dependsOn,
+        resources,
+        priority,
+        queueName,
+        maxRetries,
+        idempotencyKey,
+        timeoutSeconds,
+        concurrencyKey,
+        runAt,
+        delaySeconds,
+        null,
+        null);
+  }
+
+  /** Whether this submission is a gang of two or more tasks. */
+  public boolean isGang() {
+    return gangSize != null && gangSize > 1;
+  }
+
+  /** The id of a gang's task {@code index}. */
+  public static String gangTaskId(String gangId, int index) {
+    return gangId + "-" + index;
+  }
+
+  /** The ids of this gang's tasks, in index order (empty for an ordinary job). */
+  public List<String> gangTaskIds() {
+    if (!isGang()) {
+      return List.of();
+    }
+    java.util.ArrayList<String> ids = new java.util.ArrayList<>(gangSize);
+    for (int i = 0; i < gangSize; i++) {
+      ids.add(gangTaskId(id, i));
+    }
+    return ids;
+  }
 
   /** Longest run time a job may ask for, in seconds (a year). */
   public static final int MAX_TIMEOUT_SECONDS = 31_536_000;
@@ -91,6 +152,8 @@ public record JobSubmission(
         timeoutSeconds,
         concurrencyKey == null || concurrencyKey.isEmpty() ? null : concurrencyKey,
         runAt,
-        delaySeconds);
+        delaySeconds,
+        gangSize,
+        preemptible != null && preemptible);
   }
 }

@@ -34,6 +34,9 @@ public final class MessageType<P> {
   public static final MessageType<JobOutput> JOB_OUTPUT =
       new MessageType<>(JobOutput.TYPE, JobOutput.class, "job-output.v1");
 
+  public static final MessageType<GangEvent> GANG_EVENT =
+      new MessageType<>(GangEvent.TYPE, GangEvent.class, "gang-event.v1");
+
   private static final List<MessageType<?>> ALL =
       List.of(
           JOB_SUBMITTED,
@@ -45,7 +48,8 @@ public final class MessageType<P> {
           WORKER_CONTROL,
           JOB_STOP,
           JOB_CANCEL,
-          JOB_OUTPUT);
+          JOB_OUTPUT,
+          GANG_EVENT);
 
   private final String name;
   private final Class<P> payloadClass;

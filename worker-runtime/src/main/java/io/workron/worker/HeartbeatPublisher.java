@@ -64,6 +64,7 @@ class HeartbeatPublisher implements AutoCloseable {
     this.topics = topics;
     this.identity = identity;
     this.properties = properties;
+    this.execAddr = execAddrOf();
     this.slots = slots;
     this.clock = clock;
   }
@@ -135,6 +136,20 @@ class HeartbeatPublisher implements AutoCloseable {
     }
   }
 
+  /** Where gang peers reach this machine: as configured, else its host name. */
+  private final String execAddr;
+
+  private String execAddrOf() {
+    if (!properties.execAddr().isEmpty()) {
+      return properties.execAddr();
+    }
+    try {
+      return java.net.InetAddress.getLocalHost().getHostName();
+    } catch (java.net.UnknownHostException e) {
+      return "127.0.0.1";
+    }
+  }
+
   private CompletableFuture<?> send(List<RunningAttempt> running, State sentState) {
     WorkerHeartbeat heartbeat =
         new WorkerHeartbeat(
@@ -143,7 +158,7 @@ class HeartbeatPublisher implements AutoCloseable {
             properties.slots(),
             new Resources(properties.vramMb(), properties.offeredMemoryMb()),
             properties.tags(),
-            properties.execAddr().isEmpty() ? null : properties.execAddr(),
+            execAddr,
             running,
             sentState,
             clock.instant());

@@ -28,7 +28,8 @@ import org.springframework.validation.annotation.Validated;
  *     offers the machine's physical memory.
  * @param tags labels jobs can ask for (for example {@code gpu}); empty means none.
  * @param execAddr the address peers of a gang job use to reach this machine (for example {@code
- *     10.0.0.7:29500}); empty when the worker does not take part in gangs.
+ *     10.0.0.7}, or {@code host:port}); empty means the machine's host name. Gang tasks find their
+ *     peers' addresses in {@code GANG_PEERS}, and task 0's host in {@code MASTER_ADDR}.
  * @param heartbeatInterval how often the worker reports that it is alive and what it runs; the
  *     scheduler marks a worker offline after a few missed beats (15 s by default).
  * @param stopGrace time a stopped command gets between SIGTERM and SIGKILL to save its work.

@@ -84,6 +84,27 @@ class JobControlController {
   }
 
   /**
+   * {@code POST /gangs/{id}/cancel}: every task of the gang. 200 with the gang's summary when all
+   * are cancelled at once, 202 while running tasks are being stopped, 409 when the gang already
+   * ended, 404 for an unknown gang. Cancelling any one task ({@code POST /jobs/{id}/cancel}) also
+   * stops them all.
+   */
+  @PostMapping("/gangs/{id}/cancel")
+  CompletableFuture<ResponseEntity<byte[]>> cancelGang(@PathVariable String id, InputStream body)
+      throws IOException {
+    String reason = reason(body.readNBytes(MAX_BODY_BYTES + 1));
+    return schedulerCore
+        .cancelGang(id, reason)
+        .thenApply(
+            answer -> {
+              if (answer.status() == 404) {
+                throw new NotFoundException("gang \"" + id + "\" does not exist");
+              }
+              return response(id, answer);
+            });
+  }
+
+  /**
    * {@code POST /jobs/{id}/retry}: a failed or cancelled job runs again with a fresh attempt budget
    * (200 with the job); with {@code ?cascade=true} the jobs cancelled because of it wait for it
    * again (listed in {@code revived}). 409 for a job in another status, or one whose dependency

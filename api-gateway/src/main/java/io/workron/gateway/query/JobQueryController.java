@@ -103,6 +103,36 @@ class JobQueryController {
   }
 
   /**
+   * {@code GET /gangs/{id}}: the gang's tasks in {@code gang_index} order (the seed's shape), each
+   * with its worker, {@code preemption_epoch} and {@code checkpoint_bytes}.
+   */
+  @GetMapping("/gangs/{id}")
+  CompletableFuture<ResponseEntity<byte[]>> gang(@PathVariable String id) {
+    return gangView(id, false);
+  }
+
+  /**
+   * {@code GET /gangs/{id}/summary}: the gang's own status, why it waits if it does, and its drain
+   * rounds.
+   */
+  @GetMapping("/gangs/{id}/summary")
+  CompletableFuture<ResponseEntity<byte[]>> gangSummary(@PathVariable String id) {
+    return gangView(id, true);
+  }
+
+  private CompletableFuture<ResponseEntity<byte[]>> gangView(String id, boolean summary) {
+    return schedulerCore
+        .gang(id, summary)
+        .thenApply(
+            gang ->
+                ResponseEntity.ok()
+                    .contentType(MediaType.APPLICATION_JSON)
+                    .body(
+                        gang.orElseThrow(
+                            () -> new NotFoundException("gang \"" + id + "\" does not exist"))));
+  }
+
+  /**
    * {@code GET /jobs/{id}/output}: the job's output tail as {@code text/plain}, so {@code curl}
    * prints it; while the job runs, its recent output (sent by its worker every few seconds).
    */

@@ -85,6 +85,28 @@ public final class SchedulerCoreClient {
         .thenApply(r -> r.statusCode() == 404 ? Optional.<byte[]>empty() : Optional.of(r.body()));
   }
 
+  /** The gang's tasks by index as scheduler-core serves them, or empty for an unknown gang. */
+  public CompletableFuture<Optional<byte[]>> gang(String id, boolean summary) {
+    return get(
+            uri("/internal/gangs/{id}" + (summary ? "/summary" : ""), Map.of("id", id)),
+            summary ? "GET gang summary" : "GET gang")
+        .thenApply(r -> r.statusCode() == 404 ? Optional.<byte[]>empty() : Optional.of(r.body()));
+  }
+
+  /** Cancels every task of a gang ({@code POST /internal/gangs/{id}/cancel}); idempotent. */
+  public CompletableFuture<Answer> cancelGang(String id, String reason) {
+    Map<String, Object> body = new LinkedHashMap<>();
+    if (reason != null) {
+      body.put("reason", reason);
+    }
+    HttpRequest.Builder request =
+        HttpRequest.newBuilder(uri("/internal/gangs/{id}/cancel", Map.of("id", id)))
+            .header("Content-Type", "application/json")
+            .POST(HttpRequest.BodyPublishers.ofByteArray(mapper.writeValueAsBytes(body)));
+    return call(request, Duration.ZERO, "POST gang cancel", true)
+        .thenApply(r -> new Answer(r.statusCode(), parse(r, "POST gang cancel"), r.body()));
+  }
+
   /** The job's output tail as scheduler-core serves it (UTF-8 text), or empty for an unknown id. */
   public CompletableFuture<Optional<byte[]>> output(String id) {
     return get(uri("/internal/jobs/{id}/output", Map.of("id", id)), "GET output")

@@ -5,6 +5,7 @@ import jakarta.servlet.http.HttpServletRequest;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
@@ -42,6 +43,23 @@ class SubmissionController {
   }
 
   private static ResponseEntity<Object> response(SubmissionIntake.Outcome outcome) {
+    if (outcome.gangId() != null) {
+      // the seed's answer to a gang: its id and its tasks' ids in index order
+      HttpStatus status =
+          switch (outcome.kind()) {
+            case CREATED -> HttpStatus.CREATED;
+            case EXISTING -> HttpStatus.OK;
+            case ACCEPTED -> HttpStatus.ACCEPTED;
+          };
+      return ResponseEntity.status(status)
+          .location(URI.create("/gangs/" + outcome.gangId()))
+          .contentType(MediaType.APPLICATION_JSON)
+          .body(
+              new Gang(
+                  outcome.gangId(),
+                  outcome.tasks(),
+                  outcome.kind() == SubmissionIntake.Kind.ACCEPTED ? "accepted" : null));
+    }
     URI location = URI.create("/jobs/" + outcome.jobId());
     return switch (outcome.kind()) {
       case CREATED -> job(HttpStatus.CREATED, location, outcome.job());
@@ -60,6 +78,14 @@ class SubmissionController {
         .contentType(MediaType.APPLICATION_JSON)
         .body(job);
   }
+
+  /** A gang's answer; {@code status} is "accepted" while it is in Kafka and not yet stored. */
+  @com.fasterxml.jackson.annotation.JsonInclude(
+      com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL)
+  record Gang(
+      @com.fasterxml.jackson.annotation.JsonProperty("gang_id") String gangId,
+      List<String> tasks,
+      String status) {}
 
   /** The 202 body: the job is in Kafka, and will appear at {@code Location} once stored. */
   record Accepted(String id, String status) {}

@@ -62,7 +62,16 @@ class SubmissionIntake {
   }
 
   /** What happened to a submission; {@code job} is the stored job's JSON unless ACCEPTED. */
-  record Outcome(Kind kind, String jobId, byte[] job) {}
+  record Outcome(Kind kind, String jobId, byte[] job, String gangId, List<String> tasks) {
+    Outcome(Kind kind, String jobId, byte[] job) {
+      this(kind, jobId, job, null, null);
+    }
+
+    /** The same outcome, about a gang whose task 0 is {@code jobId}. */
+    Outcome ofGang(String gang, List<String> taskIds) {
+      return new Outcome(kind, jobId, job, gang, taskIds);
+    }
+  }
 
   private final JsonMapper mapper;
   private final SchedulerCoreClient schedulerCore;
@@ -154,10 +163,31 @@ class SubmissionIntake {
 
   private CompletableFuture<Outcome> submitAdmitted(
       SubmissionRequest request, String idempotencyKey, String requestId) {
+    if (request.isGang()) {
+      // a gang's id, like a job's, is chosen here; the outcome is that of its task 0, stored with
+      // all the others in one transaction
+      String gangId =
+          idempotencyKey == null
+              ? Ids.newMessageId("gang", clock)
+              : "gang-" + Ids.jobIdForIdempotencyKey(idempotencyKey).substring("job-".length());
+      JobSubmission gang =
+          SubmissionRules.toSubmission(request, gangId, idempotencyKey, clock.instant());
+      return submitOne(gang, JobSubmission.gangTaskId(gangId, 0), idempotencyKey, requestId)
+          .thenApply(o -> o.ofGang(gangId, gang.gangTaskIds()));
+    }
     String jobId =
         idempotencyKey == null ? Ids.newJobId(clock) : Ids.jobIdForIdempotencyKey(idempotencyKey);
     JobSubmission submission =
         SubmissionRules.toSubmission(request, jobId, idempotencyKey, clock.instant());
+    return submitOne(submission, jobId, idempotencyKey, requestId);
+  }
+
+  /**
+   * Produces {@code submission} unless its Idempotency-Key names a stored job, and waits for job
+   * {@code jobId} (the job itself, or a gang's task 0) to be stored.
+   */
+  private CompletableFuture<Outcome> submitOne(
+      JobSubmission submission, String jobId, String idempotencyKey, String requestId) {
     CompletableFuture<Optional<byte[]>> existing =
         idempotencyKey == null
             ? CompletableFuture.completedFuture(Optional.empty())

@@ -23,7 +23,13 @@ public record SubmissionRequest(
     @JsonProperty("timeout_seconds") Integer timeoutSeconds,
     @JsonProperty("concurrency_key") String concurrencyKey,
     @JsonProperty("run_at") String runAt,
-    @JsonProperty("delay_seconds") Integer delaySeconds) {
+    @JsonProperty("delay_seconds") Integer delaySeconds,
+    Boolean preemptible) {
+
+  /** Whether this asks for a gang of two or more tasks. */
+  boolean isGang() {
+    return gangSize != null && gangSize > 1;
+  }
 
   /** Keys read from a submission. */
   public static final Set<String> READ_KEYS =
@@ -38,7 +44,8 @@ public record SubmissionRequest(
           "timeout_seconds",
           "concurrency_key",
           "run_at",
-          "delay_seconds");
+          "delay_seconds",
+          "preemptible");
 
   /**
    * Keys accepted and ignored: the rest of the seed's job JSON (SEED-BEHAVIOR.md section 2.1),

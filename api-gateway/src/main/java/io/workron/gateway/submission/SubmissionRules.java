@@ -121,11 +121,20 @@ final class SubmissionRules {
     if (request.gangSize() != null) {
       if (request.gangSize() < 0) {
         problems.add(new FieldProblem("gang_size", "gang_size must not be negative"));
-      } else if (request.gangSize() > 1) {
+      } else if (request.gangSize() > JobSubmission.MAX_GANG_SIZE) {
         problems.add(
             new FieldProblem(
-                "gang_size",
-                "gang scheduling is not available yet: submit without gang_size (or with 1)"));
+                "gang_size", "gang_size must be at most " + JobSubmission.MAX_GANG_SIZE));
+      } else if (request.isGang()) {
+        if (request.dependsOn() != null && !request.dependsOn().isEmpty()) {
+          problems.add(
+              new FieldProblem(
+                  "depends_on",
+                  "a gang cannot have depends_on (yet): submit it once they are done"));
+        }
+        if (request.concurrencyKey() != null) {
+          problems.add(new FieldProblem("concurrency_key", "a gang cannot have a concurrency_key"));
+        }
       }
     }
     if (idempotencyKey != null
@@ -171,7 +180,9 @@ final class SubmissionRules {
         request.runAt() != null
             ? parseRunAt(request.runAt())
             : request.delaySeconds() == null ? null : now.plusSeconds(request.delaySeconds()),
-        null);
+        null,
+        request.isGang() ? request.gangSize() : null,
+        request.preemptible());
   }
 
   /** An RFC 3339 date-time ({@code 2026-12-01T18:00:00Z}, or with an offset), or null. */

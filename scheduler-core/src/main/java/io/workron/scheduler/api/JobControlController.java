@@ -199,6 +199,16 @@ class JobControlController implements DisposableBean {
               + "; retry that one first (with cascade=true to bring this one back too)",
           Map.of("upstream", u.upstream(), "upstream_status", u.status().wire()));
     }
+    if (result instanceof ManualRetries.GangTask g) {
+      return conflict(
+          "job "
+              + id
+              + " is a task of gang "
+              + g.gangId()
+              + ", which runs all its tasks at once or none: a task is not retried alone;"
+              + " submit the gang again",
+          Map.of("gang_id", g.gangId()));
+    }
     return problem(HttpStatus.NOT_FOUND, "job " + id + " does not exist", "id");
   }
 

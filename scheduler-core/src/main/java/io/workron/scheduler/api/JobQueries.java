@@ -202,6 +202,148 @@ class JobQueries {
     }
   }
 
+  /**
+   * The gang's tasks in {@code gang_index} order, each as {@code GET /jobs/{id}} shows it plus
+   * {@code checkpoint_bytes} (0 when it has none); empty when no such gang is stored.
+   */
+  Optional<List<Map<String, Object>>> gang(String id) {
+    return snapshot.execute(
+        status -> {
+          List<String> ids =
+              db.resultQuery("select id from jobs where gang_id = ? order by gang_index", id)
+                  .fetch(r -> r.get(0, String.class));
+          if (ids.isEmpty()) {
+            return Optional.<List<Map<String, Object>>>empty();
+          }
+          Map<String, Map<String, Object>> views = readJobs(ids);
+          Map<String, Long> sizes = new java.util.HashMap<>();
+          db.resultQuery(
+                  "select job_id, length(data) from checkpoints where job_id = any(?::varchar[])",
+                  (Object) ids.toArray(String[]::new))
+              .forEach(r -> sizes.put(r.get(0, String.class), r.get(1, Long.class)));
+          List<Map<String, Object>> tasks = new ArrayList<>(ids.size());
+          for (String task : ids) {
+            Map<String, Object> v = views.get(task);
+            v.put("checkpoint_bytes", sizes.getOrDefault(task, 0L));
+            tasks.add(v);
+          }
+          return Optional.of(tasks);
+        });
+  }
+
+  /**
+   * The gang as a whole: its status (derived from its tasks'), why it waits if it does, and its
+   * drain rounds; empty when no such gang is stored.
+   */
+  Optional<Map<String, Object>> gangSummary(String id) {
+    return snapshot.execute(
+        status -> {
+          var g =
+              db.resultQuery(
+                      "select size, priority, vram_mb, memory_mb, preemptible, epoch, created_at, "
+                          + "admitted_at, admissions, wait_reason, unschedulable_since, finished_at, "
+                          + "run_at from gangs where id = ?",
+                      id)
+                  .fetchOne();
+          if (g == null) {
+            return Optional.<Map<String, Object>>empty();
+          }
+          Map<String, Long> counts = new LinkedHashMap<>();
+          List<Map<String, Object>> tasks = new ArrayList<>();
+          db.resultQuery(
+                  "select id, gang_index, status, worker_id, attempt from jobs where gang_id = ? "
+                      + "order by gang_index",
+                  id)
+              .forEach(
+                  r -> {
+                    counts.merge(r.get(2, String.class), 1L, Long::sum);
+                    Map<String, Object> t = new LinkedHashMap<>();
+                    t.put("id", r.get(0, String.class));
+                    t.put("gang_index", r.get(1, Integer.class));
+                    t.put("status", r.get(2, String.class));
+                    put(t, "worker_id", r.get(3, String.class));
+                    t.put("attempts", r.get(4, Integer.class));
+                    tasks.add(t);
+                  });
+          Map<String, Object> v = new LinkedHashMap<>();
+          v.put("gang_id", id);
+          v.put("size", g.get(0, Integer.class));
+          v.put("status", gangStatus(counts, g.get(0, Integer.class)));
+          put(v, "wait_reason", g.get(9, String.class));
+          put(v, "unschedulable_since", g.get(10, OffsetDateTime.class));
+          v.put("priority", g.get(1, Integer.class));
+          if (g.get(2, Long.class) != 0 || g.get(3, Long.class) != 0) {
+            Map<String, Object> res = new LinkedHashMap<>();
+            res.put("vram_mb", g.get(2, Long.class));
+            res.put("memory_mb", g.get(3, Long.class));
+            v.put("resources", res);
+          }
+          v.put("preemptible", g.get(4, Boolean.class));
+          v.put("epoch", g.get(5, Integer.class));
+          put(v, "created_at", g.get(6, OffsetDateTime.class));
+          put(v, "admitted_at", g.get(7, OffsetDateTime.class));
+          v.put("admissions", g.get(8, Integer.class));
+          put(v, "run_at", g.get(12, OffsetDateTime.class));
+          put(v, "finished_at", g.get(11, OffsetDateTime.class));
+          v.put("counts", counts);
+          v.put("tasks", tasks);
+          List<Map<String, Object>> drains = new ArrayList<>();
+          db.resultQuery(
+                  "select epoch, trigger_job, reason, started_at, ended_at, ordered, acks, forced, "
+                      + "outcome from gang_drains where gang_id = ? order by epoch",
+                  id)
+              .forEach(
+                  r -> {
+                    Map<String, Object> d = new LinkedHashMap<>();
+                    d.put("epoch", r.get(0, Integer.class));
+                    put(d, "trigger_job", r.get(1, String.class));
+                    d.put("reason", r.get(2, String.class));
+                    OffsetDateTime started = r.get(3, OffsetDateTime.class);
+                    OffsetDateTime ended = r.get(4, OffsetDateTime.class);
+                    put(d, "started_at", started);
+                    put(d, "ended_at", ended);
+                    if (ended != null) {
+                      d.put("duration_ms", java.time.Duration.between(started, ended).toMillis());
+                    }
+                    d.put("ordered_stopped", r.get(5, Integer.class));
+                    d.put("acks", r.get(6, Integer.class));
+                    d.put("forced", r.get(7, Integer.class));
+                    put(d, "outcome", r.get(8, String.class));
+                    drains.add(d);
+                  });
+          v.put("drains", drains);
+          return Optional.of(v);
+        });
+  }
+
+  /**
+   * A gang's own status from its tasks': {@code waiting} (all blocked), {@code reserved}, {@code
+   * running}, {@code draining} (a round in progress), {@code done}, {@code failed} or {@code
+   * cancelled}.
+   */
+  static String gangStatus(Map<String, Long> counts, int size) {
+    long n = counts.values().stream().mapToLong(Long::longValue).sum();
+    if (counts.getOrDefault("done", 0L) == n && n == size) {
+      return "done";
+    }
+    if (counts.containsKey("preempting") || counts.containsKey("preempted")) {
+      return "draining";
+    }
+    if (counts.containsKey("running")) {
+      return "running";
+    }
+    if (counts.containsKey("reserved")) {
+      return "reserved";
+    }
+    if (counts.containsKey("blocked")) {
+      return "waiting";
+    }
+    if (counts.containsKey("failed")) {
+      return "failed";
+    }
+    return counts.containsKey("cancelled") ? "cancelled" : "done";
+  }
+
   List<Map<String, Object>> workers() {
     List<Map<String, Object>> out = new ArrayList<>();
     for (WorkersRecord w : db.selectFrom(WORKERS).orderBy(WORKERS.ID).fetch()) {
@@ -287,8 +429,19 @@ class JobQueries {
     put(v, "exit_code", j.getExitCode());
     put(v, "failure_reason", j.getFailureReason());
     put(v, "cancel_requested_at", j.getCancelRequestedAt());
-    if ("pending".equals(j.getStatus())) {
+    if ("pending".equals(j.getStatus())
+        || ("blocked".equals(j.getStatus()) && j.getGangId() != null)) {
       put(v, "wait_reason", j.getWaitReason());
+    }
+    if (j.getGangId() != null) {
+      v.put("gang_id", j.getGangId());
+      v.put("gang_index", j.getGangIndex());
+      v.put("preemption_epoch", j.getEpoch());
+      put(v, "reserved_at", j.getReservedAt());
+      put(v, "drain_started_at", j.getDrainStartedAt());
+    }
+    if (Boolean.TRUE.equals(j.getPreemptible())) {
+      v.put("preemptible", true);
     }
     if ("pending".equals(j.getStatus()) || "blocked".equals(j.getStatus())) {
       // when it may start: submitted to run later, or waiting for its retry

@@ -104,6 +104,32 @@ public class Cancellations {
     if (keepUnknown) {
       lockForKeeping();
     }
+    // a gang stops as a whole: cancelling it (by its id) or any of its tasks cancels every task
+    Map<String, String> gangOf = new HashMap<>();
+    db.resultQuery(
+            "select j.id, j.gang_id from jobs j where j.gang_id = any(?::varchar[]) "
+                + "or j.gang_id in (select t.gang_id from jobs t where t.id = any(?::varchar[]) "
+                + "  and t.gang_id is not null)",
+            byId.keySet().toArray(String[]::new),
+            byId.keySet().toArray(String[]::new))
+        .forEach(r -> gangOf.put(r.get(0, String.class), r.get(1, String.class)));
+    Map<String, Request> asked = new LinkedHashMap<>(byId);
+    if (!gangOf.isEmpty()) {
+      Map<String, Request> perGang = new HashMap<>();
+      byId.forEach(
+          (id, req) -> {
+            String gang = gangOf.containsKey(id) ? gangOf.get(id) : id;
+            perGang.putIfAbsent(gang, req);
+          });
+      gangOf.forEach(
+          (task, gang) -> {
+            Request req = perGang.get(gang);
+            if (req != null) {
+              byId.putIfAbsent(task, new Request(task, req.reason()));
+            }
+          });
+      gangOf.values().forEach(byId::remove); // a gang id is not a job
+    }
     Map<String, Record> rows = new HashMap<>();
     // rows locked in id order, as everywhere, so concurrent transactions cannot deadlock
     db.select(
@@ -134,9 +160,32 @@ public class Cancellations {
       }
       JobStatus status = JobStatus.fromWire(row.get(JOBS.STATUS));
       switch (status) {
-        case PENDING, BLOCKED -> {
+        case PENDING, BLOCKED, PREEMPTED -> {
           notStarted.add(JobTransitions.Move.of(req.jobId()).because(req.reasonOrDefault()));
           results.put(req.jobId(), Result.CANCELLED);
+        }
+        case RESERVED -> {
+          // dispatched, not yet started: cancelled now, and ordered stopped in case it starts
+          notStarted.add(JobTransitions.Move.of(req.jobId()).because(req.reasonOrDefault()));
+          orders.add(
+              new StopOrders.Order(
+                  req.jobId(),
+                  row.get(JOBS.ATTEMPT),
+                  row.get(JOBS.WORKER_ID),
+                  row.get(JOBS.WORKER_INCARNATION)));
+          results.put(req.jobId(), Result.CANCELLED);
+        }
+        case PREEMPTING -> {
+          // already ordered stopped by a drain round: cancelled when the stop is acknowledged
+          if (row.get(JOBS.CANCEL_REQUESTED_AT) == null) {
+            stopping.add(req.jobId());
+            db.update(JOBS)
+                .set(JOBS.CANCEL_REQUESTED_AT, now)
+                .set(JOBS.CANCEL_REASON, withoutNul(req.reasonOrDefault()))
+                .where(JOBS.ID.eq(req.jobId()))
+                .execute();
+          }
+          results.put(req.jobId(), Result.STOPPING);
         }
         case RUNNING -> {
           if (row.get(JOBS.CANCEL_REQUESTED_AT) == null) {
@@ -159,6 +208,11 @@ public class Cancellations {
         default -> results.put(req.jobId(), Result.FINISHED);
       }
     }
+    for (String gang : new java.util.HashSet<>(gangOf.values())) {
+      if (asked.containsKey(gang)) {
+        results.put(gang, gangResult(gang, gangOf, results));
+      }
+    }
     keep(kept, now);
     stops.send(orders, StopCause.CANCELLED, "cancelled", now);
     List<String> cancelled = transitions.apply(Transition.CANCEL, notStarted, now).movedIds();
@@ -168,6 +222,25 @@ public class Cancellations {
         .increment(cancelled.size());
     meters.counter("workron_cancels_stopping_total").increment(stopping.size());
     return results;
+  }
+
+  /** What a cancel did to a gang as a whole: stopping while any task is, else its tasks' result. */
+  private static Result gangResult(
+      String gang, Map<String, String> gangOf, Map<String, Result> results) {
+    Result r = Result.FINISHED;
+    for (Map.Entry<String, String> e : gangOf.entrySet()) {
+      if (!e.getValue().equals(gang)) {
+        continue;
+      }
+      Result task = results.get(e.getKey());
+      if (task == Result.STOPPING) {
+        return Result.STOPPING;
+      }
+      if (task == Result.CANCELLED || (task == Result.ALREADY_CANCELLED && r != Result.CANCELLED)) {
+        r = task;
+      }
+    }
+    return r;
   }
 
   /**

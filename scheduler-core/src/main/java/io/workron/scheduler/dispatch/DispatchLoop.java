@@ -197,9 +197,25 @@ public class DispatchLoop implements SmartLifecycle {
       claims.add(JobTransitions.Move.of(p.jobId()).on(p.workerId(), p.incarnation()));
     }
     List<JobTransitions.Moved> started = transitions.apply(Transition.CLAIM, claims, now).moved();
+    sendDispatches(started, m -> Map.of(), now);
+    return started.size();
+  }
+
+  /**
+   * Opens the attempt rows of jobs just claimed or reserved and writes their dispatches to the
+   * outbox, inside the caller's transaction; {@code env} adds variables to a job's environment (a
+   * gang task's {@code GANG_*}).
+   */
+  public void sendDispatches(
+      List<JobTransitions.Moved> started,
+      java.util.function.Function<JobTransitions.Moved, Map<String, String>> env,
+      OffsetDateTime now) {
     repository.openAttempts(started, now);
     List<OutboxMessage> messages = new ArrayList<>(started.size());
     for (JobTransitions.Moved s : started) {
+      Map<String, String> vars = new java.util.LinkedHashMap<>(env.apply(s));
+      vars.put("WORKRON_JOB_ID", s.jobId());
+      vars.put("WORKRON_ATTEMPT", Integer.toString(s.attempt()));
       JobDispatch dispatch =
           new JobDispatch(
               s.jobId(),
@@ -207,7 +223,7 @@ public class DispatchLoop implements SmartLifecycle {
               s.workerId(),
               s.incarnation(),
               s.command(),
-              Map.of("WORKRON_JOB_ID", s.jobId(), "WORKRON_ATTEMPT", Integer.toString(s.attempt())),
+              vars,
               new Resources(s.vramMb(), s.memoryMb()),
               s.timeoutSeconds());
       String id = "dispatch-" + s.jobId() + "-" + s.attempt();
@@ -220,7 +236,6 @@ public class DispatchLoop implements SmartLifecycle {
                   WireCodec.envelope(MessageType.JOB_DISPATCH, id, now.toInstant(), dispatch))));
     }
     outbox.addAll(messages);
-    return started.size();
   }
 
   @Override

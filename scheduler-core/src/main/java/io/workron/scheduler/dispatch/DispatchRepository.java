@@ -11,13 +11,26 @@ import org.springframework.stereotype.Repository;
 
 /** The SQL of a dispatch round. Every method runs inside the caller's transaction. */
 @Repository
-class DispatchRepository {
+public class DispatchRepository {
 
   record PendingJob(String id, long vramMb, long memoryMb, String queue, String key) {}
 
   /** Running jobs now, per queue and per (queue, key), of the given queues. */
   record Running(
       java.util.Map<String, Integer> perQueue, java.util.Map<List<String>, Integer> perKey) {}
+
+  /**
+   * What the jobs on the workers {@code ?} (an array) use: slots, vram and memory of their running
+   * attempts, and of gang tasks reserved on them or ordered stopped and not yet drained. Binds the
+   * worker ids twice; columns: worker id, count, vram, memory.
+   */
+  public static final String USAGE =
+      "select worker_id, count(*), coalesce(sum(vram_mb), 0), coalesce(sum(memory_mb), 0) from ("
+          + "  select worker_id, vram_mb, memory_mb from jobs "
+          + "  where status = 'running' and worker_id = any(?::varchar[]) "
+          + "  union all select worker_id, vram_mb, memory_mb from jobs "
+          + "  where status in ('reserved', 'preempting') and worker_id = any(?::varchar[])"
+          + ") held group by worker_id";
 
   private final DSLContext db;
 
@@ -32,6 +45,16 @@ class DispatchRepository {
    * the reaper judges).
    */
   List<WorkerCapacity> lockWorkersWithCapacity(java.time.Duration offlineAfter) {
+    return lockWorkersWithCapacity(offlineAfter, false);
+  }
+
+  /**
+   * As {@link #lockWorkersWithCapacity(java.time.Duration)}; {@code forGangs} (the admission loop,
+   * which places whole gangs and so must see every worker) also locks the workers held for a gang,
+   * and waits for rows another replica is filling instead of skipping them.
+   */
+  public List<WorkerCapacity> lockWorkersWithCapacity(
+      java.time.Duration offlineAfter, boolean forGangs) {
     record Locked(String id, String incarnation, int slots, long vramMb, long memoryMb) {}
     List<Locked> locked =
         db.resultQuery(
@@ -40,9 +63,12 @@ class DispatchRepository {
                     + io.workron.scheduler.liveness.Watermarks.EVIDENCE
                     + ") e "
                     + "where w.status = 'active' and w.cordoned_at is null "
+                    // kept free for the gang that has waited longest (gangs.GangAdmission)
+                    + (forGangs ? "" : "and w.held_for_gang is null ")
                     + "and (e.watermark is null "
                     + "  or e.watermark <= greatest(w.last_heartbeat_at, e.resumed_at) + ?::interval) "
-                    + "order by w.id for update of w skip locked",
+                    + "order by w.id for update of w"
+                    + (forGangs ? "" : " skip locked"),
                 offlineAfter.toMillis() + " milliseconds")
             .fetch(
                 r ->
@@ -59,10 +85,9 @@ class DispatchRepository {
     // dispatch another replica committed to these workers before we could lock them.
     java.util.Map<String, long[]> usage = new java.util.HashMap<>();
     db.resultQuery(
-            "select worker_id, count(*), coalesce(sum(vram_mb), 0), coalesce(sum(memory_mb), 0) "
-                + "from jobs where status = 'running' and worker_id = any(?::varchar[]) "
-                + "group by worker_id",
-            (Object) locked.stream().map(Locked::id).toArray(String[]::new))
+            USAGE,
+            locked.stream().map(Locked::id).toArray(String[]::new),
+            locked.stream().map(Locked::id).toArray(String[]::new))
         .forEach(
             r ->
                 usage.put(

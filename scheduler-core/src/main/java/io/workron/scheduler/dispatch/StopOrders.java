@@ -37,14 +37,30 @@ public class StopOrders {
 
   /** Orders each attempt stopped for {@code cause}; orders without a worker are skipped. */
   public void send(Collection<Order> orders, StopCause cause, String reason, OffsetDateTime now) {
+    send(orders, cause, reason, null, now);
+  }
+
+  /**
+   * As {@link #send(Collection, StopCause, String, OffsetDateTime)}, for a drain round: the worker
+   * echoes {@code epoch} in its result, so a late acknowledgement of an older round is told apart.
+   */
+  public void send(
+      Collection<Order> orders, StopCause cause, String reason, Integer epoch, OffsetDateTime now) {
     List<OutboxMessage> messages = new ArrayList<>(orders.size());
     for (Order o : orders) {
       if (o.workerId() == null || o.incarnation() == null) {
         continue;
       }
       JobStop stop =
-          new JobStop(o.jobId(), o.attempt(), o.workerId(), o.incarnation(), cause, reason);
-      String id = "stop-" + o.jobId() + "-" + o.attempt() + "-" + cause.wire();
+          new JobStop(o.jobId(), o.attempt(), o.workerId(), o.incarnation(), cause, reason, epoch);
+      String id =
+          "stop-"
+              + o.jobId()
+              + "-"
+              + o.attempt()
+              + "-"
+              + cause.wire()
+              + (epoch == null ? "" : "-" + epoch);
       messages.add(
           new OutboxMessage(
               topics.dispatch(o.workerId()),

@@ -168,6 +168,11 @@ public class SubmissionStore {
     }
   }
 
+  /** A job waits for its dependencies, a gang task for its gang's admission; others are pending. */
+  private static JobStatus statusOf(JobSubmission j) {
+    return j.isGang() || !j.dependsOn().isEmpty() ? JobStatus.BLOCKED : JobStatus.PENDING;
+  }
+
   /** When a job may start: not before now, nor before what its submission asked. */
   private static OffsetDateTime startAfter(JobSubmission j, Instant sent, OffsetDateTime now) {
     Instant asked = j.startAfter(sent);
@@ -195,8 +200,72 @@ public class SubmissionStore {
     return kept;
   }
 
-  private int insert(Map<String, Accepted> byId) {
+  /**
+   * {@code byId} with every gang submission replaced by its tasks ({@code <gang id>-<index>}, the
+   * gang's command, resources and priority each); the gangs themselves go to {@code gangs}.
+   */
+  private static Map<String, Accepted> expandGangs(
+      Map<String, Accepted> byId, List<Accepted> gangs) {
+    if (byId.values().stream().noneMatch(a -> a.job().isGang())) {
+      return byId;
+    }
+    Map<String, Accepted> expanded = new LinkedHashMap<>();
+    for (Accepted a : byId.values()) {
+      JobSubmission j = a.job();
+      if (!j.isGang()) {
+        expanded.putIfAbsent(j.id(), a);
+        continue;
+      }
+      gangs.add(a);
+      for (String taskId : j.gangTaskIds()) {
+        JobSubmission task =
+            new JobSubmission(
+                taskId,
+                j.command(),
+                List.of(),
+                j.resources(),
+                j.priority(),
+                j.queueName(),
+                j.maxRetries(),
+                // the gang's key names the gang (its id derives from it), not one task
+                null,
+                j.timeoutSeconds(),
+                null,
+                j.runAt(),
+                j.delaySeconds(),
+                j.gangSize(),
+                j.preemptible());
+        expanded.putIfAbsent(taskId, new Accepted(task, a.requestId(), a.messageTime()));
+      }
+    }
+    return expanded;
+  }
+
+  /** Stores the gang rows of gang submissions (a redelivered one changes nothing). */
+  private void insertGangs(List<Accepted> gangs, OffsetDateTime now) {
+    for (Accepted a : gangs) {
+      JobSubmission g = a.job();
+      OffsetDateTime runAt = startAfter(g, a.messageTime(), now);
+      db.execute(
+          "insert into gangs (id, size, priority, vram_mb, memory_mb, preemptible, created_at, "
+              + "run_at, waiting_since) values (?, ?, ?, ?, ?, ?, ?::timestamptz, ?::timestamptz, "
+              + "?::timestamptz) on conflict (id) do nothing",
+          g.id(),
+          g.gangSize(),
+          g.priority(),
+          g.resources().vramMb(),
+          g.resources().memoryMb(),
+          Boolean.TRUE.equals(g.preemptible()),
+          now,
+          runAt,
+          runAt);
+    }
+  }
+
+  private int insert(Map<String, Accepted> submitted) {
     OffsetDateTime now = OffsetDateTime.now(clock);
+    List<Accepted> gangs = new ArrayList<>();
+    Map<String, Accepted> byId = expandGangs(submitted, gangs);
     // a cancel kept for one of these ids commits before this insert or waits for it, and so does
     // a retention batch deleting one of them
     cancellations.lockAgainstKeeping();
@@ -219,10 +288,15 @@ public class SubmissionStore {
             JOBS.CREATED_AT,
             JOBS.RUN_AT,
             JOBS.TIMEOUT_SECONDS,
-            JOBS.CONCURRENCY_KEY);
+            JOBS.CONCURRENCY_KEY,
+            JOBS.GANG_ID,
+            JOBS.GANG_INDEX,
+            JOBS.PREEMPTIBLE,
+            JOBS.WAIT_REASON);
     for (Accepted a : byId.values()) {
       JobSubmission j = a.job();
-      JobStatus status = j.dependsOn().isEmpty() ? JobStatus.PENDING : JobStatus.BLOCKED;
+      JobStatus status = statusOf(j);
+      String gangId = j.isGang() ? j.id().substring(0, j.id().lastIndexOf('-')) : null;
       insert =
           insert.values(
               j.id(),
@@ -239,13 +313,18 @@ public class SubmissionStore {
               j.timeoutSeconds() != null
                   ? j.timeoutSeconds()
                   : properties.defaultTimeoutSeconds(j.queueName()),
-              j.concurrencyKey());
+              j.concurrencyKey(),
+              gangId,
+              gangId == null ? null : Integer.valueOf(j.id().substring(gangId.length() + 1)),
+              Boolean.TRUE.equals(j.preemptible()),
+              gangId == null ? null : "waiting for gang admission");
     }
     List<String> stored =
         insert.onConflictDoNothing().returningResult(JOBS.ID).fetch(r -> r.value1());
     if (stored.isEmpty()) {
       return 0;
     }
+    insertGangs(gangs, now);
     Set<String> storedSet = new HashSet<>(stored);
     List<String> edgeFrom = new ArrayList<>();
     List<String> edgeTo = new ArrayList<>();
@@ -256,8 +335,8 @@ public class SubmissionStore {
       if (!storedSet.contains(j.id())) {
         continue;
       }
-      JobStatus status = j.dependsOn().isEmpty() ? JobStatus.PENDING : JobStatus.BLOCKED;
-      if (status == JobStatus.BLOCKED) {
+      JobStatus status = statusOf(j);
+      if (status == JobStatus.BLOCKED && !j.isGang()) {
         blocked.add(j.id());
         for (String dep : j.dependsOn()) {
           edgeFrom.add(j.id());
@@ -296,7 +375,9 @@ public class SubmissionStore {
       graph.cancelDownstreamOf(graph.withFailedUpstream(blocked));
     }
     // a cancel may have overtaken the submission (keyed by another id, or on another partition)
-    cancellations.applyKept(stored, now);
+    List<String> keptFor = new ArrayList<>(stored);
+    gangs.forEach(g -> keptFor.add(g.job().id()));
+    cancellations.applyKept(keptFor, now);
     log.debug("stored {} submissions ({} blocked on dependencies)", stored.size(), blocked.size());
     return stored.size();
   }

@@ -21,7 +21,7 @@ import org.jooq.Condition;
 import org.jooq.DSLContext;
 import org.jooq.Field;
 import org.jooq.Record;
-import org.jooq.Row11;
+import org.jooq.Row12;
 import org.jooq.Table;
 import org.jooq.UpdateSetMoreStep;
 import org.jooq.impl.DSL;
@@ -54,6 +54,7 @@ public class JobTransitions {
    * @param workerId and incarnation: where a claimed job runs
    * @param free whether a take-back does not count against {@code max_retries}
    * @param upstream the failed or cancelled job upstream a job is cancelled for
+   * @param epoch the drain round a gang move belongs to (reserve, preempt, acknowledge)
    */
   public record Move(
       String jobId,
@@ -66,14 +67,15 @@ public class JobTransitions {
       String workerId,
       String incarnation,
       boolean free,
-      String upstream) {
+      String upstream,
+      Integer epoch) {
 
     public static Move of(String jobId) {
-      return new Move(jobId, null, null, null, null, null, null, null, null, false, null);
+      return new Move(jobId, null, null, null, null, null, null, null, null, false, null, null);
     }
 
     public static Move at(String jobId, int attempt) {
-      return new Move(jobId, attempt, null, null, null, null, null, null, null, false, null);
+      return new Move(jobId, attempt, null, null, null, null, null, null, null, false, null, null);
     }
 
     public Move because(String why) {
@@ -88,7 +90,8 @@ public class JobTransitions {
           workerId,
           incarnation,
           free,
-          upstream);
+          upstream,
+          epoch);
     }
 
     public Move runAt(OffsetDateTime at) {
@@ -103,7 +106,8 @@ public class JobTransitions {
           workerId,
           incarnation,
           free,
-          upstream);
+          upstream,
+          epoch);
     }
 
     public Move ran(Integer exit, OffsetDateTime started, OffsetDateTime finished) {
@@ -118,7 +122,8 @@ public class JobTransitions {
           workerId,
           incarnation,
           free,
-          upstream);
+          upstream,
+          epoch);
     }
 
     /** The job upstream that this job is cancelled for. */
@@ -134,7 +139,8 @@ public class JobTransitions {
           workerId,
           incarnation,
           free,
-          upstreamJob);
+          upstreamJob,
+          epoch);
     }
 
     public Move on(String worker, String workerIncarnation) {
@@ -149,7 +155,8 @@ public class JobTransitions {
           worker,
           workerIncarnation,
           free,
-          upstream);
+          upstream,
+          epoch);
     }
 
     public Move free(boolean isFree) {
@@ -164,7 +171,25 @@ public class JobTransitions {
           workerId,
           incarnation,
           isFree,
-          upstream);
+          upstream,
+          epoch);
+    }
+
+    /** The drain round (gang epoch) the move belongs to or starts. */
+    public Move inEpoch(int round) {
+      return new Move(
+          jobId,
+          attempt,
+          reason,
+          runAt,
+          exitCode,
+          startedAt,
+          finishedAt,
+          workerId,
+          incarnation,
+          free,
+          upstream,
+          round);
     }
   }
 
@@ -185,7 +210,10 @@ public class JobTransitions {
       OffsetDateTime dispatchedAt,
       OffsetDateTime startedAt,
       OffsetDateTime finishedAt,
-      Integer timeoutSeconds) {}
+      Integer timeoutSeconds,
+      String gangId,
+      Integer gangIndex,
+      int epoch) {}
 
   /** A move that changed nothing, and why. */
   public record Refusal(String jobId, Why why, String detail) {}
@@ -197,7 +225,9 @@ public class JobTransitions {
     /** The job is in a status the transition does not start from. */
     WRONG_STATUS,
     /** The job is at another attempt than the move names: the move is about the past. */
-    STALE_ATTEMPT
+    STALE_ATTEMPT,
+    /** The job is in another drain round than the move names: the move is about the past. */
+    STALE_EPOCH
   }
 
   /** What {@link #apply} did. */
@@ -241,8 +271,11 @@ public class JobTransitions {
     }
     Map<String, Move> byId = new LinkedHashMap<>();
     for (Move m : moves) {
-      if (t.fence() == Transition.Fence.ATTEMPT && m.attempt() == null) {
+      if (t.fence() != Transition.Fence.NONE && m.attempt() == null) {
         throw new IllegalArgumentException(t + " needs the attempt of job " + m.jobId());
+      }
+      if (t.fence() == Transition.Fence.EPOCH && m.epoch() == null) {
+        throw new IllegalArgumentException(t + " needs the epoch of job " + m.jobId());
       }
       byId.putIfAbsent(m.jobId(), m);
     }
@@ -251,7 +284,7 @@ public class JobTransitions {
     db.select(JOBS.ID).from(JOBS).where(JOBS.ID.in(ids)).orderBy(JOBS.ID).forUpdate().fetch();
 
     List<
-            Row11<
+            Row12<
                 String,
                 Integer,
                 String,
@@ -262,7 +295,8 @@ public class JobTransitions {
                 String,
                 String,
                 Integer,
-                String>>
+                String,
+                Integer>>
         rows = new ArrayList<>(byId.size());
     for (Move m : byId.values()) {
       rows.add(
@@ -277,10 +311,11 @@ public class JobTransitions {
               DSL.cast(DSL.val(m.workerId()), SQLDataType.VARCHAR),
               DSL.cast(DSL.val(m.incarnation()), SQLDataType.VARCHAR),
               DSL.cast(DSL.val(m.free() ? 1 : 0), SQLDataType.INTEGER),
-              DSL.cast(DSL.val(m.upstream()), SQLDataType.VARCHAR)));
+              DSL.cast(DSL.val(m.upstream()), SQLDataType.VARCHAR),
+              DSL.cast(DSL.val(m.epoch()), SQLDataType.INTEGER)));
     }
     Table<?> v =
-        DSL.values(rows.toArray(Row11[]::new))
+        DSL.values(rows.toArray(Row12[]::new))
             .as(
                 "v",
                 "id",
@@ -293,7 +328,8 @@ public class JobTransitions {
                 "worker_id",
                 "incarnation",
                 "free",
-                "upstream");
+                "upstream",
+                "epoch");
     Values values = new Values(v);
     Condition fence =
         switch (t.fence()) {
@@ -307,6 +343,7 @@ public class JobTransitions {
                       JOBS.STATUS
                           .ne(JobStatus.PENDING.wire())
                           .or(JOBS.BUDGET_START_ATTEMPT.lt(JOBS.ATTEMPT)));
+          case EPOCH -> JOBS.ATTEMPT.eq(values.attempt).and(JOBS.EPOCH.eq(values.epoch));
         };
     List<Moved> moved =
         changes(t, db.update(JOBS).set(JOBS.STATUS, t.to().wire()), values, now)
@@ -330,7 +367,10 @@ public class JobTransitions {
                 JOBS.DISPATCHED_AT,
                 JOBS.STARTED_AT,
                 JOBS.FINISHED_AT,
-                JOBS.TIMEOUT_SECONDS)
+                JOBS.TIMEOUT_SECONDS,
+                JOBS.GANG_ID,
+                JOBS.GANG_INDEX,
+                JOBS.EPOCH)
             .fetch(JobTransitions::moved);
     List<Refusal> refused = refusals(t, byId, moved);
     if (!moved.isEmpty()) {
@@ -438,6 +478,47 @@ public class JobTransitions {
               .set(JOBS.FAILURE_REASON, v.reason)
               .setNull(JOBS.WAIT_REASON)
               .setNull(JOBS.UNSCHEDULABLE_SINCE);
+      case RESERVE ->
+          u.set(JOBS.ATTEMPT, JOBS.ATTEMPT.plus(1))
+              .set(JOBS.EPOCH, v.epoch)
+              .set(JOBS.WORKER_ID, v.workerId)
+              .set(JOBS.WORKER_INCARNATION, v.incarnation)
+              .set(JOBS.RESERVED_AT, nowField)
+              .set(JOBS.DISPATCHED_AT, nowField)
+              .setNull(JOBS.STARTED_AT)
+              .setNull(JOBS.LAST_HEARTBEAT_AT)
+              .setNull(JOBS.EXIT_CODE)
+              .setNull(JOBS.FAILURE_REASON)
+              .setNull(JOBS.WAIT_REASON)
+              .setNull(JOBS.UNSCHEDULABLE_SINCE)
+              .setNull(JOBS.DISPATCH_PUBLISHED_AT);
+      case START -> u.setNull(JOBS.RESERVED_AT);
+      case PREEMPT, DRAIN_AT_ONCE ->
+          // a refunded attempt (every sibling of the task that caused the round) does not count
+          u.set(JOBS.EPOCH, v.epoch)
+              .set(JOBS.DRAIN_STARTED_AT, nowField)
+              .set(JOBS.FREE_ATTEMPTS, JOBS.FREE_ATTEMPTS.plus(v.free))
+              .set(JOBS.FAILURE_REASON, v.reason)
+              .set(JOBS.STARTED_AT, DSL.coalesce(v.startedAt, JOBS.STARTED_AT))
+              .set(JOBS.EXIT_CODE, DSL.coalesce(v.exitCode, JOBS.EXIT_CODE));
+      case ACK_PREEMPT, FORCE_DRAIN ->
+          u.set(JOBS.STARTED_AT, DSL.coalesce(v.startedAt, JOBS.STARTED_AT))
+              .set(JOBS.EXIT_CODE, DSL.coalesce(v.exitCode, JOBS.EXIT_CODE));
+      case REQUEUE_GANG ->
+          u.set(JOBS.RUN_AT, DSL.coalesce(v.runAt, nowField))
+              .setNull(JOBS.WORKER_ID)
+              .setNull(JOBS.WORKER_INCARNATION)
+              .setNull(JOBS.RESERVED_AT)
+              .setNull(JOBS.DRAIN_STARTED_AT)
+              .setNull(JOBS.DISPATCH_PUBLISHED_AT)
+              .setNull(JOBS.LAST_HEARTBEAT_AT);
+      case FAIL_GANG ->
+          u.set(JOBS.FINISHED_AT, nowField)
+              .set(JOBS.FAILURE_REASON, v.reason)
+              .setNull(JOBS.RESERVED_AT)
+              .setNull(JOBS.DRAIN_STARTED_AT)
+              .setNull(JOBS.WAIT_REASON)
+              .setNull(JOBS.UNSCHEDULABLE_SINCE);
     };
   }
 
@@ -450,7 +531,7 @@ public class JobTransitions {
     moved.forEach(m -> movedIds.add(m.jobId()));
     List<String> unmoved = byId.keySet().stream().filter(id -> !movedIds.contains(id)).toList();
     Map<String, Record> found = new LinkedHashMap<>();
-    db.select(JOBS.ID, JOBS.STATUS, JOBS.ATTEMPT)
+    db.select(JOBS.ID, JOBS.STATUS, JOBS.ATTEMPT, JOBS.EPOCH)
         .from(JOBS)
         .where(JOBS.ID.in(unmoved))
         .forEach(r -> found.put(r.get(JOBS.ID), r));
@@ -467,6 +548,19 @@ public class JobTransitions {
         refused.add(
             new Refusal(
                 id, Why.WRONG_STATUS, t + " does not start from " + status + " (job " + id + ")"));
+      } else if (t.fence() == Transition.Fence.EPOCH
+          && attempt == byId.get(id).attempt()
+          && r.get(JOBS.EPOCH) != byId.get(id).epoch().intValue()) {
+        refused.add(
+            new Refusal(
+                id,
+                Why.STALE_EPOCH,
+                "job "
+                    + id
+                    + " is in drain round "
+                    + r.get(JOBS.EPOCH)
+                    + ", not "
+                    + byId.get(id).epoch()));
       } else {
         refused.add(
             new Refusal(
@@ -495,7 +589,10 @@ public class JobTransitions {
         r.getDispatchedAt(),
         r.getStartedAt(),
         r.getFinishedAt(),
-        r.getTimeoutSeconds());
+        r.getTimeoutSeconds(),
+        r.getGangId(),
+        r.getGangIndex(),
+        r.getEpoch());
   }
 
   /**
@@ -542,6 +639,7 @@ public class JobTransitions {
     final Field<String> incarnation;
     final Field<Integer> free;
     final Field<String> upstream;
+    final Field<Integer> epoch;
 
     Values(Table<?> v) {
       id = v.field("id", String.class);
@@ -555,6 +653,7 @@ public class JobTransitions {
       incarnation = v.field("incarnation", String.class);
       free = v.field("free", Integer.class);
       upstream = v.field("upstream", String.class);
+      epoch = v.field("epoch", Integer.class);
     }
   }
 }

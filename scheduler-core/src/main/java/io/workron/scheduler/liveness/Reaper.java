@@ -123,8 +123,12 @@ public class Reaper implements SmartLifecycle {
     if (!lost.isEmpty()) {
       List<Requeuer.Held> held =
           db.resultQuery(
-                  "select id, attempt from jobs where status = 'running' and worker_id = any(?::varchar[])",
-                  (Object) lost.toArray(String[]::new))
+                  "select id, attempt from jobs where status = 'running' and worker_id = any(?::varchar[]) "
+                      // gang tasks holding the worker: the partial index of each status serves it
+                      + "union all select id, attempt from jobs "
+                      + "where status in ('reserved', 'preempting') and worker_id = any(?::varchar[])",
+                  lost.toArray(String[]::new),
+                  lost.toArray(String[]::new))
               .fetch(r -> new Requeuer.Held(r.get(0, String.class), r.get(1, Integer.class)));
       Requeuer.Outcome o = requeuer.requeue(held, Requeuer.Cause.WORKER_LOST, now);
       requeued += o.requeued();

@@ -107,6 +107,7 @@ public class Requeuer {
   private final StopOrders stops;
   private final DependencyGraph graph;
   private final MeterRegistry meters;
+  private final io.workron.scheduler.gangs.GangDrains drains;
 
   Requeuer(
       DSLContext db,
@@ -114,7 +115,9 @@ public class Requeuer {
       StopOrders stops,
       DependencyGraph graph,
       MeterRegistry meters,
-      io.workron.scheduler.config.SchedulerProperties properties) {
+      io.workron.scheduler.config.SchedulerProperties properties,
+      io.workron.scheduler.gangs.GangDrains drains) {
+    this.drains = drains;
     this.settleDelay = properties.requeueDelay();
     this.maxFreeRequeues = properties.maxFreeRequeues();
     this.db = db;
@@ -155,6 +158,12 @@ public class Requeuer {
         String workerId,
         String incarnation,
         String cancelReason) {}
+    // the rows of these jobs and of every task of their gangs, in id order, before anything else
+    Map<String, io.workron.scheduler.gangs.GangDrains.Task> gangTasks =
+        drains.lockTasks(held.stream().map(Held::jobId).toList());
+    Map<String, List<io.workron.scheduler.gangs.GangDrains.Trigger>> triggers =
+        new java.util.LinkedHashMap<>();
+    List<io.workron.scheduler.gangs.GangDrains.Task> forced = new ArrayList<>();
     Map<String, Current> current = new HashMap<>();
     // rows locked in id order, as everywhere, so concurrent transactions cannot deadlock; what is
     // read under the lock is what a heartbeat committing meanwhile would have changed
@@ -205,6 +214,27 @@ public class Requeuer {
         cancel.add(JobTransitions.Move.at(h.jobId(), h.attempt()).because(c.cancelReason()));
         continue;
       }
+      io.workron.scheduler.gangs.GangDrains.Task task = gangTasks.get(h.jobId());
+      if (task != null) {
+        // a gang task is not re-queued alone: its gang drains (or, mid-drain, it is drained)
+        switch (task.status()) {
+          case RUNNING, RESERVED ->
+              triggers
+                  .computeIfAbsent(task.gangId(), k -> new ArrayList<>())
+                  .add(
+                      new io.workron.scheduler.gangs.GangDrains.Trigger(
+                          h.jobId(),
+                          h.attempt(),
+                          h.reasonOr(cause),
+                          cause.counts,
+                          null,
+                          null,
+                          false));
+          case PREEMPTING -> forced.add(task);
+          default -> {}
+        }
+        continue;
+      }
       // a cause that does not count counts anyway once the job had its free take-backs
       boolean counts = cause.counts || c.freeAttempts() >= maxFreeRequeues;
       JobTransitions.Move move =
@@ -220,6 +250,14 @@ public class Requeuer {
     List<JobTransitions.Moved> failed = transitions.apply(Transition.GIVE_UP, giveUp, now).moved();
     List<JobTransitions.Moved> cancelled =
         transitions.apply(Transition.CANCEL_RUNNING, cancel, now).moved();
+    int drained = drains.force(forced, cause.reason(), now);
+    List<String> triggered = new ArrayList<>();
+    triggers.forEach(
+        (gang, list) -> {
+          if (drains.begin(gang, list, list.get(0).reason(), gangTasks, now) > 0) {
+            list.forEach(t -> triggered.add(t.jobId()));
+          }
+        });
     List<JobTransitions.Moved> taken = new ArrayList<>(requeued);
     taken.addAll(failed);
     taken.addAll(cancelled);
@@ -237,18 +275,25 @@ public class Requeuer {
         StopCause.TAKEN_BACK,
         cause.reason(),
         now);
-    if (!taken.isEmpty()) {
+    if (!taken.isEmpty() || !triggered.isEmpty()) {
       Map<String, String> reasons = new HashMap<>();
       held.forEach(h -> reasons.putIfAbsent(h.jobId(), h.reasonOr(cause)));
       List<org.jooq.Query> history = new ArrayList<>(taken.size());
-      for (JobTransitions.Moved m : taken) {
+      Map<String, Integer> ended = new java.util.LinkedHashMap<>();
+      taken.forEach(m -> ended.put(m.jobId(), m.attempt()));
+      for (Held h : held) {
+        if (triggered.contains(h.jobId())) {
+          ended.put(h.jobId(), h.attempt());
+        }
+      }
+      for (Map.Entry<String, Integer> m : ended.entrySet()) {
         history.add(
             db.update(JOB_ATTEMPTS)
                 .set(JOB_ATTEMPTS.FINISHED_AT, now)
                 .set(JOB_ATTEMPTS.OUTCOME, cause.outcome())
-                .set(JOB_ATTEMPTS.REASON, reasons.get(m.jobId()))
-                .where(JOB_ATTEMPTS.JOB_ID.eq(m.jobId()))
-                .and(JOB_ATTEMPTS.ATTEMPT.eq(m.attempt()))
+                .set(JOB_ATTEMPTS.REASON, reasons.get(m.getKey()))
+                .where(JOB_ATTEMPTS.JOB_ID.eq(m.getKey()))
+                .and(JOB_ATTEMPTS.ATTEMPT.eq(m.getValue()))
                 .and(JOB_ATTEMPTS.FINISHED_AT.isNull()));
       }
       db.batch(history).execute();
@@ -263,7 +308,8 @@ public class Requeuer {
     meters
         .counter("workron_jobs_reaped_failed_total", "cause", cause.outcome())
         .increment(failed.size());
-    return new Outcome(requeued.size(), failed.size() + cancelled.size());
+    return new Outcome(
+        requeued.size() + triggered.size() + drained, failed.size() + cancelled.size());
   }
 
   private static boolean sameInstant(OffsetDateTime a, OffsetDateTime b) {

@@ -6,6 +6,7 @@ import static io.workron.scheduler.db.Tables.JOB_OUTPUTS;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.workron.scheduler.config.SchedulerProperties;
 import io.workron.scheduler.core.AttemptVerdict;
+import io.workron.scheduler.core.JobStatus;
 import io.workron.scheduler.core.RetryPolicy;
 import io.workron.scheduler.core.Transition;
 import io.workron.scheduler.dag.DependencyGraph;
@@ -56,6 +57,7 @@ class ResultStore {
   private final DependencyGraph graph;
   private final JobTransitions transitions;
   private final MeterRegistry meters;
+  private final io.workron.scheduler.gangs.GangDrains drains;
 
   ResultStore(
       DSLContext db,
@@ -65,7 +67,9 @@ class ResultStore {
       SchedulerProperties properties,
       DependencyGraph graph,
       JobTransitions transitions,
-      MeterRegistry meters) {
+      MeterRegistry meters,
+      io.workron.scheduler.gangs.GangDrains drains) {
+    this.drains = drains;
     this.db = db;
     this.tx = tx;
     this.clock = clock;
@@ -150,6 +154,12 @@ class ResultStore {
     OffsetDateTime now = OffsetDateTime.now(clock);
     String[] ids =
         results.stream().map(JobResult::jobId).distinct().sorted().toArray(String[]::new);
+    // the rows of these jobs and of every task of their gangs, in id order, before anything else
+    Map<String, io.workron.scheduler.gangs.GangDrains.Task> gangTasks =
+        drains.lockTasks(java.util.Arrays.asList(ids));
+    Map<String, List<io.workron.scheduler.gangs.GangDrains.Trigger>> triggers =
+        new LinkedHashMap<>();
+    List<JobTransitions.Move> acks = new ArrayList<>();
     Map<String, Current> current = new HashMap<>();
     db.resultQuery(
             "select id, attempt, free_attempts + budget_start_attempt, max_retries,"
@@ -195,6 +205,35 @@ class ResultStore {
               .ran(r.exitCode(), at(r.startedAt()), at(r.finishedAt()))
               // for the event only: no transition of a result writes the worker
               .on(r.workerId(), r.incarnation());
+      io.workron.scheduler.gangs.GangDrains.Task task = gangTasks.get(r.jobId());
+      if (task != null && c.cancelReason() == null) {
+        if (task.status() == JobStatus.PREEMPTING) {
+          // the attempt ended in a drain round: its acknowledgement, whatever the outcome, unless
+          // it names an older round
+          if (r.epoch() != null && r.epoch() != task.epoch()) {
+            stale(r, "drain round " + r.epoch() + " is over; the task is in round " + task.epoch());
+            continue;
+          }
+          acks.add(base.inEpoch(task.epoch()));
+          continue;
+        }
+        if (verdict.kind() != AttemptVerdict.Kind.DONE
+            && (task.status() == JobStatus.RUNNING || task.status() == JobStatus.RESERVED)) {
+          // a task of a running gang failed, timed out or was interrupted: the gang drains
+          triggers
+              .computeIfAbsent(task.gangId(), k -> new ArrayList<>())
+              .add(
+                  new io.workron.scheduler.gangs.GangDrains.Trigger(
+                      r.jobId(),
+                      r.attempt(),
+                      verdict.reason(),
+                      verdict.kind() != AttemptVerdict.Kind.REQUEUE,
+                      r.exitCode(),
+                      at(r.startedAt()),
+                      true));
+          continue;
+        }
+      }
       if (c.cancelReason() != null && verdict.kind() != AttemptVerdict.Kind.DONE) {
         // cancelled while running: whatever ended the attempt (the stop, or a failure first), the
         // job does not run again; a success that came first stands (done wins)
@@ -237,6 +276,16 @@ class ResultStore {
           }
           for (JobTransitions.Refusal refusal : a.refused()) {
             stale(reported.get(refusal.jobId()), refusal.detail());
+          }
+        });
+    List<String> acknowledged = drains.acknowledge(acks, now);
+    acknowledged.forEach(id -> applied.add(reported.get(id)));
+    triggers.forEach(
+        (gang, list) -> {
+          if (drains.begin(gang, list, list.get(0).reason(), gangTasks, now) > 0) {
+            list.forEach(t -> applied.add(reported.get(t.jobId())));
+          } else {
+            list.forEach(t -> stale(reported.get(t.jobId()), "its gang ran nothing any more"));
           }
         });
     recordAttempts(applied);

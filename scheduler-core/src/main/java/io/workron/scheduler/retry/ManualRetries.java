@@ -42,6 +42,9 @@ public class ManualRetries {
   /** No such job. */
   public record Unknown() implements Result {}
 
+  /** The job is a task of a gang, which runs all its tasks at once or none: not retried alone. */
+  public record GangTask(String gangId) implements Result {}
+
   private final DSLContext db;
   private final JobTransitions transitions;
   private final DependencyGraph graph;
@@ -70,9 +73,16 @@ public class ManualRetries {
                 .forShare()
                 .fetch();
     Record row =
-        db.select(JOBS.ID, JOBS.STATUS).from(JOBS).where(JOBS.ID.eq(jobId)).forUpdate().fetchOne();
+        db.select(JOBS.ID, JOBS.STATUS, JOBS.GANG_ID)
+            .from(JOBS)
+            .where(JOBS.ID.eq(jobId))
+            .forUpdate()
+            .fetchOne();
     if (row == null) {
       return new Unknown();
+    }
+    if (row.get(JOBS.GANG_ID) != null) {
+      return new GangTask(row.get(JOBS.GANG_ID));
     }
     JobStatus status = JobStatus.fromWire(row.get(JOBS.STATUS));
     if (!Transition.RETRY_BY_HAND.from().contains(status)) {

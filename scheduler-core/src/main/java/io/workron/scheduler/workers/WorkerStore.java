@@ -44,6 +44,7 @@ class WorkerStore {
   private final Requeuer requeuer;
   private final Topics topics;
   private final WireCodec codec;
+  private final io.workron.scheduler.lifecycle.JobTransitions transitions;
 
   WorkerStore(
       DSLContext db,
@@ -54,7 +55,9 @@ class WorkerStore {
       MeterRegistry meters,
       Requeuer requeuer,
       Topics topics,
-      WireCodec codec) {
+      WireCodec codec,
+      io.workron.scheduler.lifecycle.JobTransitions transitions) {
+    this.transitions = transitions;
     this.requeuer = requeuer;
     this.topics = topics;
     this.codec = codec;
@@ -178,14 +181,10 @@ class WorkerStore {
               "select id from jobs where id = any(?::varchar[]) order by id for update",
               (Object) liveIds.stream().distinct().sorted().toArray(String[]::new))
           .fetch();
-      int fresh =
-          db.execute(
-              "update jobs j set last_heartbeat_at = v.at "
-                  + "from unnest(?::varchar[], ?::int[], ?::timestamptz[]) as v(id, attempt, at) "
-                  + "where j.id = v.id and j.attempt = v.attempt and j.status = 'running'",
-              liveIds.toArray(String[]::new),
-              liveAttempts.toArray(Integer[]::new),
-              liveAt.toArray(OffsetDateTime[]::new));
+      int fresh = refreshListed(liveIds, liveAttempts, liveAt);
+      if (fresh < liveIds.size() && startReserved(liveIds, liveAttempts, now) > 0) {
+        fresh = refreshListed(liveIds, liveAttempts, liveAt);
+      }
       if (fresh < liveIds.size()) {
         // a worker still lists attempts the scheduler took back or that already finished
         meters
@@ -195,6 +194,36 @@ class WorkerStore {
       }
     }
     outbox.addAll(messages);
+  }
+
+  /** Records when the listed running attempts were last listed; returns how many are current. */
+  private int refreshListed(List<String> ids, List<Integer> attempts, List<OffsetDateTime> at) {
+    return db.execute(
+        "update jobs j set last_heartbeat_at = v.at "
+            + "from unnest(?::varchar[], ?::int[], ?::timestamptz[]) as v(id, attempt, at) "
+            + "where j.id = v.id and j.attempt = v.attempt and j.status = 'running'",
+        ids.toArray(String[]::new),
+        attempts.toArray(Integer[]::new),
+        at.toArray(OffsetDateTime[]::new));
+  }
+
+  /** Gang tasks reserved on their worker that it now lists: they run. Returns how many started. */
+  private int startReserved(List<String> ids, List<Integer> attempts, OffsetDateTime now) {
+    List<io.workron.scheduler.lifecycle.JobTransitions.Move> starts =
+        db.resultQuery(
+                "select j.id, j.attempt from jobs j "
+                    + "join unnest(?::varchar[], ?::int[]) as v(id, attempt) "
+                    + "on j.id = v.id and j.attempt = v.attempt where j.status = 'reserved'",
+                ids.toArray(String[]::new),
+                attempts.toArray(Integer[]::new))
+            .fetch(
+                r ->
+                    io.workron.scheduler.lifecycle.JobTransitions.Move.at(
+                        r.get(0, String.class), r.get(1, Integer.class)));
+    return transitions
+        .apply(io.workron.scheduler.core.Transition.START, starts, now)
+        .moved()
+        .size();
   }
 
   private boolean isRetired(String workerId, String incarnation) {
@@ -251,7 +280,13 @@ class WorkerStore {
     List<Requeuer.Held> held =
         db.resultQuery(
                 "select id, attempt from jobs where status = 'running' and worker_id = ? "
+                    + "and (worker_incarnation = ?) = ? "
+                    + "union all select id, attempt from jobs "
+                    + "where status in ('reserved', 'preempting') and worker_id = ? "
                     + "and (worker_incarnation = ?) = ?",
+                workerId,
+                incarnation,
+                sameIncarnation,
                 workerId,
                 incarnation,
                 sameIncarnation)

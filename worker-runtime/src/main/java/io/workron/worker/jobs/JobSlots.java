@@ -73,6 +73,9 @@ public final class JobSlots implements AutoCloseable {
   private final Map<Attempt, RunningCommand> running = new HashMap<>();
   private final Map<Attempt, StopCause> stopOrders = new HashMap<>();
 
+  /** The drain round of a preempt order, echoed in the attempt's result. */
+  private final Map<Attempt, Integer> stopEpochs = new HashMap<>();
+
   /** The output last sent per running attempt (only the output thread touches it). */
   private final Map<Attempt, String> outputSent = new java.util.concurrent.ConcurrentHashMap<>();
 
@@ -132,7 +135,9 @@ public final class JobSlots implements AutoCloseable {
         log.info("stop for {} ignored: not held here ({})", attempt, stop.cause().wire());
         return;
       }
-      stopOrders.putIfAbsent(attempt, stop.cause());
+      if (stopOrders.putIfAbsent(attempt, stop.cause()) == null && stop.epoch() != null) {
+        stopEpochs.put(attempt, stop.epoch());
+      }
       command = running.get(attempt);
     }
     if (command == null) {
@@ -273,7 +278,7 @@ public final class JobSlots implements AutoCloseable {
       MDC.put("request_id", requestId);
     }
     try {
-      JobResult result = execute(dispatch, attempt);
+      JobResult result = withEpoch(execute(dispatch, attempt), attempt);
       boolean delivered = results.publish(result, requestId);
       metrics.finished(result.outcome());
       log.info(
@@ -291,6 +296,7 @@ public final class JobSlots implements AutoCloseable {
       synchronized (lock) {
         accepted.remove(attempt);
         stopOrders.remove(attempt);
+        stopEpochs.remove(attempt);
       }
       MDC.clear();
     }
@@ -394,6 +400,32 @@ public final class JobSlots implements AutoCloseable {
       return completed(attempt, Outcome.INTERRUPTED, done, SHUTTING_DOWN, StopCause.SHUTDOWN);
     }
     return completed(attempt, Outcome.FAILED, done, "exit code " + done.exitCode(), null);
+  }
+
+  /** The result, naming the drain round whose preempt order stopped it, if one did. */
+  private JobResult withEpoch(JobResult r, Attempt attempt) {
+    Integer epoch;
+    synchronized (lock) {
+      epoch = stopEpochs.get(attempt);
+    }
+    if (epoch == null || r.stopCause() != StopCause.PREEMPTED) {
+      return r;
+    }
+    return new JobResult(
+        r.jobId(),
+        r.attempt(),
+        r.workerId(),
+        r.incarnation(),
+        r.outcome(),
+        r.exitCode(),
+        r.startedAt(),
+        r.finishedAt(),
+        r.durationMs(),
+        r.outputTail(),
+        r.outputTruncated(),
+        r.reason(),
+        r.stopCause(),
+        epoch);
   }
 
   /** An attempt interrupted before its command started. */
