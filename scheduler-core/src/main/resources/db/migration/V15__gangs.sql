@@ -65,3 +65,6 @@ CREATE TABLE checkpoints (
   data       BYTEA        NOT NULL,
   updated_at TIMESTAMP WITH TIME ZONE NOT NULL
 );
+
+-- Why an attempt's checkpoint was not stored (too big), shown in its history.
+ALTER TABLE job_attempts ADD COLUMN checkpoint_note TEXT;

@@ -169,6 +169,9 @@ class GangsIT {
     JobDispatch t1 = round1[1];
     FakeWorker w0 = on(t0, a, b);
     FakeWorker w1 = on(t1, a, b);
+    // task 0 ships a checkpoint while it runs
+    w0.checkpoint(t0, 0, "step=1");
+    await().atMost(WAIT).until(() -> "step=1".equals(checkpoint(t0.jobId())));
 
     w1.finish(t1, JobResult.Outcome.FAILED, 1, null);
 
@@ -182,11 +185,24 @@ class GangsIT {
     assertThat(summary(gang).get("status").asString()).isEqualTo("draining");
 
     Instant acked = Instant.now();
-    w0.finish(t0, JobResult.Outcome.INTERRUPTED, 143, 1);
+    // the acknowledgement carries what task 0 saved on SIGTERM
+    w0.finish(t0, JobResult.Outcome.INTERRUPTED, 143, 1, "step=2");
     // re-admitted on fresh dispatches, each task at its next attempt, in epoch 1
     List<JobDispatch> again = List.of(a.next(2), b.next(2));
     assertThat(again).extracting(JobDispatch::attempt).containsOnly(2);
     assertThat(again).extracting(d -> d.env().get("GANG_EPOCH")).containsOnly("1");
+    assertThat(again).extracting(JobDispatch::epoch).containsOnly(1);
+    // task 0 resumes from its checkpoint; task 1 never wrote one
+    JobDispatch t0again =
+        again.stream().filter(d -> d.jobId().equals(t0.jobId())).findFirst().orElseThrow();
+    assertThat(new String(java.util.Base64.getDecoder().decode(t0again.checkpoint())))
+        .isEqualTo("step=2");
+    assertThat(sut.statusCode("/internal/jobs/" + t1.jobId() + "/checkpoint")).isEqualTo(204);
+    // a checkpoint of the round before, arriving late, changes nothing
+    double staleBefore = sut.staleMessages("checkpoint");
+    w0.checkpoint(t0, 0, "stale");
+    await().atMost(WAIT).until(() -> sut.staleMessages("checkpoint") > staleBefore);
+    assertThat(checkpoint(t0.jobId())).isEqualTo("step=2");
 
     JsonNode s = summary(gang);
     JsonNode drain = s.get("drains").get(0);
@@ -436,6 +452,17 @@ class GangsIT {
     return out;
   }
 
+  private static String base64(String text) {
+    return java.util.Base64.getEncoder()
+        .encodeToString(text.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+  }
+
+  /** The job's checkpoint as text, or null when it has none. */
+  private String checkpoint(String job) throws Exception {
+    var r = sut.getResponse("/internal/jobs/" + job + "/checkpoint");
+    return r.statusCode() == 200 ? r.body() : null;
+  }
+
   /** Attempts of the job refunded (they do not count against its max_retries). */
   private long refunded(String job) throws Exception {
     return sut.count("select free_attempts from jobs where id = '" + job + "'");
@@ -510,38 +537,67 @@ class GangsIT {
     }
 
     void finish(JobDispatch d, JobResult.Outcome outcome, int exit, Integer epoch) {
+      finish(d, outcome, exit, epoch, null);
+    }
+
+    /** Reports the attempt ended, with what it left in its checkpoint file ({@code saved}). */
+    void finish(JobDispatch d, JobResult.Outcome outcome, int exit, Integer epoch, String saved) {
       StopCause cause =
           outcome != JobResult.Outcome.INTERRUPTED
               ? null
               : epoch != null ? StopCause.PREEMPTED : StopCause.CANCELLED;
-      send(d, outcome, exit, cause, epoch);
+      send(d, outcome, exit, cause, epoch, saved);
       running.remove(new RunningAttempt(d.jobId(), d.attempt()));
       ended.add(key(d));
     }
 
     void send(JobDispatch d, JobResult.Outcome outcome, int exit, StopCause cause, Integer epoch) {
+      send(d, outcome, exit, cause, epoch, null);
+    }
+
+    void send(
+        JobDispatch d,
+        JobResult.Outcome outcome,
+        int exit,
+        StopCause cause,
+        Integer epoch,
+        String saved) {
       Instant now = Instant.now();
       JobResult r =
           new JobResult(
-              d.jobId(),
-              d.attempt(),
-              id,
-              incarnation,
-              outcome,
-              exit,
-              now,
-              now,
-              0L,
-              "",
-              false,
-              null,
-              cause,
-              epoch);
+                  d.jobId(),
+                  d.attempt(),
+                  id,
+                  incarnation,
+                  outcome,
+                  exit,
+                  now,
+                  now,
+                  0L,
+                  "",
+                  false,
+                  null,
+                  cause,
+                  epoch)
+              .withCheckpoint(saved == null ? null : base64(saved), null);
       sut.kafka.send(
           sut.topics.results(),
           d.jobId(),
           sut.codec.encode(
               WireCodec.envelope(MessageType.JOB_RESULT, "r-" + UUID.randomUUID(), now, r)));
+    }
+
+    /** Ships {@code text} as the attempt's checkpoint, written in drain round {@code epoch}. */
+    void checkpoint(JobDispatch d, int epoch, String text) {
+      io.workron.schemas.JobCheckpoint cp =
+          new io.workron.schemas.JobCheckpoint(
+              d.jobId(), d.attempt(), epoch, id, incarnation, base64(text), null);
+      sut.kafka.send(
+          sut.topics.results(),
+          d.jobId(),
+          sut.codec.encode(
+              WireCodec.envelope(
+                  MessageType.JOB_CHECKPOINT, "cp-" + UUID.randomUUID(), Instant.now(), cp)));
     }
 
     void die() {

@@ -19,9 +19,36 @@ public record JobDispatch(
     String command,
     Map<String, String> env,
     Resources resources,
-    @JsonProperty("timeout_seconds") Integer timeoutSeconds) {
+    @JsonProperty("timeout_seconds") Integer timeoutSeconds,
+    Integer epoch,
+    String checkpoint,
+    @JsonProperty("checkpoint_max_bytes") Integer checkpointMaxBytes) {
 
   public static final String TYPE = "job.dispatch.v1";
+
+  /** A dispatch with a time limit, without checkpoint fields (as sent before they existed). */
+  public JobDispatch(
+      String jobId,
+      int attempt,
+      String workerId,
+      String incarnation,
+      String command,
+      Map<String, String> env,
+      Resources resources,
+      Integer timeoutSeconds) {
+    this(
+        jobId,
+        attempt,
+        workerId,
+        incarnation,
+        command,
+        env,
+        resources,
+        timeoutSeconds,
+        null,
+        null,
+        null);
+  }
 
   /** A dispatch without a time limit. */
   public JobDispatch(

@@ -20,9 +20,88 @@ public record JobResult(
     @JsonProperty("output_truncated") Boolean outputTruncated,
     String reason,
     @JsonProperty("stop_cause") StopCause stopCause,
-    Integer epoch) {
+    Integer epoch,
+    String checkpoint,
+    @JsonProperty("checkpoint_refused") String checkpointRefused) {
 
   public static final String TYPE = "job.result.v1";
+
+  /** A result without a checkpoint. */
+  public JobResult(
+      String jobId,
+      int attempt,
+      String workerId,
+      String incarnation,
+      Outcome outcome,
+      Integer exitCode,
+      Instant startedAt,
+      Instant finishedAt,
+      Long durationMs,
+      String outputTail,
+      Boolean outputTruncated,
+      String reason,
+      StopCause stopCause,
+      Integer epoch) {
+    this(
+        jobId,
+        attempt,
+        workerId,
+        incarnation,
+        outcome,
+        exitCode,
+        startedAt,
+        finishedAt,
+        durationMs,
+        outputTail,
+        outputTruncated,
+        reason,
+        stopCause,
+        epoch,
+        null,
+        null);
+  }
+
+  /** The same result, carrying the checkpoint the command left (base64) or why it was not. */
+  public JobResult withCheckpoint(String base64, String refusedWhy) {
+    return new JobResult(
+        jobId,
+        attempt,
+        workerId,
+        incarnation,
+        outcome,
+        exitCode,
+        startedAt,
+        finishedAt,
+        durationMs,
+        outputTail,
+        outputTruncated,
+        reason,
+        stopCause,
+        epoch,
+        base64,
+        refusedWhy);
+  }
+
+  /** The same result, acknowledging drain round {@code round}. */
+  public JobResult inEpoch(Integer round) {
+    return new JobResult(
+        jobId,
+        attempt,
+        workerId,
+        incarnation,
+        outcome,
+        exitCode,
+        startedAt,
+        finishedAt,
+        durationMs,
+        outputTail,
+        outputTruncated,
+        reason,
+        stopCause,
+        round,
+        checkpoint,
+        checkpointRefused);
+  }
 
   /** A result that is not a drain round's acknowledgement (no epoch). */
   public JobResult(

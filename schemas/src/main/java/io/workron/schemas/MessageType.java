@@ -37,6 +37,9 @@ public final class MessageType<P> {
   public static final MessageType<GangEvent> GANG_EVENT =
       new MessageType<>(GangEvent.TYPE, GangEvent.class, "gang-event.v1");
 
+  public static final MessageType<JobCheckpoint> JOB_CHECKPOINT =
+      new MessageType<>(JobCheckpoint.TYPE, JobCheckpoint.class, "job-checkpoint.v1");
+
   private static final List<MessageType<?>> ALL =
       List.of(
           JOB_SUBMITTED,
@@ -49,7 +52,8 @@ public final class MessageType<P> {
           JOB_STOP,
           JOB_CANCEL,
           JOB_OUTPUT,
-          GANG_EVENT);
+          GANG_EVENT,
+          JOB_CHECKPOINT);
 
   private final String name;
   private final Class<P> payloadClass;

@@ -44,6 +44,9 @@ import org.springframework.validation.annotation.Validated;
  * @param outputInterval how often a running command's new output is sent ({@code job.output.v1}),
  *     so {@code GET /jobs/{id}/output} shows a long job's progress before it ends; at most one
  *     message per command per interval, only when its output changed
+ * @param checkpointInterval how often the checkpoint file of a running command is looked at and,
+ *     when it changed, shipped ({@code job.checkpoint.v1}); the result carries its last content
+ *     once more
  * @param replicationFactor replication factor of the topics the worker creates when they are
  *     missing (its dispatch and dead-letter topics, heartbeats, results); 3 on a production
  *     cluster.
@@ -66,7 +69,8 @@ public record WorkerProperties(
     Path workDir,
     @DefaultValue("1") @Min(1) short replicationFactor,
     Path stateDir,
-    @DefaultValue("5s") @NotNull @DurationMin(millis = 100) Duration outputInterval) {
+    @DefaultValue("5s") @NotNull @DurationMin(millis = 100) Duration outputInterval,
+    @DefaultValue("2s") @NotNull @DurationMin(millis = 100) Duration checkpointInterval) {
 
   /** Memory offered to placement: {@code memoryMb}, or the machine's physical memory if -1. */
   public long offeredMemoryMb() {

@@ -364,6 +364,82 @@ class WorkerRuntimeIT {
 
   @Test
   @Order(10)
+  void aCommandFindsItsCheckpointInPlaceAndWhatItWritesIsShippedWhileItRunsAndWhenItExits()
+      throws Exception {
+    String jobId = Ids.newJobId(clock);
+    String child = "sleep 611." + (System.nanoTime() % 1000);
+    String saved =
+        java.util.Base64.getEncoder().encodeToString("step=41".getBytes(StandardCharsets.UTF_8));
+    // reads the checkpoint it resumes from, writes the next while running and one more on SIGTERM
+    String command =
+        "trap 'echo step=43 > \"$WORKRON_CHECKPOINT_FILE\"; exit 0' TERM; "
+            + "echo \"file=$(cat \"$WORKRON_CHECKPOINT_FILE\") env=$CHECKPOINT_DATA\"; "
+            + "echo step=42 > \"$WORKRON_CHECKPOINT_FILE\"; "
+            + child
+            + " & wait";
+    dispatch(
+        new JobDispatch(
+            jobId, 2, workerId, incarnation(), command, null, null, null, 3, saved, 1024),
+        null);
+
+    io.workron.schemas.JobCheckpoint shipped =
+        await()
+            .atMost(CEILING)
+            .until(
+                () ->
+                    recorder.records(topics.results()).stream()
+                        .filter(r -> jobId.equals(r.key()))
+                        .map(r -> r.value())
+                        .filter(
+                            v ->
+                                new String(v, StandardCharsets.UTF_8).contains("job.checkpoint.v1"))
+                        .map(v -> decode(v, MessageType.JOB_CHECKPOINT))
+                        .findFirst(),
+                Optional::isPresent)
+            .orElseThrow();
+    assertThat(shipped.attempt()).isEqualTo(2);
+    assertThat(shipped.epoch()).isEqualTo(3);
+    assertThat(
+            new String(
+                java.util.Base64.getDecoder().decode(shipped.data()), StandardCharsets.UTF_8))
+        .isEqualTo("step=42\n");
+
+    stop(new JobStop(jobId, 2, workerId, incarnation(), StopCause.PREEMPTED, "drain round 3", 3));
+
+    JobResult result = decodeResult(awaitResultRecord(jobId));
+    assertThat(result.outcome()).isEqualTo(JobResult.Outcome.INTERRUPTED);
+    assertThat(result.epoch()).isEqualTo(3);
+    assertThat(result.outputTail()).startsWith("file=step=41 env=" + saved + "\n");
+    assertThat(
+            new String(
+                java.util.Base64.getDecoder().decode(result.checkpoint()), StandardCharsets.UTF_8))
+        .isEqualTo("step=43\n");
+    assertThat(result.checkpointRefused()).isNull();
+
+    // one bigger than the dispatch allows is not shipped, and the result says why
+    String big = Ids.newJobId(clock);
+    dispatch(
+        new JobDispatch(
+            big,
+            1,
+            workerId,
+            incarnation(),
+            "head -c 2000 /dev/zero > \"$WORKRON_CHECKPOINT_FILE\"",
+            null,
+            null,
+            null,
+            0,
+            null,
+            1024),
+        null);
+    JobResult refused = decodeResult(awaitResultRecord(big));
+    assertThat(refused.checkpoint()).isNull();
+    assertThat(refused.checkpointRefused())
+        .startsWith("checkpoint of 2000 bytes is larger than the limit of 1024 bytes; not stored");
+  }
+
+  @Test
+  @Order(11)
   void reportsARunningJobInterruptedAndSignsOffWhenTheWorkerShutsDown() throws Exception {
     String jobId = Ids.newJobId(clock);
     dispatch(new JobDispatch(jobId, 1, workerId, incarnation(), "sleep 60", null, null), null);

@@ -103,6 +103,25 @@ class JobQueryController {
   }
 
   /**
+   * {@code GET /jobs/{id}/checkpoint}: the bytes the job last left in its {@code
+   * WORKRON_CHECKPOINT_FILE} ({@code application/octet-stream}), or 204 when it has none.
+   */
+  @GetMapping("/jobs/{id}/checkpoint")
+  CompletableFuture<ResponseEntity<byte[]>> checkpoint(@PathVariable String id) {
+    return schedulerCore
+        .checkpoint(id)
+        .thenApply(
+            bytes -> {
+              byte[] b =
+                  bytes.orElseThrow(
+                      () -> new NotFoundException("job \"" + id + "\" does not exist"));
+              return b.length == 0
+                  ? ResponseEntity.noContent().<byte[]>build()
+                  : ResponseEntity.ok().contentType(MediaType.APPLICATION_OCTET_STREAM).body(b);
+            });
+  }
+
+  /**
    * {@code GET /gangs/{id}}: the gang's tasks in {@code gang_index} order (the seed's shape), each
    * with its worker, {@code preemption_epoch} and {@code checkpoint_bytes}.
    */

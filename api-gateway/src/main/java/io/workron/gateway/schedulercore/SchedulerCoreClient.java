@@ -85,6 +85,19 @@ public final class SchedulerCoreClient {
         .thenApply(r -> r.statusCode() == 404 ? Optional.<byte[]>empty() : Optional.of(r.body()));
   }
 
+  /**
+   * The job's last checkpoint bytes (an empty array when it has none), or empty for an unknown id.
+   */
+  public CompletableFuture<Optional<byte[]>> checkpoint(String id) {
+    return get(uri("/internal/jobs/{id}/checkpoint", Map.of("id", id)), "GET checkpoint")
+        .thenApply(
+            r ->
+                r.statusCode() == 404
+                    ? Optional.<byte[]>empty()
+                    : Optional.of(
+                        r.statusCode() == 204 || r.body() == null ? new byte[0] : r.body()));
+  }
+
   /** The gang's tasks by index as scheduler-core serves them, or empty for an unknown gang. */
   public CompletableFuture<Optional<byte[]>> gang(String id, boolean summary) {
     return get(

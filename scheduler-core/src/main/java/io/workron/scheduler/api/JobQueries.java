@@ -118,6 +118,7 @@ class JobQueries {
       put(h, "exit_code", a.getExitCode());
       put(h, "outcome", a.getOutcome());
       put(h, "reason", a.getReason());
+      put(h, "checkpoint_note", a.getCheckpointNote());
       histories.computeIfAbsent(a.getJobId(), k -> new ArrayList<>()).add(h);
     }
     views.forEach((id, view) -> view.put("attempt_history", histories.getOrDefault(id, List.of())));
@@ -200,6 +201,16 @@ class JobQueries {
                     + " if still missing");
       }
     }
+  }
+
+  /** The job's checkpoint bytes; empty when no such job, an empty array when it has none. */
+  Optional<byte[]> checkpoint(String id) {
+    return db.select(JOBS.ID, DSL.field("c.data", byte[].class))
+        .from(JOBS)
+        .leftJoin(DSL.table("checkpoints").as("c"))
+        .on(DSL.field("c.job_id", String.class).eq(JOBS.ID))
+        .where(JOBS.ID.eq(id))
+        .fetchOptional(r -> r.value2() == null ? new byte[0] : r.value2());
   }
 
   /**

@@ -194,6 +194,21 @@ class QueryController implements org.springframework.beans.factory.DisposableBea
         .orElseGet(() -> problem(HttpStatus.NOT_FOUND, "job " + id + " not found", "id"));
   }
 
+  /** The job's last checkpoint as raw bytes; 204 when it has none, 404 if unknown. */
+  @GetMapping("/jobs/{id}/checkpoint")
+  ResponseEntity<?> checkpoint(@PathVariable String id) {
+    return queries
+        .checkpoint(id)
+        .<ResponseEntity<?>>map(
+            bytes ->
+                bytes.length == 0
+                    ? ResponseEntity.noContent().build()
+                    : ResponseEntity.ok()
+                        .contentType(org.springframework.http.MediaType.APPLICATION_OCTET_STREAM)
+                        .body(bytes))
+        .orElseGet(() -> problem(HttpStatus.NOT_FOUND, "job " + id + " not found", "id"));
+  }
+
   @GetMapping("/jobs/{id}")
   ResponseEntity<?> job(@PathVariable String id) {
     return queries

@@ -61,6 +61,7 @@ public class DispatchLoop implements SmartLifecycle {
   private final ReentrantLock lock = new ReentrantLock();
   private final Condition work = lock.newCondition();
   private final Queues queues;
+  private final int checkpointMaxBytes;
   private boolean pending;
   private volatile boolean running;
   private Thread thread;
@@ -75,7 +76,9 @@ public class DispatchLoop implements SmartLifecycle {
       Clock clock,
       SchedulerProperties properties,
       Queues queues,
-      MeterRegistry meters) {
+      MeterRegistry meters,
+      io.workron.scheduler.gangs.GangProperties gangProperties) {
+    this.checkpointMaxBytes = gangProperties.checkpointMaxBytes();
     this.queues = queues;
     this.repository = repository;
     this.tx = tx;
@@ -211,6 +214,7 @@ public class DispatchLoop implements SmartLifecycle {
       java.util.function.Function<JobTransitions.Moved, Map<String, String>> env,
       OffsetDateTime now) {
     repository.openAttempts(started, now);
+    Map<String, String> saved = repository.checkpoints(started);
     List<OutboxMessage> messages = new ArrayList<>(started.size());
     for (JobTransitions.Moved s : started) {
       Map<String, String> vars = new java.util.LinkedHashMap<>(env.apply(s));
@@ -225,7 +229,10 @@ public class DispatchLoop implements SmartLifecycle {
               s.command(),
               vars,
               new Resources(s.vramMb(), s.memoryMb()),
-              s.timeoutSeconds());
+              s.timeoutSeconds(),
+              s.epoch(),
+              saved.get(s.jobId()),
+              checkpointMaxBytes);
       String id = "dispatch-" + s.jobId() + "-" + s.attempt();
       messages.add(
           OutboxMessage.dispatch(

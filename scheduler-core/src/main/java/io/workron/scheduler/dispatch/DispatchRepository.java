@@ -184,6 +184,20 @@ public class DispatchRepository {
     return new Running(perQueue, perKey);
   }
 
+  /** The saved checkpoint (base64) of each of {@code started} that has one. */
+  java.util.Map<String, String> checkpoints(List<JobTransitions.Moved> started) {
+    java.util.Map<String, String> saved = new java.util.HashMap<>();
+    if (started.isEmpty()) {
+      return saved;
+    }
+    db.resultQuery(
+            "select job_id, encode(data, 'base64') from checkpoints where job_id = any(?::varchar[])",
+            (Object) started.stream().map(JobTransitions.Moved::jobId).toArray(String[]::new))
+        // PostgreSQL breaks base64 into lines of 76 characters
+        .forEach(r -> saved.put(r.get(0, String.class), r.get(1, String.class).replace("\n", "")));
+    return saved;
+  }
+
   /** Opens the attempt rows of jobs just claimed. */
   void openAttempts(List<JobTransitions.Moved> started, OffsetDateTime now) {
     if (started.isEmpty()) {

@@ -45,20 +45,24 @@ class ResultListener {
         () -> watermarks.advance(Watermarks.Kind.RESULTS, records));
   }
 
-  /** A result, or else a running attempt's recent output ({@code job.output.v1}). */
+  /** What the results topic carries: results, and running attempts' output and checkpoints. */
+  private static final List<MessageType<?>> TYPES =
+      List.of(MessageType.JOB_RESULT, MessageType.JOB_OUTPUT, MessageType.JOB_CHECKPOINT);
+
+  /** A result, or else a running attempt's recent output or checkpoint. */
   private Object decode(ConsumerRecord<String, byte[]> record)
       throws io.workron.schemas.InvalidMessageException {
-    try {
-      return codec.decode(record.value(), MessageType.JOB_RESULT).payload();
-    } catch (io.workron.schemas.InvalidMessageException e) {
-      if (e.reason() != io.workron.schemas.InvalidMessageException.Reason.WRONG_TYPE) {
-        throw e;
-      }
+    io.workron.schemas.InvalidMessageException first = null;
+    for (MessageType<?> type : TYPES) {
       try {
-        return codec.decode(record.value(), MessageType.JOB_OUTPUT).payload();
-      } catch (io.workron.schemas.InvalidMessageException notOutput) {
-        throw notOutput.reason() == e.reason() ? e : notOutput;
+        return codec.decode(record.value(), type).payload();
+      } catch (io.workron.schemas.InvalidMessageException e) {
+        if (e.reason() != io.workron.schemas.InvalidMessageException.Reason.WRONG_TYPE) {
+          throw e;
+        }
+        first = first == null ? e : first;
       }
     }
+    throw first;
   }
 }

@@ -58,6 +58,7 @@ class ResultStore {
   private final JobTransitions transitions;
   private final MeterRegistry meters;
   private final io.workron.scheduler.gangs.GangDrains drains;
+  private final int checkpointMaxBytes;
 
   ResultStore(
       DSLContext db,
@@ -68,8 +69,10 @@ class ResultStore {
       DependencyGraph graph,
       JobTransitions transitions,
       MeterRegistry meters,
-      io.workron.scheduler.gangs.GangDrains drains) {
+      io.workron.scheduler.gangs.GangDrains drains,
+      io.workron.scheduler.gangs.GangProperties gangProperties) {
     this.drains = drains;
+    this.checkpointMaxBytes = gangProperties.checkpointMaxBytes();
     this.db = db;
     this.tx = tx;
     this.clock = clock;
@@ -91,23 +94,119 @@ class ResultStore {
   void applyAll(List<Object> poll) {
     List<JobResult> results = new ArrayList<>();
     Map<String, JobOutput> outputs = new LinkedHashMap<>();
+    Map<String, io.workron.schemas.JobCheckpoint> checkpoints = new LinkedHashMap<>();
     for (Object o : poll) {
       if (o instanceof JobResult r) {
         results.add(r);
       } else if (o instanceof JobOutput out) {
         outputs.put(out.jobId(), out); // the newest of a poll wins
+      } else if (o instanceof io.workron.schemas.JobCheckpoint cp) {
+        checkpoints.put(cp.jobId(), cp);
       }
     }
-    if (results.isEmpty() && outputs.isEmpty()) {
+    if (results.isEmpty() && outputs.isEmpty() && checkpoints.isEmpty()) {
       return;
     }
     tx.executeWithoutResult(
         status -> {
+          // before the results: a checkpoint a running attempt shipped precedes its result
+          applyCheckpoints(checkpoints.values());
           if (!results.isEmpty()) {
             applyInTransaction(results);
           }
           applyOutputs(outputs.values());
         });
+  }
+
+  /**
+   * Keeps each shipped checkpoint as its job's checkpoint while that attempt, in that epoch, is the
+   * job's current one (running, reserved, or stopping in a drain round); anything else is stale. A
+   * refused one (too big) is noted in the attempt's history.
+   */
+  private void applyCheckpoints(java.util.Collection<io.workron.schemas.JobCheckpoint> all) {
+    if (all.isEmpty()) {
+      return;
+    }
+    List<io.workron.schemas.JobCheckpoint> shipped = new ArrayList<>();
+    for (io.workron.schemas.JobCheckpoint cp : all) {
+      if (cp.data() != null) {
+        shipped.add(cp);
+      } else if (cp.refused() != null) {
+        note(cp.jobId(), cp.attempt(), cp.refused());
+      }
+    }
+    int kept =
+        storeCheckpoints(
+            shipped.stream()
+                .map(c -> new Shipped(c.jobId(), c.attempt(), c.epoch(), c.data()))
+                .toList(),
+            "'running', 'reserved', 'preempting'");
+    if (kept < shipped.size()) {
+      meters
+          .counter("workron_stale_messages_total", "kind", "checkpoint")
+          .increment(shipped.size() - kept);
+    }
+  }
+
+  /** A checkpoint to keep: base64 data, bound to its attempt and (if given) epoch. */
+  private record Shipped(String jobId, int attempt, Integer epoch, String data) {}
+
+  /**
+   * Upserts each checkpoint whose job is still at that attempt (and epoch) in one of {@code
+   * statuses}; one bigger than {@code checkpoint-max-bytes} is noted instead. Returns how many were
+   * kept or refused.
+   */
+  private int storeCheckpoints(List<Shipped> shipped, String statuses) {
+    if (shipped.isEmpty()) {
+      return 0;
+    }
+    List<Shipped> fits = new ArrayList<>();
+    int refused = 0;
+    for (Shipped s : shipped) {
+      long bytes = (long) s.data().length() * 3 / 4;
+      if (bytes > checkpointMaxBytes + 2) {
+        note(
+            s.jobId(),
+            s.attempt(),
+            "checkpoint of about "
+                + bytes
+                + " bytes is larger than the limit of "
+                + checkpointMaxBytes
+                + " bytes; not stored");
+        refused++;
+      } else {
+        fits.add(s);
+      }
+    }
+    if (fits.isEmpty()) {
+      return refused;
+    }
+    return refused
+        + db.execute(
+            "insert into checkpoints (job_id, attempt, epoch, data, updated_at) "
+                + "select v.job_id, v.attempt, j.epoch, decode(v.data, 'base64'), ?::timestamptz "
+                + "from unnest(?::varchar[], ?::int[], ?::int[], ?::text[]) "
+                + "  as v(job_id, attempt, epoch, data) "
+                + "join jobs j on j.id = v.job_id and j.attempt = v.attempt "
+                + "  and (v.epoch is null or j.epoch = v.epoch) and j.status in ("
+                + statuses
+                + ") "
+                + "on conflict (job_id) do update set attempt = excluded.attempt, "
+                + "epoch = excluded.epoch, data = excluded.data, updated_at = excluded.updated_at",
+            OffsetDateTime.now(clock),
+            fits.stream().map(Shipped::jobId).toArray(String[]::new),
+            fits.stream().map(Shipped::attempt).toArray(Integer[]::new),
+            fits.stream().map(Shipped::epoch).toArray(Integer[]::new),
+            fits.stream().map(Shipped::data).toArray(String[]::new));
+  }
+
+  /** Notes on the attempt's history why its checkpoint was not stored. */
+  private void note(String jobId, int attempt, String why) {
+    db.execute(
+        "update job_attempts set checkpoint_note = ? where job_id = ? and attempt = ?",
+        withoutNul(why),
+        jobId,
+        attempt);
   }
 
   /**
@@ -176,6 +275,20 @@ class ResultStore {
                         r.get(2, Integer.class),
                         r.get(3, Integer.class),
                         r.get(4, String.class))));
+    // what the commands left in their checkpoint files as they exited, kept before the results
+    // move the jobs (the attempt is still the current one)
+    List<Shipped> exitCheckpoints = new ArrayList<>();
+    for (JobResult r : results) {
+      Current c = current.get(r.jobId());
+      if (c != null && c.attempt() == r.attempt()) {
+        if (r.checkpoint() != null) {
+          exitCheckpoints.add(new Shipped(r.jobId(), r.attempt(), null, r.checkpoint()));
+        } else if (r.checkpointRefused() != null) {
+          note(r.jobId(), r.attempt(), r.checkpointRefused());
+        }
+      }
+    }
+    storeCheckpoints(exitCheckpoints, "'running', 'reserved', 'preempting', 'pending'");
     Map<Transition, List<JobTransitions.Move>> moves = new EnumMap<>(Transition.class);
     Map<String, JobResult> reported = new LinkedHashMap<>();
     for (JobResult r : results) {

@@ -119,6 +119,10 @@ public class Retention {
                 + "  order by finished_at limit ? for update skip locked), "
                 + "a as (delete from job_attempts where job_id in (select id from doomed)), "
                 + "o as (delete from job_outputs where job_id in (select id from doomed)), "
+                + "c as (delete from checkpoints where job_id in (select id from doomed)), "
+                // a gang whose tasks all ended long ago goes with its drain history
+                + "g as (delete from gangs where finished_at < ?::timestamptz returning id), "
+                + "d as (delete from gang_drains where gang_id in (select id from g)), "
                 + "e as (delete from job_dependencies where job_id in (select id from doomed)), "
                 + "p as (insert into pruned_jobs (id, pruned_at) select id, ?::timestamptz "
                 + "  from doomed on conflict (id) do nothing), "
@@ -126,6 +130,7 @@ public class Retention {
                 + "select count(*) from j",
             cutoff,
             properties.retentionBatchSize(),
+            cutoff,
             now)
         .fetchOne(r -> r.get(0, Integer.class));
   }

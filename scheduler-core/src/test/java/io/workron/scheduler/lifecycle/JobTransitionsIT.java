@@ -90,7 +90,8 @@ class JobTransitionsIT {
           .satisfies(m -> assertThat(m.status()).isEqualTo(t.to()));
       JobsRecord after = row(id);
       assertThat(after.getStatus()).isEqualTo(t.to().wire());
-      assertThat(after.getAttempt()).isEqualTo(t == Transition.CLAIM ? 4 : 3);
+      assertThat(after.getAttempt())
+          .isEqualTo(t == Transition.CLAIM || t == Transition.RESERVE ? 4 : 3);
       if (t.to().isTerminal()) {
         assertThat(after.getFinishedAt()).isNotNull();
       } else {
@@ -118,7 +119,7 @@ class JobTransitionsIT {
 
   static Stream<Arguments> fencedPairs() {
     return Stream.of(Transition.values())
-        .filter(t -> t.fence() == Transition.Fence.ATTEMPT)
+        .filter(t -> t.fence() != Transition.Fence.NONE)
         .flatMap(t -> t.from().stream().map(s -> Arguments.of(t, s)));
   }
 
@@ -137,6 +138,26 @@ class JobTransitionsIT {
             r -> {
               assertThat(r.why()).isEqualTo(JobTransitions.Why.STALE_ATTEMPT);
               assertThat(r.detail()).contains("attempt 3, not 2");
+            });
+    assertThat(row(id)).isEqualTo(before);
+    assertThat(eventsOf(id)).isEmpty();
+  }
+
+  @Test
+  void anAcknowledgementOfAnotherDrainRoundChangesNothing() {
+    String id = aJob(JobStatus.PREEMPTING, 3);
+    JobsRecord before = row(id);
+
+    JobTransitions.Applied applied =
+        transitions.apply(Transition.ACK_PREEMPT, List.of(move(id, 3).inEpoch(1)), NOW);
+
+    assertThat(applied.moved()).isEmpty();
+    assertThat(applied.refused())
+        .singleElement()
+        .satisfies(
+            r -> {
+              assertThat(r.why()).isEqualTo(JobTransitions.Why.STALE_EPOCH);
+              assertThat(r.detail()).contains("drain round 0, not 1");
             });
     assertThat(row(id)).isEqualTo(before);
     assertThat(eventsOf(id)).isEmpty();
@@ -210,7 +231,8 @@ class JobTransitionsIT {
         .because("why")
         .runAt(NOW.plusSeconds(5))
         .ran(1, NOW.minusSeconds(10), NOW.minusSeconds(1))
-        .on("worker-1", "inc-1");
+        .on("worker-1", "inc-1")
+        .inEpoch(0);
   }
 
   private static String aJob(JobStatus status, int attempt) {

@@ -73,6 +73,13 @@ public final class JobSlots implements AutoCloseable {
   private final Map<Attempt, RunningCommand> running = new HashMap<>();
   private final Map<Attempt, StopCause> stopOrders = new HashMap<>();
 
+  /** The checkpoint file of each running attempt. */
+  private final Map<Attempt, CheckpointFile> checkpoints =
+      new java.util.concurrent.ConcurrentHashMap<>();
+
+  /** The epoch each running attempt's dispatch named, for the checkpoints it ships. */
+  private final Map<Attempt, Integer> epochs = new java.util.concurrent.ConcurrentHashMap<>();
+
   /** The drain round of a preempt order, echoed in the attempt's result. */
   private final Map<Attempt, Integer> stopEpochs = new HashMap<>();
 
@@ -102,6 +109,11 @@ public final class JobSlots implements AutoCloseable {
             TimeUnit.MILLISECONDS,
             new LinkedBlockingQueue<>(),
             threads("workron-job-"));
+    timeouts.scheduleWithFixedDelay(
+        this::shipCheckpoints,
+        properties.checkpointInterval().toMillis(),
+        properties.checkpointInterval().toMillis(),
+        TimeUnit.MILLISECONDS);
     timeouts.scheduleWithFixedDelay(
         this::sendOutputs,
         properties.outputInterval().toMillis(),
@@ -213,6 +225,65 @@ public final class JobSlots implements AutoCloseable {
     }
   }
 
+  /**
+   * Ships the checkpoint file of every running attempt that changed it since the last time ({@code
+   * job.checkpoint.v1}, best effort: the result carries the last one again).
+   */
+  private void shipCheckpoints() {
+    for (Map.Entry<Attempt, CheckpointFile> e : checkpoints.entrySet()) {
+      try {
+        Object changed = e.getValue().changed();
+        if (changed == null) {
+          continue;
+        }
+        Attempt a = e.getKey();
+        boolean refused = changed instanceof CheckpointFile.Refused;
+        results.publishCheckpoint(
+            new io.workron.schemas.JobCheckpoint(
+                a.jobId(),
+                a.attempt(),
+                epochs.getOrDefault(a, 0),
+                identity.workerId(),
+                identity.incarnation(),
+                refused ? null : java.util.Base64.getEncoder().encodeToString((byte[]) changed),
+                refused ? ((CheckpointFile.Refused) changed).reason() : null));
+        if (refused) {
+          log.warn("{}: {}", a, ((CheckpointFile.Refused) changed).reason());
+        } else {
+          log.info(
+              "checkpoint shipped job_id={} attempt={} bytes={}",
+              a.jobId(),
+              a.attempt(),
+              ((byte[]) changed).length);
+        }
+      } catch (RuntimeException ex) {
+        log.debug("could not ship the checkpoint of {}: {}", e.getKey(), ex.toString());
+      }
+    }
+  }
+
+  /** The result, carrying what the command left in its checkpoint file if that changed. */
+  private JobResult withCheckpoint(JobResult r, CheckpointFile file) {
+    if (file == null) {
+      return r;
+    }
+    try {
+      Object changed = file.atExit();
+      if (changed instanceof byte[] bytes) {
+        return r.withCheckpoint(java.util.Base64.getEncoder().encodeToString(bytes), null);
+      }
+      if (changed instanceof CheckpointFile.Refused refused) {
+        return r.withCheckpoint(null, refused.reason());
+      }
+    } catch (RuntimeException e) {
+      log.warn(
+          "could not read the checkpoint of {}: {}",
+          new Attempt(r.jobId(), r.attempt()),
+          e.toString());
+    }
+    return r;
+  }
+
   /** Attempts accepted and not yet reported, for the heartbeat. */
   public List<RunningAttempt> activeAttempts() {
     synchronized (lock) {
@@ -278,7 +349,8 @@ public final class JobSlots implements AutoCloseable {
       MDC.put("request_id", requestId);
     }
     try {
-      JobResult result = withEpoch(execute(dispatch, attempt), attempt);
+      JobResult result =
+          withEpoch(withCheckpoint(execute(dispatch, attempt), checkpoints.get(attempt)), attempt);
       boolean delivered = results.publish(result, requestId);
       metrics.finished(result.outcome());
       log.info(
@@ -297,6 +369,11 @@ public final class JobSlots implements AutoCloseable {
         accepted.remove(attempt);
         stopOrders.remove(attempt);
         stopEpochs.remove(attempt);
+      }
+      CheckpointFile file = checkpoints.remove(attempt);
+      epochs.remove(attempt);
+      if (file != null) {
+        file.delete();
       }
       MDC.clear();
     }
@@ -320,6 +397,21 @@ public final class JobSlots implements AutoCloseable {
       env.put("WORKRON_JOB_ID", dispatch.jobId());
       env.put("WORKRON_ATTEMPT", Integer.toString(dispatch.attempt()));
       try {
+        CheckpointFile file =
+            CheckpointFile.prepare(
+                properties.stateDirectory().resolve("checkpoints"),
+                attempt,
+                dispatch.checkpoint(),
+                dispatch.checkpointMaxBytes());
+        checkpoints.put(attempt, file);
+        epochs.put(attempt, dispatch.epoch() == null ? 0 : dispatch.epoch());
+        env.put("WORKRON_CHECKPOINT_FILE", file.path().toString());
+        // the seed's variable too, when it fits one environment string (Linux: 128 KiB)
+        if (dispatch.checkpoint() != null
+            && java.util.Base64.getDecoder().decode(dispatch.checkpoint()).length
+                <= io.workron.schemas.JobCheckpoint.MAX_ENV_BYTES) {
+          env.put("CHECKPOINT_DATA", dispatch.checkpoint());
+        }
         command =
             runner.start(
                 dispatch.command(), env, attempt.jobId() + "/attempt-" + attempt.attempt());
@@ -411,21 +503,7 @@ public final class JobSlots implements AutoCloseable {
     if (epoch == null || r.stopCause() != StopCause.PREEMPTED) {
       return r;
     }
-    return new JobResult(
-        r.jobId(),
-        r.attempt(),
-        r.workerId(),
-        r.incarnation(),
-        r.outcome(),
-        r.exitCode(),
-        r.startedAt(),
-        r.finishedAt(),
-        r.durationMs(),
-        r.outputTail(),
-        r.outputTruncated(),
-        r.reason(),
-        r.stopCause(),
-        epoch);
+    return r.inEpoch(epoch);
   }
 
   /** An attempt interrupted before its command started. */

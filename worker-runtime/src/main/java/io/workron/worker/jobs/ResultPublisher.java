@@ -112,6 +112,29 @@ class ResultPublisher {
             });
   }
 
+  /**
+   * Sends a running attempt's checkpoint without waiting: best effort, since the attempt's result
+   * carries the file's last content again.
+   */
+  void publishCheckpoint(io.workron.schemas.JobCheckpoint checkpoint) {
+    byte[] value =
+        codec.encode(
+            WireCodec.envelope(
+                MessageType.JOB_CHECKPOINT,
+                Ids.newMessageId("checkpoint", clock),
+                clock.instant(),
+                checkpoint));
+    kafka
+        .send(record(checkpoint.jobId(), value, null))
+        .whenComplete(
+            (sent, failure) -> {
+              if (failure != null) {
+                log.debug(
+                    "checkpoint of job_id={} not sent: {}", checkpoint.jobId(), failure.toString());
+              }
+            });
+  }
+
   private ProducerRecord<String, byte[]> record(String jobId, byte[] value, String requestId) {
     ProducerRecord<String, byte[]> record = new ProducerRecord<>(topics.results(), jobId, value);
     if (requestId != null) {
