@@ -90,6 +90,27 @@ class SubmissionIT {
   }
 
   @Test
+  void acceptsAGangAsOneSubmissionNamingItsTasksInIndexOrder() throws Exception {
+    HttpResponse<String> response =
+        gateway.post(
+            "/jobs", "{\"command\": \"train.sh\", \"gang_size\": 3, \"preemptible\": true}");
+
+    assertThat(response.statusCode()).as(response.body()).isEqualTo(202);
+    JsonNode body = JSON.readTree(response.body());
+    String gangId = body.path("gang_id").asString();
+    assertThat(gangId).matches("gang-[0-9a-f-]{36}");
+    assertThat(response.headers().firstValue("Location")).hasValue("/gangs/" + gangId);
+    assertThat(body.path("tasks").values().stream().map(JsonNode::asString).toList())
+        .containsExactly(gangId + "-0", gangId + "-1", gangId + "-2");
+    assertThat(body.path("status").asString()).isEqualTo("accepted");
+    JobSubmission sent =
+        CODEC.decode(topic.awaitRecord(gangId).value(), MessageType.JOB_SUBMITTED).payload();
+    assertThat(sent.id()).isEqualTo(gangId);
+    assertThat(sent.gangSize()).isEqualTo(3);
+    assertThat(sent.preemptible()).isTrue();
+  }
+
+  @Test
   void derivesJobIdFromIdempotencyKeySoARetriedRequestNamesTheSameJob() throws Exception {
     String key = "nightly-report-" + UUID.randomUUID();
     String expectedId = Ids.jobIdForIdempotencyKey(key);
@@ -115,7 +136,9 @@ class SubmissionIT {
           zero max_retries         | {"command": "x", "max_retries": 0}               | max_retries
           number where text is due | {"command": "x", "max_retries": "many"}          | max_retries
           object where list is due | {"command": "x", "depends_on": {"a": 1}}         | depends_on
-          gang submission          | {"command": "x", "gang_size": 4}                 | gang_size
+          gang too large           | {"command": "x", "gang_size": 300}               | gang_size
+          gang with dependencies   | {"command": "x", "gang_size": 2, "depends_on": ["job-a"]} | depends_on
+          preemptible not boolean  | {"command": "x", "preemptible": "yes"}           | preemptible
           zero timeout             | {"command": "x", "timeout_seconds": 0}           | timeout_seconds
           negative timeout         | {"command": "x", "timeout_seconds": -5}          | timeout_seconds
           fractional timeout       | {"command": "x", "timeout_seconds": 1.5}         | timeout_seconds

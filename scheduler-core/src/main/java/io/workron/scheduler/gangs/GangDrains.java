@@ -243,7 +243,11 @@ public class GangDrains {
         orders.add(new StopOrders.Order(t.id(), t.attempt(), t.workerId(), t.incarnation()));
       }
     }
-    transitions.apply(Transition.DRAIN_AT_ONCE, atOnce, now);
+    List<JobTransitions.Moved> drained =
+        transitions.apply(Transition.DRAIN_AT_ONCE, atOnce, now).moved();
+    // the history of attempts nobody will report (their caller records the triggers')
+    closeAttempts(
+        drained.stream().filter(m -> !byJob.containsKey(m.jobId())).toList(), "drained", now);
     int preempting = transitions.apply(Transition.PREEMPT, ordered, now).moved().size();
     meters.counter("workron_gang_drain_stops_total").increment(orders.size());
     stops.send(orders, StopCause.PREEMPTED, "drain round " + epoch + ": " + reason, epoch, now);
@@ -342,6 +346,7 @@ public class GangDrains {
           m.workerId(),
           why);
     }
+    closeAttempts(moved, "drain_forced", now);
     meters.counter("workron_gang_preemptions_force_drained_total").increment(moved.size());
     perGang.forEach(
         (gang, n) -> {
@@ -512,6 +517,22 @@ public class GangDrains {
             d == null ? null : d.acks(),
             drainMs),
         now);
+  }
+
+  /** Ends the history rows of attempts that ended without a result, with why. */
+  private void closeAttempts(List<JobTransitions.Moved> moved, String outcome, OffsetDateTime now) {
+    if (moved.isEmpty()) {
+      return;
+    }
+    db.execute(
+        "update job_attempts a set finished_at = ?::timestamptz, outcome = ?, reason = v.reason "
+            + "from unnest(?::varchar[], ?::int[], ?::text[]) as v(job_id, attempt, reason) "
+            + "where a.job_id = v.job_id and a.attempt = v.attempt and a.finished_at is null",
+        now,
+        outcome,
+        moved.stream().map(JobTransitions.Moved::jobId).toArray(String[]::new),
+        moved.stream().map(JobTransitions.Moved::attempt).toArray(Integer[]::new),
+        moved.stream().map(JobTransitions.Moved::reason).toArray(String[]::new));
   }
 
   /** Writes a {@code gang.event.v1} to the outbox. */
