@@ -19,7 +19,9 @@ CREATE TABLE gangs (
   admissions          INTEGER      NOT NULL DEFAULT 0,
   wait_reason         TEXT,
   unschedulable_since TIMESTAMP WITH TIME ZONE,
-  finished_at         TIMESTAMP WITH TIME ZONE
+  finished_at         TIMESTAMP WITH TIME ZONE,
+  -- when running work was preempted to make room for this gang: its workers are held for it
+  preempted_for_at    TIMESTAMP WITH TIME ZONE
 );
 -- The admission loop reads only gangs not finished.
 CREATE INDEX gangs_open_idx ON gangs (priority DESC, size DESC, created_at, id) WHERE finished_at IS NULL;
@@ -34,6 +36,8 @@ ALTER TABLE jobs ADD COLUMN preemptible BOOLEAN NOT NULL DEFAULT FALSE;
 CREATE INDEX jobs_gang_idx ON jobs (gang_id, gang_index) WHERE gang_id IS NOT NULL;
 -- Capacity held by gang tasks that are not running: reserved (dispatched, not yet listed by their
 -- worker) and preempting (ordered stopped, not yet acknowledged).
+-- Running work that priority preemption may stop, by priority.
+CREATE INDEX jobs_preemptible_idx ON jobs (priority) WHERE status = 'running' AND preemptible;
 CREATE INDEX jobs_held_idx ON jobs (worker_id) WHERE status IN ('reserved', 'preempting');
 
 -- A worker whose free capacity the admission loop keeps for the gang that has waited longest:

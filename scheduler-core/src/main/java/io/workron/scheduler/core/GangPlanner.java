@@ -21,13 +21,26 @@ import java.util.Set;
  * one exception that keeps big gangs from starving: once the first gang that could run on the
  * registered fleet but does not fit now has waited {@code holdAfter}, the workers it needs are held
  * for it. Nothing else is placed on a held worker (neither later gangs here nor ordinary jobs in
- * the dispatch loop), so as their running work ends, the gang's capacity frees up.
+ * the dispatch loop), so as their running work ends, the gang's capacity frees up. A gang for which
+ * lower-priority work was preempted ({@link Preemption}) is held for at once.
  */
 public final class GangPlanner {
 
   /** A gang waiting for admission, with its per-task request. */
   public record Gang(
-      String id, int size, long vramMb, long memoryMb, OffsetDateTime waitingSince) {}
+      String id,
+      int size,
+      long vramMb,
+      long memoryMb,
+      OffsetDateTime waitingSince,
+      boolean preemptedFor,
+      Set<String> heldNow) {
+
+    /** A gang that has not had work preempted for it, and holds no worker. */
+    public Gang(String id, int size, long vramMb, long memoryMb, OffsetDateTime waitingSince) {
+      this(id, size, vramMb, memoryMb, waitingSince, false, Set.of());
+    }
+  }
 
   /** One task's place: task {@code index} runs on this worker incarnation. */
   public record Seat(int index, String workerId, String incarnation) {}
@@ -129,9 +142,9 @@ public final class GangPlanner {
         continue;
       }
       String reason = waitReason(g, eligible.size());
-      if (heldFor == null
-          && g.waitingSince() != null
-          && !g.waitingSince().plus(holdAfter).isAfter(now)) {
+      boolean longWait = g.waitingSince() != null && !g.waitingSince().plus(holdAfter).isAfter(now);
+      // work was preempted to make room for it: what frees up is kept for it at once
+      if (heldFor == null && (longWait || g.preemptedFor())) {
         List<Free> hosts = new ArrayList<>();
         for (Free f : free.values()) {
           if (f.couldEverHold(g)) {
@@ -139,12 +152,20 @@ public final class GangPlanner {
           }
         }
         if (hosts.size() >= g.size()) {
-          hosts.sort(roomiestFirst);
+          // the workers already held for it stay held (those preemption chose, or freed so far)
+          hosts.sort(
+              Comparator.<Free, Boolean>comparing(f -> !g.heldNow().contains(f.worker.id()))
+                  .thenComparing(roomiestFirst));
           heldFor = g.id();
           for (int i = 0; i < g.size(); i++) {
             held.add(hosts.get(i).worker.id());
           }
-          reason += "; " + g.size() + " workers are held for it after waiting " + holdAfter;
+          reason +=
+              g.preemptedFor()
+                  ? "; lower-priority work is being preempted for it and "
+                      + g.size()
+                      + " workers are held for it"
+                  : "; " + g.size() + " workers are held for it after waiting " + holdAfter;
         } else {
           reason += "; only " + hosts.size() + " live workers could ever hold a task";
         }

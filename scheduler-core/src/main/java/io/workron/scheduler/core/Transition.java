@@ -21,7 +21,7 @@ public enum Transition {
    * back, but it has not been dispatched again, and the result proves it ran.
    */
   FINISH(
-      EnumSet.of(JobStatus.RUNNING, JobStatus.PENDING, JobStatus.RESERVED),
+      EnumSet.of(JobStatus.RUNNING, JobStatus.PENDING, JobStatus.RESERVED, JobStatus.PREEMPTING),
       JobStatus.DONE,
       Fence.ATTEMPT),
   /** The attempt failed and was the last one that counts against {@code max_retries}. */
@@ -32,7 +32,7 @@ public enum Transition {
    * The attempt was taken back (worker lost, restarted or stopped, dispatch never acknowledged) or
    * interrupted by its worker's shutdown: pending again, counted or not as the caller decided.
    */
-  REQUEUE(EnumSet.of(JobStatus.RUNNING), JobStatus.PENDING, Fence.ATTEMPT),
+  REQUEUE(EnumSet.of(JobStatus.RUNNING, JobStatus.PREEMPTING), JobStatus.PENDING, Fence.ATTEMPT),
   /** The attempt was taken back and was the job's last: it fails. */
   GIVE_UP(EnumSet.of(JobStatus.RUNNING), JobStatus.FAILED, Fence.ATTEMPT),
   /** Every job the blocked job depends on is done. */
@@ -105,7 +105,12 @@ public enum Transition {
    * The drained gang cannot run again: a task used its last attempt, or a task is already done or
    * failed (a gang restarts all its tasks or none).
    */
-  FAIL_GANG(EnumSet.of(JobStatus.PREEMPTED, JobStatus.BLOCKED), JobStatus.FAILED, Fence.NONE);
+  FAIL_GANG(EnumSet.of(JobStatus.PREEMPTED, JobStatus.BLOCKED), JobStatus.FAILED, Fence.NONE),
+  /**
+   * A single job preempted for higher-priority work is drained: it waits in the queue again, its
+   * attempt refunded, and resumes from its checkpoint when it runs next.
+   */
+  REQUEUE_PREEMPTED(EnumSet.of(JobStatus.PREEMPTED), JobStatus.PENDING, Fence.NONE);
 
   /**
    * What a move must match besides the status, so that a message about the past changes nothing.

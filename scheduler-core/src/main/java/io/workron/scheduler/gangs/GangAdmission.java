@@ -5,6 +5,7 @@ import io.workron.scheduler.config.SchedulerProperties;
 import io.workron.scheduler.core.DispatchPlanner.WorkerCapacity;
 import io.workron.scheduler.core.GangPlanner;
 import io.workron.scheduler.core.JobStatus;
+import io.workron.scheduler.core.Preemption;
 import io.workron.scheduler.core.Transition;
 import io.workron.scheduler.core.Unschedulable;
 import io.workron.scheduler.dispatch.DispatchLoop;
@@ -74,6 +75,7 @@ public class GangAdmission implements SmartLifecycle {
   private final JobTransitions transitions;
   private final GangDrains drains;
   private final GangPlanner planner;
+  private final Preemptions preemptions;
   private final MeterRegistry meters;
   private final ReentrantLock lock = new ReentrantLock();
   private final Condition work = lock.newCondition();
@@ -91,7 +93,9 @@ public class GangAdmission implements SmartLifecycle {
       DispatchLoop dispatch,
       JobTransitions transitions,
       GangDrains drains,
+      Preemptions preemptions,
       MeterRegistry meters) {
+    this.preemptions = preemptions;
     this.db = db;
     this.tx = tx;
     this.clock = clock;
@@ -195,7 +199,8 @@ public class GangAdmission implements SmartLifecycle {
     List<Waiting> waiting =
         db.resultQuery(
                 "select g.id, g.size, g.vram_mb, g.memory_mb, g.waiting_since, g.priority, g.epoch, "
-                    + "g.wait_reason, g.unschedulable_since from gangs g "
+                    + "g.wait_reason, g.unschedulable_since, g.preempted_for_at is not null, "
+                    + "array(select w.id from workers w where w.held_for_gang = g.id) from gangs g "
                     + "where g.finished_at is null and g.run_at <= ?::timestamptz "
                     + "and not exists (select 1 from jobs j where j.gang_id = g.id and j.status <> 'blocked') "
                     // every task stored (an id already taken by another job would leave a hole)
@@ -211,17 +216,25 @@ public class GangAdmission implements SmartLifecycle {
                             r.get(1, Integer.class),
                             r.get(2, Long.class),
                             r.get(3, Long.class),
-                            r.get(4, OffsetDateTime.class)),
+                            r.get(4, OffsetDateTime.class),
+                            Boolean.TRUE.equals(r.get(9, Boolean.class)),
+                            Set.of(r.get(10, String[].class))),
                         r.get(5, Integer.class),
                         r.get(6, Integer.class),
                         r.get(7, String.class),
                         r.get(8, OffsetDateTime.class)));
-    if (waiting.isEmpty()) {
-      db.execute("update workers set held_for_gang = null where held_for_gang is not null");
-      return new int[] {0, 0};
-    }
     List<WorkerCapacity> live =
         workers.lockWorkersWithCapacity(properties.workerOfflineAfter(), true);
+    OffsetDateTime pendingBefore =
+        now.minus(
+            gangProperties.admissionTick().compareTo(java.time.Duration.ofSeconds(1)) > 0
+                ? gangProperties.admissionTick()
+                : java.time.Duration.ofSeconds(1));
+    if (waiting.isEmpty()) {
+      db.execute("update workers set held_for_gang = null where held_for_gang is not null");
+      preemptions.preemptFor(null, live, pendingBefore, now);
+      return new int[] {0, 0};
+    }
     List<Unschedulable.Offer> offers =
         db.resultQuery(
                 "select vram_mb, memory_mb from workers where status <> 'offline' and slots > 0")
@@ -279,6 +292,18 @@ public class GangAdmission implements SmartLifecycle {
       log.warn("gang failed gang_id={}: {}", gang, why);
     }
     hold(plan.heldFor(), plan.heldWorkers());
+    // the first gang that could run on the fleet but was not placed may preempt lower-priority work
+    Preemption.Demand first = null;
+    for (GangPlanner.Decision d : plan.decisions()) {
+      if (!d.placed() && !d.unschedulable()) {
+        GangPlanner.Gang g = byId.get(d.gangId()).gang();
+        first =
+            new Preemption.Demand(
+                g.id(), byId.get(d.gangId()).priority(), g.size(), g.vramMb(), g.memoryMb());
+        break;
+      }
+    }
+    preemptions.preemptFor(first, live, pendingBefore, now);
     return new int[] {admitted, failed};
   }
 
@@ -368,7 +393,7 @@ public class GangAdmission implements SmartLifecycle {
         now);
     db.execute(
         "update gangs set admitted_at = ?::timestamptz, admissions = admissions + 1, "
-            + "wait_reason = null, unschedulable_since = null where id = ?",
+            + "wait_reason = null, unschedulable_since = null, preempted_for_at = null where id = ?",
         now,
         gang.id());
     db.execute("update workers set held_for_gang = null where held_for_gang = ?", gang.id());

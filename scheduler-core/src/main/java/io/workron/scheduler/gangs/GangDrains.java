@@ -323,6 +323,33 @@ public class GangDrains {
   }
 
   /**
+   * Applies the acknowledgements of single jobs preempted for higher-priority work (as {@link
+   * #acknowledge}, fenced by attempt and epoch) and puts them back in the queue. Returns the job
+   * ids.
+   */
+  public List<String> requeuePreempted(List<Move> acks, OffsetDateTime now) {
+    if (acks.isEmpty()) {
+      return List.of();
+    }
+    JobTransitions.Applied a = transitions.apply(Transition.ACK_PREEMPT, acks, now);
+    for (JobTransitions.Refusal r : a.refused()) {
+      meters.counter("workron_stale_messages_total", "kind", "preempt_ack").increment();
+      log.info("ignored stale preemption acknowledgement: {}", r.detail());
+    }
+    List<String> ids = a.movedIds();
+    transitions.apply(Transition.REQUEUE_PREEMPTED, ids.stream().map(Move::of).toList(), now);
+    for (JobTransitions.Moved m : a.moved()) {
+      log.info(
+          "preempted job drained job_id={} attempt={} epoch={} worker_id={}; queued again",
+          m.jobId(),
+          m.attempt(),
+          m.epoch(),
+          m.workerId());
+    }
+    return ids;
+  }
+
+  /**
    * Drains without acknowledgement the preempting tasks of {@code locked} whose worker is lost, or
    * (with {@code overdueBefore}) whose round began before it; returns how many.
    */
@@ -375,13 +402,33 @@ public class GangDrains {
       return 0;
     }
     Map<String, Task> locked = lockTasks(overdue);
+    // single jobs preempted for priority: drained without their acknowledgement, queued again
+    List<Move> singles =
+        overdue.stream()
+            .filter(id -> !locked.containsKey(id))
+            .map(
+                id ->
+                    db.resultQuery(
+                            "select attempt from jobs where id = ? and status = 'preempting' "
+                                + "and drain_started_at < ?::timestamptz",
+                            id,
+                            now.minus(timeout))
+                        .fetchOptional(
+                            r ->
+                                Move.at(id, r.get(0, Integer.class))
+                                    .because("no acknowledgement within " + timeout)))
+            .flatMap(java.util.Optional::stream)
+            .toList();
+    List<String> forcedSingles = transitions.apply(Transition.FORCE_DRAIN, singles, now).movedIds();
+    transitions.apply(
+        Transition.REQUEUE_PREEMPTED, forcedSingles.stream().map(Move::of).toList(), now);
     List<Task> still =
         locked.values().stream()
             .filter(t -> t.status() == JobStatus.PREEMPTING)
             .filter(
                 t -> t.drainStartedAt() != null && t.drainStartedAt().isBefore(now.minus(timeout)))
             .toList();
-    return force(still, "no acknowledgement within " + timeout, now);
+    return forcedSingles.size() + force(still, "no acknowledgement within " + timeout, now);
   }
 
   /**

@@ -426,6 +426,7 @@ public class JobTransitions {
           u.set(JOBS.RUN_AT, DSL.coalesce(v.runAt, nowField))
               .set(JOBS.FREE_ATTEMPTS, JOBS.FREE_ATTEMPTS.plus(v.free))
               .set(JOBS.FAILURE_REASON, v.reason)
+              .setNull(JOBS.DRAIN_STARTED_AT)
               .setNull(JOBS.WORKER_ID)
               .setNull(JOBS.WORKER_INCARNATION)
               .setNull(JOBS.DISPATCH_PUBLISHED_AT);
@@ -504,6 +505,13 @@ public class JobTransitions {
       case ACK_PREEMPT, FORCE_DRAIN ->
           u.set(JOBS.STARTED_AT, DSL.coalesce(v.startedAt, JOBS.STARTED_AT))
               .set(JOBS.EXIT_CODE, DSL.coalesce(v.exitCode, JOBS.EXIT_CODE));
+      case REQUEUE_PREEMPTED ->
+          u.set(JOBS.RUN_AT, DSL.coalesce(v.runAt, nowField))
+              .setNull(JOBS.WORKER_ID)
+              .setNull(JOBS.WORKER_INCARNATION)
+              .setNull(JOBS.DRAIN_STARTED_AT)
+              .setNull(JOBS.DISPATCH_PUBLISHED_AT)
+              .setNull(JOBS.LAST_HEARTBEAT_AT);
       case REQUEUE_GANG ->
           u.set(JOBS.RUN_AT, DSL.coalesce(v.runAt, nowField))
               .setNull(JOBS.WORKER_ID)

@@ -157,7 +157,8 @@ public class Requeuer {
         OffsetDateTime hb,
         String workerId,
         String incarnation,
-        String cancelReason) {}
+        String cancelReason,
+        boolean preempting) {}
     // the rows of these jobs and of every task of their gangs, in id order, before anything else
     Map<String, io.workron.scheduler.gangs.GangDrains.Task> gangTasks =
         drains.lockTasks(held.stream().map(Held::jobId).toList());
@@ -177,7 +178,8 @@ public class Requeuer {
             JOBS.WORKER_ID,
             JOBS.WORKER_INCARNATION,
             JOBS.CANCEL_REQUESTED_AT,
-            JOBS.CANCEL_REASON)
+            JOBS.CANCEL_REASON,
+            JOBS.STATUS)
         .from(JOBS)
         .where(JOBS.ID.in(held.stream().map(Held::jobId).distinct().toList()))
         .orderBy(JOBS.ID)
@@ -197,7 +199,8 @@ public class Requeuer {
                         r.get(JOBS.CANCEL_REQUESTED_AT) == null
                             ? null
                             : java.util.Objects.requireNonNullElse(
-                                r.get(JOBS.CANCEL_REASON), "cancelled by request"))));
+                                r.get(JOBS.CANCEL_REASON), "cancelled by request"),
+                        "preempting".equals(r.get(JOBS.STATUS)))));
     List<JobTransitions.Move> back = new ArrayList<>();
     List<JobTransitions.Move> giveUp = new ArrayList<>();
     List<JobTransitions.Move> cancel = new ArrayList<>();
@@ -233,6 +236,14 @@ public class Requeuer {
           case PREEMPTING -> forced.add(task);
           default -> {}
         }
+        continue;
+      }
+      if (c.preempting()) {
+        // preempted for priority and now lost: queued again, its attempt refunded already
+        back.add(
+            JobTransitions.Move.at(h.jobId(), h.attempt())
+                .because(h.reasonOr(cause))
+                .runAt(now.plus(settleDelay)));
         continue;
       }
       // a cause that does not count counts anyway once the job had its free take-backs

@@ -47,7 +47,13 @@ class ResultStore {
    * max_retries} (free ones, and those before a retry by hand); {@code cancelReason} is set once a
    * cancel asked it to stop.
    */
-  private record Current(int attempt, int notCounted, int maxRetries, String cancelReason) {}
+  private record Current(
+      int attempt,
+      int notCounted,
+      int maxRetries,
+      String cancelReason,
+      JobStatus status,
+      int epoch) {}
 
   private final DSLContext db;
   private final TransactionTemplate tx;
@@ -259,11 +265,12 @@ class ResultStore {
     Map<String, List<io.workron.scheduler.gangs.GangDrains.Trigger>> triggers =
         new LinkedHashMap<>();
     List<JobTransitions.Move> acks = new ArrayList<>();
+    List<JobTransitions.Move> singleAcks = new ArrayList<>();
     Map<String, Current> current = new HashMap<>();
     db.resultQuery(
             "select id, attempt, free_attempts + budget_start_attempt, max_retries,"
                 + " case when cancel_requested_at is not null"
-                + " then coalesce(cancel_reason, 'cancelled by request') end from jobs "
+                + " then coalesce(cancel_reason, 'cancelled by request') end, status, epoch from jobs "
                 + "where id = any(?::varchar[]) order by id for update",
             (Object) ids)
         .forEach(
@@ -274,7 +281,9 @@ class ResultStore {
                         r.get(1, Integer.class),
                         r.get(2, Integer.class),
                         r.get(3, Integer.class),
-                        r.get(4, String.class))));
+                        r.get(4, String.class),
+                        JobStatus.fromWire(r.get(5, String.class)),
+                        r.get(6, Integer.class))));
     // what the commands left in their checkpoint files as they exited, kept before the results
     // move the jobs (the attempt is still the current one)
     List<Shipped> exitCheckpoints = new ArrayList<>();
@@ -347,6 +356,19 @@ class ResultStore {
           continue;
         }
       }
+      if (task == null
+          && c.status() == JobStatus.PREEMPTING
+          && c.cancelReason() == null
+          && verdict.kind() != AttemptVerdict.Kind.DONE) {
+        // a job preempted for higher-priority work acknowledged the stop: back to the queue, its
+        // attempt refunded (a success that came first makes it done, below)
+        if (r.epoch() != null && r.epoch() != c.epoch()) {
+          stale(r, "preemption round " + r.epoch() + " is over; the job is in round " + c.epoch());
+          continue;
+        }
+        singleAcks.add(base.inEpoch(c.epoch()));
+        continue;
+      }
       if (c.cancelReason() != null && verdict.kind() != AttemptVerdict.Kind.DONE) {
         // cancelled while running: whatever ended the attempt (the stop, or a failure first), the
         // job does not run again; a success that came first stands (done wins)
@@ -391,6 +413,9 @@ class ResultStore {
             stale(reported.get(refusal.jobId()), refusal.detail());
           }
         });
+    for (String id : drains.requeuePreempted(singleAcks, now)) {
+      applied.add(reported.get(id));
+    }
     List<String> acknowledged = drains.acknowledge(acks, now);
     acknowledged.forEach(id -> applied.add(reported.get(id)));
     triggers.forEach(

@@ -110,6 +110,7 @@ final class FaultCluster implements AutoCloseable {
                 "--workron.scheduler.outbox-sweep-age=2s",
                 "--workron.scheduler.outbox-sweep-interval=1s",
                 "--workron.scheduler.retry-backoff-base=200ms",
+                "--workron.scheduler.gangs.min-run-time=1s",
                 "--spring.kafka.consumer.properties.session.timeout.ms=6000",
                 "--spring.kafka.consumer.properties.heartbeat.interval.ms=2000"));
     args.addAll(List.of(extra));

@@ -447,6 +447,104 @@ class FaultInjectionIT {
     cluster.stop("worker-3");
   }
 
+  @Test
+  @Order(9)
+  void aHighPriorityJobPreemptsALowPriorityPreemptibleOneWhichResumesFromItsCheckpoint()
+      throws Exception {
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .until(
+            () ->
+                "2".equals(value("select count(*)::text from workers where status = ?", "active")));
+    // each job asks for most of a worker's memory: one per worker
+    long memory =
+        Long.parseLong(value("select min(memory_mb)::text from workers where status = ?", "active"))
+            * 6
+            / 10;
+    String script =
+        java.nio.file.Path.of("..", "examples", "train.sh").toAbsolutePath().normalize().toString();
+    String victim =
+        submit(
+            new JobSubmission(
+                "job-fault-low-" + UUID.randomUUID(),
+                "STEPS=16 STEP_SECONDS=0.5 sh " + script,
+                null,
+                new io.workron.schemas.Resources(0, memory),
+                0,
+                null,
+                1,
+                null,
+                null,
+                null,
+                null,
+                null,
+                null,
+                true));
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .until(
+            () ->
+                value(
+                        "select convert_from(data, 'UTF8') from checkpoints where job_id = ? "
+                            + "and convert_from(data, 'UTF8') ~ 'step=([3-9]|1[0-9])'",
+                        victim)
+                    != null);
+    String bystander =
+        submit(
+            new JobSubmission(
+                "job-fault-keep-" + UUID.randomUUID(),
+                "sleep 12",
+                null,
+                new io.workron.schemas.Resources(0, memory),
+                -5,
+                null,
+                1,
+                null));
+    await().atMost(Duration.ofSeconds(60)).until(() -> "running".equals(status(bystander)));
+    Instant submitted = Instant.now();
+    String urgent =
+        submit(
+            new JobSubmission(
+                "job-fault-urgent-" + UUID.randomUUID(),
+                "sleep 1",
+                null,
+                new io.workron.schemas.Resources(0, memory),
+                10,
+                null,
+                1,
+                null));
+
+    await().atMost(Duration.ofSeconds(60)).until(() -> "done".equals(status(urgent)));
+    long urgentDoneMs = Duration.between(submitted, Instant.now()).toMillis();
+    await().atMost(Duration.ofSeconds(120)).until(() -> countDone(List.of(victim, bystander)) == 2);
+
+    // the victim was stopped once, its attempt refunded (max_retries 1), and it resumed
+    assertThat(value("select attempt::text from jobs where id = ?", victim)).isEqualTo("2");
+    assertThat(value("select free_attempts::text from jobs where id = ?", victim)).isEqualTo("1");
+    assertThat(value("select outcome from job_attempts where job_id = ? and attempt = 1", victim))
+        .isEqualTo("interrupted");
+    String output = value("select output from job_outputs where job_id = ?", victim);
+    java.util.regex.Matcher m =
+        java.util.regex.Pattern.compile("starts at step (\\d+)").matcher(output);
+    assertThat(m.find()).as(output).isTrue();
+    assertThat(Integer.parseInt(m.group(1))).as(output).isGreaterThan(0);
+    assertThat(output).contains("done at step 16");
+    // the non-preemptible job was never touched
+    assertThat(value("select attempt::text from jobs where id = ?", bystander)).isEqualTo("1");
+    report(
+        "priority preemption",
+        "the priority-10 job was done "
+            + urgentDoneMs
+            + " ms after submission; the preemptible victim resumed at step "
+            + m.group(1)
+            + " and was done; the non-preemptible job ran once");
+    Invariants.check(
+        cluster.jdbcUrl(),
+        cluster.dbUser(),
+        cluster.dbPassword(),
+        List.of(victim, bystander, urgent));
+  }
+
   // --- helpers
 
   /**
@@ -514,6 +612,15 @@ class FaultInjectionIT {
     String id = "job-fault-" + UUID.randomUUID();
     kafka.send(cluster.topics().submissions(), id, submission(id, command, maxRetries));
     return id;
+  }
+
+  private static String submit(JobSubmission s) {
+    kafka.send(
+        cluster.topics().submissions(),
+        s.id(),
+        codec.encode(
+            WireCodec.envelope(MessageType.JOB_SUBMITTED, "m-" + s.id(), Instant.now(), s)));
+    return s.id();
   }
 
   private static String status(String id) throws Exception {
