@@ -3,6 +3,7 @@ package io.workron.scheduler;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.micrometer.core.instrument.MeterRegistry;
 import io.workron.schemas.JobDispatch;
 import io.workron.schemas.JobResult;
 import io.workron.schemas.JobStop;
@@ -58,7 +59,8 @@ class GangsIT {
             "--workron.scheduler.unschedulable-timeout=6s",
             "--workron.scheduler.gangs.admission-tick=200ms",
             "--workron.scheduler.gangs.ready-timeout=3s",
-            "--workron.scheduler.gangs.drain-force-timeout=3s");
+            "--workron.scheduler.gangs.drain-force-timeout=3s",
+            "--workron.scheduler.gangs.min-run-time=1s");
   }
 
   @BeforeEach
@@ -219,6 +221,63 @@ class GangsIT {
     // the sibling's attempt is refunded, the trigger's counts
     assertThat(refunded(t0.jobId())).isEqualTo(1);
     assertThat(refunded(t1.jobId())).isEqualTo(0);
+    // the seed's metrics, and the gang's own lifecycle events for other services
+    MeterRegistry meters = sut.app.getBean(MeterRegistry.class);
+    assertThat(meters.find("workron_gangs_preempted_total").counter().count()).isPositive();
+    assertThat(
+            meters
+                .find("workron_gang_preemptions_completed_total")
+                .tag("outcome", "blocked")
+                .counter()
+                .count())
+        .isPositive();
+    assertThat(meters.find("workron_gang_preemption_drain_seconds").timer().count()).isPositive();
+    try (TopicReader events = sut.kafka.read(sut.topics.jobEvents(), r -> gang.equals(r.key()))) {
+      List<String> kinds =
+          events.until(r -> r.size() >= 4, WAIT).stream()
+              .map(r -> gangEvent(r.value()))
+              .map(e -> e.event().name() + "@" + e.epoch())
+              .toList();
+      assertThat(kinds)
+          .containsSubsequence("ADMITTED@0", "DRAIN_STARTED@1", "DRAIN_ENDED@1", "ADMITTED@1");
+    }
+  }
+
+  @Test
+  void aHigherPriorityGangPreemptsAPreemptibleOneWhichRunsAgainAfterwardsWithoutUsingARetry()
+      throws Exception {
+    FakeWorker a = worker("a", 1);
+    FakeWorker b = worker("b", 1);
+    String low = submitGang(2, 1, null, 0, true);
+    JobDispatch[] victims = runningGang(low, a, b);
+
+    String high = submitGang(2, 1, null, 5, false);
+
+    for (JobDispatch d : victims) {
+      FakeWorker w = on(d, a, b);
+      JobStop stop = w.stopFor(d);
+      assertThat(stop.cause()).isEqualTo(StopCause.PREEMPTED);
+      assertThat(stop.epoch()).isEqualTo(1);
+      w.finish(d, JobResult.Outcome.INTERRUPTED, 143, 1, "step=7");
+    }
+    JobDispatch[] urgent = runningGang(high, a, b);
+    JsonNode drain = summary(low).get("drains").get(0);
+    assertThat(drain.get("reason").asString()).isEqualTo("preempted by " + high + " (priority 5)");
+    assertThat(drain.has("trigger_job")).isFalse();
+    assertThat(drain.get("acks").asInt()).isEqualTo(2);
+    assertThat(statuses(low)).containsOnly("blocked");
+
+    for (JobDispatch d : urgent) {
+      on(d, a, b).finish(d, JobResult.Outcome.SUCCEEDED, 0, null);
+    }
+    // max_retries 1, yet the preempted gang runs again: its attempts were refunded
+    JobDispatch[] again = runningGang(low, a, b);
+    for (JobDispatch d : again) {
+      assertThat(d.attempt()).isEqualTo(2);
+      assertThat(new String(java.util.Base64.getDecoder().decode(d.checkpoint())))
+          .isEqualTo("step=7");
+      assertThat(refunded(d.jobId())).isEqualTo(1);
+    }
   }
 
   @Test
@@ -350,6 +409,87 @@ class GangsIT {
     assertThat(sut.statusCode("/internal/gangs/gang-nope")).isEqualTo(404);
   }
 
+  @Test
+  void gangsAndOrdinaryJobsPlacedByTwoReplicasNeverOverBookAWorker() throws Exception {
+    try (SchedulerUnderTest second =
+        new SchedulerUnderTest(
+            sut,
+            "--workron.scheduler.reaper-tick=200ms",
+            "--workron.scheduler.worker-offline-after=2s",
+            "--workron.scheduler.tick-interval=200ms",
+            "--workron.scheduler.gangs.admission-tick=200ms")) {
+      List<FakeWorker> fleet = new ArrayList<>();
+      for (int i = 0; i < 3; i++) {
+        fleet.add(worker("w" + i, 2));
+      }
+      // more than the fleet's 6 slots, gangs and jobs mixed, none of them ever ends
+      List<String> gangs = new ArrayList<>();
+      for (int i = 0; i < 4; i++) {
+        gangs.add(submitGang(3, 1, null));
+        for (int j = 0; j < 5; j++) {
+          sut.submit("sleep 600", 1);
+        }
+      }
+      // every dispatch received is started at once, so capacity is held only by running work
+      await()
+          .atMost(WAIT)
+          .until(
+              () -> {
+                int total = 0;
+                for (FakeWorker w : fleet) {
+                  List<JobDispatch> got = w.received();
+                  for (JobDispatch d : got) {
+                    if (!w.running.contains(new RunningAttempt(d.jobId(), d.attempt()))) {
+                      w.start(d);
+                    }
+                  }
+                  total += got.size();
+                }
+                return total >= 6;
+              });
+      // one more round of each loop on each replica, now: none places anything
+      for (SchedulerUnderTest replica : List.of(sut, second)) {
+        assertThat(
+                replica
+                    .app
+                    .getBean(io.workron.scheduler.dispatch.DispatchLoop.class)
+                    .dispatchOnce())
+            .isZero();
+        assertThat(
+                replica
+                    .app
+                    .getBean(io.workron.scheduler.gangs.GangAdmission.class)
+                    .tick()
+                    .admitted())
+            .isZero();
+      }
+      // every dispatch each worker of the fleet ever got (none ended): at most its 2 slots
+      String ours = String.join(",", fleet.stream().map(w -> "'" + w.id + "'").toList());
+      String perWorker =
+          "select coalesce(max(n), 0) from (select count(*) n from job_attempts "
+              + "where worker_id in ("
+              + ours
+              + ") group by worker_id) per_worker";
+      assertThat(sut.count(perWorker))
+          .as(
+              sut.rows(
+                  "select worker_id, job_id, attempt from job_attempts where worker_id in ("
+                      + ours
+                      + ") order by worker_id"))
+          .isEqualTo(2);
+      for (FakeWorker w : fleet) {
+        assertThat(w.received()).as(w.id).hasSizeLessThanOrEqualTo(2);
+      }
+      long gangTasksPlaced =
+          sut.count(
+              "select count(*) from jobs where gang_id is not null and status in ('running', 'reserved')");
+      // a gang is placed whole or not at all
+      assertThat(gangTasksPlaced % 3).isZero();
+      assertThat(sut.count("select count(*) from jobs where status in ('running', 'reserved')"))
+          .isEqualTo(6);
+    }
+  }
+
   // --- helpers
 
   private FakeWorker worker(String name, int slots) {
@@ -404,6 +544,11 @@ class GangsIT {
   }
 
   private String submitGang(int size, int maxRetries, Resources resources) {
+    return submitGang(size, maxRetries, resources, null, null);
+  }
+
+  private String submitGang(
+      int size, int maxRetries, Resources resources, Integer priority, Boolean preemptible) {
     String id = "gang-it-" + UUID.randomUUID().toString().substring(0, 8);
     JobSubmission s =
         new JobSubmission(
@@ -411,7 +556,7 @@ class GangsIT {
             "train.sh",
             null,
             resources,
-            null,
+            priority,
             null,
             maxRetries,
             null,
@@ -420,7 +565,7 @@ class GangsIT {
             null,
             null,
             size,
-            null);
+            preemptible);
     sut.kafka.send(
         sut.topics.submissions(),
         id,
@@ -450,6 +595,14 @@ class GangsIT {
       out.add(t.get("status").asString());
     }
     return out;
+  }
+
+  private static io.workron.schemas.GangEvent gangEvent(byte[] bytes) {
+    try {
+      return sut.codec.decode(bytes, MessageType.GANG_EVENT).payload();
+    } catch (io.workron.schemas.InvalidMessageException e) {
+      throw new AssertionError("scheduler-core wrote a gang event its own schema refuses", e);
+    }
   }
 
   private static String base64(String text) {

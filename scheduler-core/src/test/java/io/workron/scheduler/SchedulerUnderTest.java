@@ -368,6 +368,23 @@ final class SchedulerUnderTest implements AutoCloseable {
     }
   }
 
+  /** Every row of {@code sql}, one line each, for a failure message. */
+  String rows(String sql) {
+    StringBuilder out = new StringBuilder();
+    try (Connection c = DriverManager.getConnection(jdbcUrl, infra.username(), infra.password());
+        ResultSet rs = c.createStatement().executeQuery(sql)) {
+      int n = rs.getMetaData().getColumnCount();
+      while (rs.next()) {
+        for (int i = 1; i <= n; i++) {
+          out.append(i > 1 ? " | " : "\n").append(rs.getString(i));
+        }
+      }
+    } catch (java.sql.SQLException e) {
+      return e.toString();
+    }
+    return out.toString();
+  }
+
   private URI uri(String path) {
     return URI.create("http://127.0.0.1:" + port + path);
   }
