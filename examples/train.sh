@@ -4,6 +4,8 @@
 #
 #   STEPS         how many steps to run (default 30)
 #   STEP_SECONDS  how long one step takes (default 1)
+#   FAIL_RANK, FAIL_AT_STEP  for a demonstration: the task of that GANG_INDEX fails (exit 1) when
+#                 it reaches that step in its first attempt, so the gang drains and resumes
 #
 # Workron puts the last checkpoint back in $WORKRON_CHECKPOINT_FILE before the command starts, and
 # also passes it as base64 in $CHECKPOINT_DATA when it is small enough; either is enough to resume.
@@ -30,5 +32,9 @@ while [ "$step" -lt "$steps" ]; do
   step=$((step + 1))
   save
   echo "rank $rank step $step"
+  if [ "$rank" = "${FAIL_RANK:-}" ] && [ "$step" = "${FAIL_AT_STEP:-}" ] && [ "${WORKRON_ATTEMPT:-1}" = 1 ]; then
+    echo "rank $rank fails at step $step"
+    exit 1
+  fi
 done
 echo "rank $rank done at step $step"

@@ -580,6 +580,58 @@ class EndToEndIT {
         HttpResponse.BodyHandlers.ofString());
   }
 
+  @Test
+  void aGangOverRestRunsOnBothWorkersAndAfterATaskFailsResumesFromItsCheckpoints()
+      throws Exception {
+    String script =
+        java.nio.file.Path.of("..", "examples", "train.sh").toAbsolutePath().normalize().toString();
+    HttpResponse<String> created =
+        http.send(
+            post(
+                "/jobs",
+                "{\"command\":\"STEPS=6 STEP_SECONDS=0.5 FAIL_RANK=1 FAIL_AT_STEP=3 sh "
+                    + script
+                    + "\",\"gang_size\":2}"),
+            HttpResponse.BodyHandlers.ofString());
+    assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+    JsonNode answer = codec.mapper().readTree(created.body());
+    String gang = answer.get("gang_id").asString();
+    assertThat(answer.get("tasks").get(1).asString()).isEqualTo(gang + "-1");
+
+    await()
+        .atMost(WAIT)
+        .until(() -> "done".equals(get("/gangs/" + gang + "/summary").get("status").asString()));
+    JsonNode drain = get("/gangs/" + gang + "/summary").get("drains").get(0);
+    assertThat(drain.get("trigger_job").asString()).isEqualTo(gang + "-1");
+    assertThat(drain.get("acks").asInt()).isEqualTo(1);
+    assertThat(drain.get("outcome").asString()).isEqualTo("blocked");
+    JsonNode tasks = get("/gangs/" + gang);
+    assertThat(tasks.get(0).get("worker_id").asString())
+        .isNotEqualTo(tasks.get(1).get("worker_id").asString());
+    for (JsonNode t : tasks) {
+      assertThat(t.get("attempts").asInt()).isEqualTo(2);
+      // task 1 failed at step 3; task 0 was stopped about then: each resumes where it was
+      java.util.regex.Matcher resumed =
+          java.util.regex.Pattern.compile(
+                  "^rank \\d of 2 \\(attempt 2, epoch 1\\) starts at step (\\d+);")
+              .matcher(t.get("output").asString());
+      assertThat(resumed.find()).as(t.get("output").asString()).isTrue();
+      int step = Integer.parseInt(resumed.group(1));
+      if (t.get("gang_index").asInt() == 1) {
+        assertThat(step).isEqualTo(3);
+      } else {
+        assertThat(step).isBetween(1, 6);
+      }
+      HttpResponse<String> checkpoint =
+          http.send(
+              HttpRequest.newBuilder(uri("/jobs/" + t.get("id").asString() + "/checkpoint"))
+                  .build(),
+              HttpResponse.BodyHandlers.ofString());
+      assertThat(checkpoint.statusCode()).isEqualTo(200);
+      assertThat(checkpoint.body()).isEqualTo("step=6\n");
+    }
+  }
+
   private static String exampleSubmission() throws Exception {
     try (InputStream in =
         EndToEndIT.class.getResourceAsStream(MessageType.JOB_SUBMITTED.exampleResource())) {

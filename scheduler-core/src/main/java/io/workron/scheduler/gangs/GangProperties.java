@@ -22,8 +22,9 @@ import org.springframework.validation.annotation.Validated;
  *     GANG_RENDEZVOUS} and {@code MASTER_PORT}, for torchrun/NCCL-style launchers
  * @param minRunTime a preemptible job or gang that started less than this long ago is not preempted
  *     again (against thrashing)
- * @param checkpointMaxBytes largest checkpoint stored; a bigger one is refused with a reason in the
- *     attempt's history (it must fit a Kafka message with room to spare)
+ * @param checkpointMaxBytes largest checkpoint stored (at most 512 KiB: its base64 travels in a
+ *     dispatch and a result, under Kafka's 1 MiB message limit); a bigger one is refused with a
+ *     reason in the attempt's history (it must fit a Kafka message with room to spare)
  */
 @Validated
 @ConfigurationProperties("workron.scheduler.gangs")
@@ -34,4 +35,4 @@ public record GangProperties(
     @DefaultValue("25s") Duration drainForceTimeout,
     @DefaultValue("29500") @Min(1) @Max(65535) int rendezvousPort,
     @DefaultValue("5m") Duration minRunTime,
-    @DefaultValue("524288") @Min(1) @Max(786432) int checkpointMaxBytes) {}
+    @DefaultValue("262144") @Min(1) @Max(524288) int checkpointMaxBytes) {}
