@@ -375,6 +375,30 @@ class GangsIT {
   }
 
   @Test
+  void aGangWhoseTaskIdIsTakenByAnotherJobIsCancelledSayingWhyInsteadOfWaitingForever()
+      throws Exception {
+    String id = "gang-it-" + UUID.randomUUID().toString().substring(0, 8);
+    sut.kafka.send(sut.topics.submissions(), id + "-1", sut.submission(id + "-1", "true", 1, null));
+    await().atMost(WAIT).until(() -> sut.job(id + "-1") != null);
+
+    JobSubmission gang =
+        new JobSubmission(
+            id, "train.sh", null, null, null, null, 1, null, null, null, null, null, 2, null);
+    sut.kafka.send(
+        sut.topics.submissions(),
+        id,
+        sut.codec.encode(
+            WireCodec.envelope(MessageType.JOB_SUBMITTED, "m-" + id, Instant.now(), gang)));
+
+    await().atMost(WAIT).until(() -> "cancelled".equals(sut.status(id + "-0")));
+    assertThat(sut.job(id + "-0").get("failure_reason").asString())
+        .contains("task ids (<gang id>-<index>) were already used by other jobs");
+    assertThat(summary(id).get("status").asString()).isEqualTo("cancelled");
+    // the job that had the id is left alone
+    assertThat(sut.job(id + "-1").has("gang_id")).isFalse();
+  }
+
+  @Test
   void cancellingAGangOrAnyOfItsTasksStopsThemAll() throws Exception {
     FakeWorker a = worker("a", 1);
     FakeWorker b = worker("b", 1);

@@ -83,6 +83,31 @@ public final class WireCodec {
     return bind(tree, expected);
   }
 
+  /**
+   * Reads a message of one of {@code accepted} types, parsing it once (a topic that carries several
+   * types, such as results with outputs and checkpoints).
+   */
+  public Envelope<?> decodeAny(byte[] bytes, List<MessageType<?>> accepted)
+      throws InvalidMessageException {
+    JsonNode tree = parse(bytes);
+    String type = tree.path("type").asString("");
+    for (MessageType<?> t : accepted) {
+      if (t.name().equals(type)) {
+        return bind(tree, t);
+      }
+    }
+    if (MessageType.byName(type).isEmpty()) {
+      throw new InvalidMessageException(
+          InvalidMessageException.Reason.UNKNOWN_TYPE,
+          "/type",
+          "unknown message type '" + type + "', expected one of " + accepted);
+    }
+    throw new InvalidMessageException(
+        InvalidMessageException.Reason.WRONG_TYPE,
+        "/type",
+        "message type " + type + " does not belong here, expected one of " + accepted);
+  }
+
   /** Validates {@code tree} against the schema of {@code type}; the list is empty when valid. */
   public List<Error> validate(JsonNode tree, MessageType<?> type) {
     return schemas.get(type.name()).validate(tree);

@@ -76,6 +76,44 @@ class WireContractTest {
   }
 
   @Test
+  void aGangIsOneSubmissionWhoseTasksAreNamedByIndex() throws Exception {
+    byte[] raw;
+    try (InputStream in =
+        WireContractTest.class.getResourceAsStream("/examples/job-submitted.v1.gang.json")) {
+      raw = in.readAllBytes();
+    }
+    JobSubmission gang = codec.decode(raw, MessageType.JOB_SUBMITTED).payload();
+
+    assertThat(gang.isGang()).isTrue();
+    assertThat(gang.preemptible()).isTrue();
+    assertThat(gang.gangTaskIds()).containsExactly("gang-example-train-0", "gang-example-train-1");
+    byte[] written = codec.encode(codec.decode(raw, MessageType.JOB_SUBMITTED));
+    assertThat(codec.validate(codec.readTree(written), MessageType.JOB_SUBMITTED)).isEmpty();
+  }
+
+  @org.junit.jupiter.params.ParameterizedTest(name = "{0}")
+  @org.junit.jupiter.params.provider.CsvSource(
+      delimiter = '|',
+      textBlock =
+          """
+          gang with dependencies | "id":"g1","command":"x","gang_size":2,"depends_on":["a"]
+          gang with a key        | "id":"g1","command":"x","gang_size":2,"concurrency_key":"k"
+          gang too big           | "id":"g1","command":"x","gang_size":257
+          gang id too long       | "id":"gggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggg","command":"x","gang_size":2
+          preemptible as text    | "id":"j1","command":"x","preemptible":"yes"
+          """)
+  void aGangTheSchedulerCannotStoreIsRefusedByTheSchema(String name, String payload)
+      throws Exception {
+    byte[] doc =
+        ("{\"type\":\"job.submitted.v1\",\"id\":\"m\",\"time\":\"2026-11-29T12:00:00Z\",\"payload\":{"
+                + payload
+                + "}}")
+            .getBytes(UTF8);
+
+    assertThat(codec.validate(codec.readTree(doc), MessageType.JOB_SUBMITTED)).isNotEmpty();
+  }
+
+  @Test
   void submissionDefaultsAreTheSeeds() throws Exception {
     String doc =
         "{\"type\":\"job.submitted.v1\",\"id\":\"m\",\"time\":\"2026-01-01T00:00:00Z\","

@@ -106,13 +106,32 @@ public class Cancellations {
     }
     // a gang stops as a whole: cancelling it (by its id) or any of its tasks cancels every task
     Map<String, String> gangOf = new HashMap<>();
-    db.resultQuery(
-            "select j.id, j.gang_id from jobs j where j.gang_id = any(?::varchar[]) "
-                + "or j.gang_id in (select t.gang_id from jobs t where t.id = any(?::varchar[]) "
-                + "  and t.gang_id is not null)",
-            byId.keySet().toArray(String[]::new),
-            byId.keySet().toArray(String[]::new))
-        .forEach(r -> gangOf.put(r.get(0, String.class), r.get(1, String.class)));
+    String[] requested = byId.keySet().toArray(String[]::new);
+    // by primary key, then by the gang index: the gangs of the jobs asked for, and ids asked for
+    // that are gangs (an id that is a job is the job, whatever gang shares it)
+    java.util.Set<String> gangs = new java.util.TreeSet<>();
+    java.util.Set<String> jobs = new java.util.HashSet<>();
+    db.resultQuery("select id, gang_id from jobs where id = any(?::varchar[])", (Object) requested)
+        .forEach(
+            r -> {
+              jobs.add(r.get(0, String.class));
+              if (r.get(1, String.class) != null) {
+                gangs.add(r.get(1, String.class));
+              }
+            });
+    String[] notJobs =
+        byId.keySet().stream().filter(id -> !jobs.contains(id)).toArray(String[]::new);
+    if (notJobs.length > 0) {
+      gangs.addAll(
+          db.resultQuery("select id from gangs where id = any(?::varchar[])", (Object) notJobs)
+              .fetch(r -> r.get(0, String.class)));
+    }
+    if (!gangs.isEmpty()) {
+      db.resultQuery(
+              "select id, gang_id from jobs where gang_id = any(?::varchar[])",
+              (Object) gangs.toArray(String[]::new))
+          .forEach(r -> gangOf.put(r.get(0, String.class), r.get(1, String.class)));
+    }
     Map<String, Request> asked = new LinkedHashMap<>(byId);
     if (!gangOf.isEmpty()) {
       Map<String, Request> perGang = new HashMap<>();

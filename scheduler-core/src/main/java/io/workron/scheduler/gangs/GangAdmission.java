@@ -20,6 +20,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
@@ -30,7 +31,6 @@ import org.slf4j.LoggerFactory;
 import org.springframework.context.SmartLifecycle;
 import org.springframework.core.NestedExceptionUtils;
 import org.springframework.stereotype.Component;
-import org.springframework.transaction.event.TransactionalEventListener;
 import org.springframework.transaction.support.TransactionTemplate;
 
 /**
@@ -148,6 +148,7 @@ public class GangAdmission implements SmartLifecycle {
             + "from gangs g where g.id = d.gang_id and d.ended_at is null and g.finished_at is not null",
         now);
     int forced = drains.forceOverdue(gangProperties.drainForceTimeout(), now);
+    cancelIncomplete(now);
     List<String> stale =
         db.resultQuery(
                 "select distinct gang_id from jobs where status = 'reserved' "
@@ -171,12 +172,59 @@ public class GangAdmission implements SmartLifecycle {
               + " (not started: "
               + String.join(", ", notStarted)
               + ")";
-      if (drains.begin(gang, List.of(), reason, tasks, now) > 0) {
+      // free at first; once the gang was rolled back max-free-requeues times, the attempts of the
+      // tasks that again did not start count, so a worker that never takes its dispatches up
+      // cannot keep a gang cycling forever
+      int rollbacks =
+          db.resultQuery(
+                  "select count(*) from gang_drains where gang_id = ? and trigger_job is null "
+                      + "and reason like 'reservation not taken up%'",
+                  gang)
+              .fetchOne(r -> r.get(0, Integer.class));
+      List<GangDrains.Trigger> charged =
+          rollbacks < properties.maxFreeRequeues()
+              ? List.of()
+              : GangDrains.tasksOf(gang, tasks).stream()
+                  .filter(t -> t.status() == JobStatus.RESERVED)
+                  .map(
+                      t ->
+                          new GangDrains.Trigger(
+                              t.id(), t.attempt(), reason, true, null, null, false))
+                  .toList();
+      if (drains.begin(gang, charged, reason, tasks, now) > 0) {
         rolledBack++;
         meters.counter("workron_gang_reservations_rolled_back_total").increment();
       }
     }
     return new int[] {rolledBack, forced};
+  }
+
+  /**
+   * A gang some of whose task ids were already taken by other jobs could never run whole: its
+   * stored tasks are cancelled, saying why, and it is finished.
+   */
+  private void cancelIncomplete(OffsetDateTime now) {
+    List<String> incomplete =
+        db.resultQuery(
+                "select g.id from gangs g where g.finished_at is null "
+                    + "and (select count(*) from jobs j where j.gang_id = g.id) <> g.size")
+            .fetch(r -> r.get(0, String.class));
+    for (String gang : incomplete) {
+      String why =
+          "gang "
+              + gang
+              + " cannot run: some of its task ids (<gang id>-<index>) were already used by other"
+              + " jobs; submit it under another id";
+      Map<String, String> reasons = new LinkedHashMap<>();
+      taskIds(gang).forEach(id -> reasons.put(id, why));
+      transitions.apply(Transition.CANCEL, reasons, now);
+      db.execute(
+          "update gangs set finished_at = ?::timestamptz, wait_reason = ? where id = ?",
+          now,
+          why,
+          gang);
+      log.warn("{}", why);
+    }
   }
 
   private List<String> taskIds(String gang) {
@@ -223,8 +271,6 @@ public class GangAdmission implements SmartLifecycle {
                         r.get(6, Integer.class),
                         r.get(7, String.class),
                         r.get(8, OffsetDateTime.class)));
-    List<WorkerCapacity> live =
-        workers.lockWorkersWithCapacity(properties.workerOfflineAfter(), true);
     OffsetDateTime pendingBefore =
         now.minus(
             gangProperties.admissionTick().compareTo(java.time.Duration.ofSeconds(1)) > 0
@@ -232,9 +278,19 @@ public class GangAdmission implements SmartLifecycle {
                 : java.time.Duration.ofSeconds(1));
     if (waiting.isEmpty()) {
       db.execute("update workers set held_for_gang = null where held_for_gang is not null");
-      preemptions.preemptFor(null, live, pendingBefore, now);
+      // worker rows are locked only when there is something to place or preempt for
+      preemptions
+          .demand(null, pendingBefore)
+          .ifPresent(
+              d ->
+                  preemptions.preempt(
+                      d,
+                      workers.lockWorkersWithCapacity(properties.workerOfflineAfter(), true),
+                      now));
       return new int[] {0, 0};
     }
+    List<WorkerCapacity> live =
+        workers.lockWorkersWithCapacity(properties.workerOfflineAfter(), true);
     List<Unschedulable.Offer> offers =
         db.resultQuery(
                 "select vram_mb, memory_mb from workers where status <> 'offline' and slots > 0")
@@ -287,7 +343,10 @@ public class GangAdmission implements SmartLifecycle {
               + ": "
               + byId.get(gang).waitReason();
       taskIds(gang).forEach(id -> reasons.put(id, why));
-      failed += transitions.apply(Transition.FAIL_UNSCHEDULABLE, reasons, now).moved().size();
+      List<String> moved =
+          transitions.apply(Transition.FAIL_UNSCHEDULABLE, reasons, now).movedIds();
+      drains.cancelDownstreamOf(moved);
+      failed += moved.size();
       db.execute("update gangs set finished_at = ?::timestamptz where id = ?", now, gang);
       log.warn("gang failed gang_id={}: {}", gang, why);
     }
@@ -303,7 +362,14 @@ public class GangAdmission implements SmartLifecycle {
         break;
       }
     }
-    preemptions.preemptFor(first, live, pendingBefore, now);
+    Optional<Preemptions.Demand> demand = preemptions.demand(first, pendingBefore);
+    if (demand.isPresent()) {
+      // what they use now, this tick's reservations included (the rows are still locked)
+      preemptions.preempt(
+          demand.get(),
+          workers.lockWorkersWithCapacity(properties.workerOfflineAfter(), true),
+          now);
+    }
     return new int[] {admitted, failed};
   }
 
@@ -433,19 +499,11 @@ public class GangAdmission implements SmartLifecycle {
     return addr.substring(0, colon);
   }
 
-  /** Work was queued or capacity freed in this replica: tick soon. */
-  @TransactionalEventListener(fallbackExecution = true)
-  void onMoved(JobTransitions.JobsMoved moved) {
-    if (moved.transition().freesOrQueuesWork()) {
-      wake();
-    }
-  }
-
-  @TransactionalEventListener(fallbackExecution = true)
-  void onSubmitted(io.workron.scheduler.lifecycle.JobsSubmitted submitted) {
-    wake();
-  }
-
+  /**
+   * Ticks at once rather than at the next {@code admission-tick}. The loop is not woken by every
+   * job moved or stored in this replica, as the dispatch loop is: a placement locks every worker
+   * row, and ordinary dispatch rounds, which skip locked rows, would find none.
+   */
   public void wake() {
     lock.lock();
     try {

@@ -89,6 +89,7 @@ public class GangDrains {
   private final RetryPolicy retryPolicy;
   private final RandomGenerator random;
   private final Duration settleDelay;
+  private final io.workron.scheduler.dag.DependencyGraph graph;
 
   GangDrains(
       DSLContext db,
@@ -99,7 +100,9 @@ public class GangDrains {
       Topics topics,
       MeterRegistry meters,
       SchedulerProperties properties,
-      RandomGenerator random) {
+      RandomGenerator random,
+      io.workron.scheduler.dag.DependencyGraph graph) {
+    this.graph = graph;
     this.db = db;
     this.transitions = transitions;
     this.stops = stops;
@@ -114,7 +117,8 @@ public class GangDrains {
 
   /**
    * Locks, in id order, the rows of {@code jobIds} and of every task of their gangs, in one
-   * statement; returns the gang tasks among them by id (ordinary jobs are locked, not returned).
+   * statement, when any of them is a gang task; returns the gang tasks among them by id. When none
+   * is, nothing is locked here (the caller locks its own rows as it always did).
    */
   public Map<String, Task> lockTasks(Collection<String> jobIds) {
     Map<String, Task> tasks = new LinkedHashMap<>();
@@ -122,6 +126,19 @@ public class GangDrains {
       return tasks;
     }
     String[] ids = jobIds.stream().distinct().sorted().toArray(String[]::new);
+    // by primary key: most batches hold no gang task, and then nothing more is read here
+    String[] gangs =
+        db.resultQuery(
+                "select distinct gang_id from jobs where id = any(?::varchar[]) and gang_id is not null",
+                (Object) ids)
+            .fetch(r -> r.get(0, String.class))
+            .toArray(String[]::new);
+    if (gangs.length == 0) {
+      return tasks;
+    }
+    java.util.TreeSet<String> all = new java.util.TreeSet<>(java.util.Arrays.asList(ids));
+    db.resultQuery("select id from jobs where gang_id = any(?::varchar[])", (Object) gangs)
+        .forEach(r -> all.add(r.get(0, String.class)));
     db.resultQuery(
             "select j.id, j.gang_id, j.gang_index, j.status, j.attempt, j.epoch, "
                 + "j.attempt - j.budget_start_attempt - j.free_attempts, j.max_retries, "
@@ -129,11 +146,8 @@ public class GangDrains {
                 + "(w.id is null or w.status = 'offline' or w.incarnation <> j.worker_incarnation), "
                 + "j.drain_started_at, j.cancel_requested_at is not null "
                 + "from jobs j left join workers w on w.id = j.worker_id "
-                + "where j.id = any(?::varchar[]) or j.gang_id in "
-                + "  (select g.gang_id from jobs g where g.id = any(?::varchar[]) and g.gang_id is not null) "
-                + "order by j.id for update of j",
-            ids,
-            ids)
+                + "where j.id = any(?::varchar[]) order by j.id for update of j",
+            (Object) all.toArray(String[]::new))
         .forEach(
             r -> {
               String gang = r.get(1, String.class);
@@ -501,7 +515,8 @@ public class GangDrains {
     String outcome;
     OffsetDateTime runAt = now;
     if (failure != null) {
-      transitions.apply(Transition.FAIL_GANG, moves, now);
+      // jobs that depend on one of its tasks will not run either
+      graph.cancelDownstreamOf(transitions.apply(Transition.FAIL_GANG, moves, now).movedIds());
       outcome = "failed";
     } else {
       // after a failure, the gang backs off like a retried job; a round nobody caused waits only
@@ -598,6 +613,11 @@ public class GangDrains {
                 e.gangId(),
                 codec.encode(WireCodec.envelope(MessageType.GANG_EVENT, id, now.toInstant(), e)),
                 null)));
+  }
+
+  /** Cancels what depends on these jobs (failed gang tasks), naming them. */
+  void cancelDownstreamOf(List<String> failed) {
+    graph.cancelDownstreamOf(failed);
   }
 
   /** A task in one of these statuses holds an attempt on a worker that a round must end. */

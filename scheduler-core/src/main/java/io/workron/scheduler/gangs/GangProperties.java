@@ -35,4 +35,4 @@ public record GangProperties(
     @DefaultValue("25s") Duration drainForceTimeout,
     @DefaultValue("29500") @Min(1) @Max(65535) int rendezvousPort,
     @DefaultValue("5m") Duration minRunTime,
-    @DefaultValue("262144") @Min(1) @Max(524288) int checkpointMaxBytes) {}
+    @DefaultValue("262144") @Min(1) @Max(393216) int checkpointMaxBytes) {}

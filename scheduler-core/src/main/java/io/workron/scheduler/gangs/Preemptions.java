@@ -65,26 +65,38 @@ class Preemptions {
   }
 
   /**
-   * Preempts for the higher of {@code waitingGang} (the first gang admission could not place, may
-   * be null) and the highest-priority pending job that waited since {@code pendingBefore}, if
-   * running preemptible work of lower priority is in the way. Returns the victims' ids.
+   * What to preempt for, if anything: the higher of {@code waitingGang} (the first gang admission
+   * could not place, may be null) and the highest-priority pending job that waited since {@code
+   * pendingBefore}, when it outranks running preemptible work and no round still drains. Cheap: no
+   * worker row is locked.
    */
-  List<String> preemptFor(
-      Preemption.Demand waitingGang,
-      List<WorkerCapacity> live,
-      OffsetDateTime pendingBefore,
-      OffsetDateTime now) {
+  Optional<Demand> demand(Preemption.Demand waitingGang, OffsetDateTime pendingBefore) {
     Integer lowest =
         db.resultQuery("select min(priority) from jobs where status = 'running' and preemptible")
             .fetchOne(r -> r.get(0, Integer.class));
-    if (lowest == null || live.isEmpty()) {
-      return List.of();
+    if (lowest == null) {
+      return Optional.empty();
     }
     if (db.fetchExists(db.selectOne().from("jobs").where("status = 'preempting'"))) {
-      return List.of(); // a round still drains: what it frees is not known yet
+      return Optional.empty(); // a round still drains: what it frees is not known yet
     }
-    Demand demand = highest(waitingGang, lowest, pendingBefore);
-    if (demand == null) {
+    return Optional.ofNullable(highest(waitingGang, lowest, pendingBefore));
+  }
+
+  /**
+   * Preempts for {@code demand} the fewest lowest-priority victims on {@code live} (the live
+   * workers, locked, with what they use now). Returns the victims' ids.
+   */
+  List<String> preempt(Demand demand, List<WorkerCapacity> live, OffsetDateTime now) {
+    if (!demand.gang()) {
+      // ordinary dispatch cannot use a worker held for a gang: it is no room for a job
+      java.util.Set<String> held =
+          new java.util.HashSet<>(
+              db.resultQuery("select id from workers where held_for_gang is not null")
+                  .fetch(r -> r.get(0, String.class)));
+      live = live.stream().filter(w -> !held.contains(w.id())).toList();
+    }
+    if (live.isEmpty()) {
       return List.of();
     }
     List<Preemption.Running> running =
@@ -112,16 +124,35 @@ class Preemptions {
     String id = demand.demand().id();
     String reason = "preempted by " + id + " (priority " + demand.demand().priority() + ")";
     List<String> victims = new ArrayList<>(plan.get().victims());
+    java.util.Set<String> gangVictims = new java.util.HashSet<>();
+    running.forEach(
+        r -> {
+          if (r.gangId() != null) {
+            gangVictims.add(r.gangId());
+          }
+        });
+    // every victim's rows at once, in id order, before any is moved: no other order of taking
+    // them could deadlock with a result or a take-back locking the same rows
+    List<String> rows = new ArrayList<>();
     List<String> jobs = new ArrayList<>();
     for (String v : victims) {
-      if (isGang(v)) {
-        List<String> tasks =
-            db.resultQuery("select id from jobs where gang_id = ?", v)
-                .fetch(r -> r.get(0, String.class));
-        drains.begin(v, List.of(), reason, drains.lockTasks(tasks), now);
-        meters.counter("workron_preemptions_total", "victim", "gang").increment();
+      if (gangVictims.contains(v)) {
+        db.resultQuery("select id from jobs where gang_id = ?", v)
+            .forEach(r -> rows.add(r.get(0, String.class)));
       } else {
+        rows.add(v);
         jobs.add(v);
+      }
+    }
+    Map<String, GangDrains.Task> locked = drains.lockTasks(rows);
+    db.resultQuery(
+            "select id from jobs where id = any(?::varchar[]) order by id for update",
+            (Object) rows.toArray(String[]::new))
+        .fetch();
+    for (String v : victims) {
+      if (gangVictims.contains(v)) {
+        drains.begin(v, List.of(), reason, locked, now);
+        meters.counter("workron_preemptions_total", "victim", "gang").increment();
       }
     }
     preemptJobs(jobs, reason, now);
@@ -179,10 +210,6 @@ class Preemptions {
       return new Demand(gang, true);
     }
     return job == null ? null : new Demand(job, false);
-  }
-
-  private boolean isGang(String id) {
-    return db.fetchExists(db.selectOne().from("gangs").where("id = ?", id));
   }
 
   /**

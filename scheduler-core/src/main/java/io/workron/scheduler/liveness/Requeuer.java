@@ -229,7 +229,9 @@ public class Requeuer {
                           h.jobId(),
                           h.attempt(),
                           h.reasonOr(cause),
-                          cause.counts,
+                          // a task its worker never listed did not run: it costs no attempt
+                          cause.counts
+                              && task.status() == io.workron.scheduler.core.JobStatus.RUNNING,
                           null,
                           null,
                           false));

@@ -49,20 +49,9 @@ class ResultListener {
   private static final List<MessageType<?>> TYPES =
       List.of(MessageType.JOB_RESULT, MessageType.JOB_OUTPUT, MessageType.JOB_CHECKPOINT);
 
-  /** A result, or else a running attempt's recent output or checkpoint. */
+  /** A result, or else a running attempt's recent output or checkpoint; parsed once. */
   private Object decode(ConsumerRecord<String, byte[]> record)
       throws io.workron.schemas.InvalidMessageException {
-    io.workron.schemas.InvalidMessageException first = null;
-    for (MessageType<?> type : TYPES) {
-      try {
-        return codec.decode(record.value(), type).payload();
-      } catch (io.workron.schemas.InvalidMessageException e) {
-        if (e.reason() != io.workron.schemas.InvalidMessageException.Reason.WRONG_TYPE) {
-          throw e;
-        }
-        first = first == null ? e : first;
-      }
-    }
-    throw first;
+    return codec.decodeAny(record.value(), TYPES).payload();
   }
 }

@@ -115,6 +115,16 @@ class ResultStore {
     }
     tx.executeWithoutResult(
         status -> {
+          if (!checkpoints.isEmpty()) {
+            // the rows first (with their gangs', in id order), as every writer takes them
+            List<String> ids = new ArrayList<>(checkpoints.keySet());
+            results.forEach(r -> ids.add(r.jobId()));
+            drains.lockTasks(ids);
+            db.resultQuery(
+                    "select id from jobs where id = any(?::varchar[]) order by id for update",
+                    (Object) ids.stream().distinct().sorted().toArray(String[]::new))
+                .fetch();
+          }
           // before the results: a checkpoint a running attempt shipped precedes its result
           applyCheckpoints(checkpoints.values());
           if (!results.isEmpty()) {
@@ -146,13 +156,20 @@ class ResultStore {
             shipped.stream()
                 .map(c -> new Shipped(c.jobId(), c.attempt(), c.epoch(), c.data()))
                 .toList(),
-            "'running', 'reserved', 'preempting'");
+            LIVE_STATUSES);
     if (kept < shipped.size()) {
       meters
           .counter("workron_stale_messages_total", "kind", "checkpoint")
           .increment(shipped.size() - kept);
     }
   }
+
+  /**
+   * The statuses a job may be in when a checkpoint of its current attempt is kept: any but the
+   * finished ones (one shipped as it was drained, or taken back, is its newest state).
+   */
+  private static final String LIVE_STATUSES =
+      "'running', 'reserved', 'preempting', 'preempted', 'blocked', 'pending'";
 
   /** A checkpoint to keep: base64 data, bound to its attempt and (if given) epoch. */
   private record Shipped(String jobId, int attempt, Integer epoch, String data) {}
@@ -190,11 +207,13 @@ class ResultStore {
     return refused
         + db.execute(
             "insert into checkpoints (job_id, attempt, epoch, data, updated_at) "
-                + "select v.job_id, v.attempt, j.epoch, decode(v.data, 'base64'), ?::timestamptz "
+                + "select v.job_id, v.attempt, coalesce(v.epoch, j.epoch), decode(v.data, 'base64'), "
+                + "?::timestamptz "
                 + "from unnest(?::varchar[], ?::int[], ?::int[], ?::text[]) "
                 + "  as v(job_id, attempt, epoch, data) "
                 + "join jobs j on j.id = v.job_id and j.attempt = v.attempt "
-                + "  and (v.epoch is null or j.epoch = v.epoch) and j.status in ("
+                // written in this attempt's round or, while it drained, in the one before
+                + "  and (v.epoch is null or v.epoch <= j.epoch) and j.status in ("
                 + statuses
                 + ") "
                 + "on conflict (job_id) do update set attempt = excluded.attempt, "
@@ -297,7 +316,7 @@ class ResultStore {
         }
       }
     }
-    storeCheckpoints(exitCheckpoints, "'running', 'reserved', 'preempting', 'pending'");
+    storeCheckpoints(exitCheckpoints, LIVE_STATUSES);
     Map<Transition, List<JobTransitions.Move>> moves = new EnumMap<>(Transition.class);
     Map<String, JobResult> reported = new LinkedHashMap<>();
     for (JobResult r : results) {

@@ -116,6 +116,9 @@ public class Retention {
     return db.resultQuery(
             "with doomed as (select id from jobs "
                 + "  where status in ('done', 'failed', 'cancelled') and finished_at < ?::timestamptz "
+                // a gang's tasks go only once the whole gang ended (a done task still counts for
+                // its running siblings: a gang restarts all its tasks or none)
+                + "  and (gang_id is null or gang_id in (select id from gangs where finished_at is not null)) "
                 + "  order by finished_at limit ? for update skip locked), "
                 + "a as (delete from job_attempts where job_id in (select id from doomed)), "
                 + "o as (delete from job_outputs where job_id in (select id from doomed)), "

@@ -331,12 +331,8 @@ class FaultInjectionIT {
 
   @Test
   @Order(8)
-  void aGangWhoseWorkerIsKilledDrainsInSecondsAndResumesFromItsCheckpointsOnOtherWorkers()
+  void aGangWaitsForAThirdWorkerThenDrainsInSecondsWhenOneIsKilledAndResumesFromCheckpoints()
       throws Exception {
-    cluster.startWorker("worker-3");
-    cluster.startWorker("worker-4");
-    awaitWorkerActive("worker-3", null);
-    awaitWorkerActive("worker-4", null);
     String gang = "gang-fault-" + UUID.randomUUID().toString().substring(0, 8);
     String script =
         java.nio.file.Path.of("..", "examples", "train.sh").toAbsolutePath().normalize().toString();
@@ -361,6 +357,19 @@ class FaultInjectionIT {
         gang,
         codec.encode(WireCodec.envelope(MessageType.JOB_SUBMITTED, "m-" + gang, Instant.now(), s)));
     List<String> tasks = List.of(gang + "-0", gang + "-1", gang + "-2");
+    // two workers: the gang of three waits, saying why, and nothing of it runs
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .until(
+            () ->
+                "needs 3 distinct workers; only 2 registered workers do"
+                    .equals(value("select wait_reason from gangs where id = ?", gang)));
+    assertThat(
+            value(
+                "select count(*)::text from jobs where gang_id = ? and status <> 'blocked'", gang))
+        .isEqualTo("0");
+    // a third worker joins: all three tasks start at once
+    cluster.startWorker("worker-3");
     await()
         .atMost(Duration.ofSeconds(90))
         .until(
@@ -382,6 +391,11 @@ class FaultInjectionIT {
                             "select count(*)::text from checkpoints c join jobs j on j.id = c.job_id "
                                 + "where j.gang_id = ? and convert_from(c.data, 'UTF8') ~ 'step=([3-9]|1[0-9])'",
                             gang)));
+    assertThat(value("select count(distinct worker_id)::text from jobs where gang_id = ?", gang))
+        .isEqualTo("3");
+    // a fourth, so that the gang can come back at once on three live workers
+    cluster.startWorker("worker-4");
+    awaitWorkerActive("worker-4", null);
     String victim = value("select worker_id from jobs where id = ?", gang + "-1");
 
     cluster.kill(victim);

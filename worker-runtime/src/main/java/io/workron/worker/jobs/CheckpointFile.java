@@ -44,8 +44,14 @@ final class CheckpointFile {
    */
   static CheckpointFile prepare(Path root, Attempt attempt, String base64, Integer maxBytes)
       throws IOException {
+    // readable, and distinct even for ids that differ only in characters a file name avoids
     Path dir =
-        root.resolve(attempt.jobId().replaceAll("[^A-Za-z0-9._-]", "_") + "-" + attempt.attempt());
+        root.resolve(
+            attempt.jobId().replaceAll("[^A-Za-z0-9._-]", "_")
+                + "-"
+                + Integer.toHexString(attempt.jobId().hashCode())
+                + "-"
+                + attempt.attempt());
     Files.createDirectories(dir);
     byte[] restored = base64 == null ? null : Base64.getDecoder().decode(base64);
     CheckpointFile file =
@@ -111,7 +117,21 @@ final class CheckpointFile {
 
   /** Removes the attempt's directory and everything the command left in it. */
   void delete() {
-    try (Stream<Path> all = Files.walk(dir)) {
+    deleteTree(dir);
+  }
+
+  /**
+   * Removes what a previous run of the worker left under {@code root} (its attempts are over: a
+   * restarted worker's attempts are taken back).
+   */
+  static void clear(Path root) {
+    if (Files.isDirectory(root)) {
+      deleteTree(root);
+    }
+  }
+
+  private static void deleteTree(Path top) {
+    try (Stream<Path> all = Files.walk(top)) {
       all.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
     } catch (IOException e) {
       // a leftover in the worker's state directory is harmless

@@ -109,6 +109,7 @@ public final class JobSlots implements AutoCloseable {
             TimeUnit.MILLISECONDS,
             new LinkedBlockingQueue<>(),
             threads("workron-job-"));
+    CheckpointFile.clear(properties.stateDirectory().resolve("checkpoints"));
     timeouts.scheduleWithFixedDelay(
         this::shipCheckpoints,
         properties.checkpointInterval().toMillis(),
