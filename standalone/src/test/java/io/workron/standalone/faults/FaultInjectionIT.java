@@ -339,7 +339,7 @@ class FaultInjectionIT {
     JobSubmission s =
         new JobSubmission(
             gang,
-            "STEPS=24 STEP_SECONDS=0.5 sh " + script,
+            "STEPS=40 STEP_SECONDS=0.5 sh " + script,
             null,
             null,
             null,
@@ -368,97 +368,107 @@ class FaultInjectionIT {
             value(
                 "select count(*)::text from jobs where gang_id = ? and status <> 'blocked'", gang))
         .isEqualTo("0");
-    // a third worker joins: all three tasks start at once
+    // more workers join (a fourth too, so that after the kill below the gang can come back at
+    // once on three live ones): all three tasks start at once, as soon as there are three
     cluster.startWorker("worker-3");
-    await()
-        .atMost(Duration.ofSeconds(90))
-        .until(
-            () ->
-                "3"
-                    .equals(
-                        value(
-                            "select count(*)::text from jobs where gang_id = ? and status = 'running' "
-                                + "and last_heartbeat_at is not null",
-                            gang)));
-    // every task has shipped a checkpoint a few steps in
-    await()
-        .atMost(Duration.ofSeconds(60))
-        .until(
-            () ->
-                "3"
-                    .equals(
-                        value(
-                            "select count(*)::text from checkpoints c join jobs j on j.id = c.job_id "
-                                + "where j.gang_id = ? and convert_from(c.data, 'UTF8') ~ 'step=([3-9]|1[0-9])'",
-                            gang)));
-    assertThat(value("select count(distinct worker_id)::text from jobs where gang_id = ?", gang))
-        .isEqualTo("3");
-    // a fourth, so that the gang can come back at once on three live workers
     cluster.startWorker("worker-4");
-    awaitWorkerActive("worker-4", null);
-    String victim = value("select worker_id from jobs where id = ?", gang + "-1");
+    String victim = null;
+    try {
 
-    cluster.kill(victim);
-    Instant killedAt = Instant.now();
+      await()
+          .atMost(Duration.ofSeconds(90))
+          .until(
+              () ->
+                  "3"
+                      .equals(
+                          value(
+                              "select count(*)::text from jobs where gang_id = ? and status = 'running' "
+                                  + "and last_heartbeat_at is not null",
+                              gang)));
+      // every task has shipped a checkpoint a few steps in
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .until(
+              () ->
+                  "3"
+                      .equals(
+                          value(
+                              "select count(*)::text from checkpoints c join jobs j on j.id = c.job_id "
+                                  + "where j.gang_id = ? and convert_from(c.data, 'UTF8') ~ 'step=([3-9]|1[0-9])'",
+                              gang)));
+      assertThat(value("select count(distinct worker_id)::text from jobs where gang_id = ?", gang))
+          .isEqualTo("3");
+      awaitWorkerActive("worker-3", null);
+      awaitWorkerActive("worker-4", null);
+      victim = value("select worker_id from jobs where id = ?", gang + "-1");
 
-    await()
-        .atMost(Duration.ofSeconds(60))
-        .until(
-            () ->
-                value(
-                        "select ended_at::text from gang_drains where gang_id = ? and epoch = 1",
-                        gang)
-                    != null);
-    String drain =
-        value(
-            "select (extract(epoch from started_at) * 1000)::bigint || ',' "
-                + "|| (extract(epoch from ended_at - started_at) * 1000)::bigint || ',' "
-                + "|| acks || ',' || forced || ',' || coalesce(trigger_job, '') || ',' || ordered "
-                + "from gang_drains where gang_id = ? and epoch = 1",
-            gang);
-    String[] d = drain.split(",");
-    long startedMs = Long.parseLong(d[0]);
-    long drainMs = Long.parseLong(d[1]);
-    // the two live siblings acknowledged; nothing waited for a timeout
-    assertThat(d[4]).isEqualTo(gang + "-1");
-    assertThat(Integer.parseInt(d[5])).isEqualTo(2);
-    assertThat(Integer.parseInt(d[2])).isEqualTo(2);
-    assertThat(Integer.parseInt(d[3])).isZero();
+      cluster.kill(victim);
+      Instant killedAt = Instant.now();
 
-    await()
-        .atMost(Duration.ofSeconds(60))
-        .until(() -> "2".equals(value("select admissions::text from gangs where id = ?", gang)));
-    long readmittedMs =
-        Long.parseLong(
-            value(
-                "select (extract(epoch from admitted_at) * 1000)::bigint::text from gangs where id = ?",
-                gang));
-    await().atMost(Duration.ofSeconds(120)).until(() -> countDone(tasks) == 3);
-    // each task resumed where its checkpoint said, not from step 0
-    for (String task : tasks) {
-      String output = value("select output from job_outputs where job_id = ?", task);
-      java.util.regex.Matcher m =
-          java.util.regex.Pattern.compile("starts at step (\\d+)").matcher(output);
-      assertThat(m.find()).as(output).isTrue();
-      assertThat(Integer.parseInt(m.group(1))).as(task + ": " + output).isGreaterThan(0);
-      assertThat(output).contains("done at step 24");
-      assertThat(value("select attempt::text from jobs where id = ?", task)).isEqualTo("2");
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .until(
+              () ->
+                  value(
+                          "select ended_at::text from gang_drains where gang_id = ? and epoch = 1",
+                          gang)
+                      != null);
+      String drain =
+          value(
+              "select (extract(epoch from started_at) * 1000)::bigint || ',' "
+                  + "|| (extract(epoch from ended_at - started_at) * 1000)::bigint || ',' "
+                  + "|| acks || ',' || forced || ',' || coalesce(trigger_job, '') || ',' || ordered "
+                  + "from gang_drains where gang_id = ? and epoch = 1",
+              gang);
+      String[] d = drain.split(",");
+      long startedMs = Long.parseLong(d[0]);
+      long drainMs = Long.parseLong(d[1]);
+      // the two live siblings acknowledged; nothing waited for a timeout
+      assertThat(d[4]).isEqualTo(gang + "-1");
+      assertThat(Integer.parseInt(d[5])).isEqualTo(2);
+      assertThat(Integer.parseInt(d[2])).isEqualTo(2);
+      assertThat(Integer.parseInt(d[3])).isZero();
+
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .until(() -> "2".equals(value("select admissions::text from gangs where id = ?", gang)));
+      long readmittedMs =
+          Long.parseLong(
+              value(
+                  "select (extract(epoch from admitted_at) * 1000)::bigint::text from gangs where id = ?",
+                  gang));
+      await().atMost(Duration.ofSeconds(120)).until(() -> countDone(tasks) == 3);
+      // each task resumed where its checkpoint said, not from step 0
+      for (String task : tasks) {
+        String output = value("select output from job_outputs where job_id = ?", task);
+        java.util.regex.Matcher m =
+            java.util.regex.Pattern.compile("starts at step (\\d+)").matcher(output);
+        assertThat(m.find()).as(output).isTrue();
+        assertThat(Integer.parseInt(m.group(1))).as(task + ": " + output).isGreaterThan(0);
+        assertThat(output).contains("done at step 40");
+        assertThat(value("select attempt::text from jobs where id = ?", task)).isEqualTo("2");
+      }
+      assertThat(value("select worker_id from jobs where id = ?", gang + "-1"))
+          .isNotEqualTo(victim);
+      report(
+          "gang worker killed",
+          "drain began "
+              + (startedMs - killedAt.toEpochMilli())
+              + " ms after kill -9 (worker-offline-after 5 s), took "
+              + drainMs
+              + " ms with 2 acks and none forced; re-admitted "
+              + (readmittedMs - killedAt.toEpochMilli())
+              + " ms after the kill; all 3 tasks resumed from their checkpoints and done");
+      Invariants.check(cluster.jdbcUrl(), cluster.dbUser(), cluster.dbPassword(), tasks);
+
+    } finally {
+      // the next scenarios expect worker-1 and worker-2 only
+      if (victim != null && !cluster.isRunning(victim)) {
+        cluster.startWorker(victim);
+      }
+      cluster.stop("worker-4");
+      cluster.stop("worker-3");
     }
-    assertThat(value("select worker_id from jobs where id = ?", gang + "-1")).isNotEqualTo(victim);
-    report(
-        "gang worker killed",
-        "drain began "
-            + (startedMs - killedAt.toEpochMilli())
-            + " ms after kill -9 (worker-offline-after 5 s), took "
-            + drainMs
-            + " ms with 2 acks and none forced; re-admitted "
-            + (readmittedMs - killedAt.toEpochMilli())
-            + " ms after the kill; all 3 tasks resumed from their checkpoints and done");
-    Invariants.check(cluster.jdbcUrl(), cluster.dbUser(), cluster.dbPassword(), tasks);
-
-    cluster.startWorker(victim);
-    cluster.stop("worker-4");
-    cluster.stop("worker-3");
   }
 
   @Test
