@@ -33,6 +33,8 @@ ALTER TABLE jobs ADD COLUMN epoch INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE jobs ADD COLUMN reserved_at TIMESTAMP WITH TIME ZONE;
 ALTER TABLE jobs ADD COLUMN drain_started_at TIMESTAMP WITH TIME ZONE;
 ALTER TABLE jobs ADD COLUMN preemptible BOOLEAN NOT NULL DEFAULT FALSE;
+-- whether a checkpoint is stored for the job, so a dispatch reads the checkpoints table only then
+ALTER TABLE jobs ADD COLUMN has_checkpoint BOOLEAN NOT NULL DEFAULT FALSE;
 CREATE INDEX jobs_gang_idx ON jobs (gang_id, gang_index) WHERE gang_id IS NOT NULL;
 -- Capacity held by gang tasks that are not running: reserved (dispatched, not yet listed by their
 -- worker) and preempting (ordered stopped, not yet acknowledged).

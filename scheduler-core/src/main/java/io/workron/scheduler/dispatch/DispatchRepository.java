@@ -187,12 +187,18 @@ public class DispatchRepository {
   /** The saved checkpoint (base64) of each of {@code started} that has one. */
   java.util.Map<String, String> checkpoints(List<JobTransitions.Moved> started) {
     java.util.Map<String, String> saved = new java.util.HashMap<>();
-    if (started.isEmpty()) {
+    // most jobs never saved one: the table is read only for those that did
+    String[] ids =
+        started.stream()
+            .filter(JobTransitions.Moved::hasCheckpoint)
+            .map(JobTransitions.Moved::jobId)
+            .toArray(String[]::new);
+    if (ids.length == 0) {
       return saved;
     }
     db.resultQuery(
             "select job_id, encode(data, 'base64') from checkpoints where job_id = any(?::varchar[])",
-            (Object) started.stream().map(JobTransitions.Moved::jobId).toArray(String[]::new))
+            (Object) ids)
         // PostgreSQL breaks base64 into lines of 76 characters
         .forEach(r -> saved.put(r.get(0, String.class), r.get(1, String.class).replace("\n", "")));
     return saved;

@@ -213,7 +213,8 @@ public class JobTransitions {
       Integer timeoutSeconds,
       String gangId,
       Integer gangIndex,
-      int epoch) {}
+      int epoch,
+      boolean hasCheckpoint) {}
 
   /** A move that changed nothing, and why. */
   public record Refusal(String jobId, Why why, String detail) {}
@@ -370,7 +371,8 @@ public class JobTransitions {
                 JOBS.TIMEOUT_SECONDS,
                 JOBS.GANG_ID,
                 JOBS.GANG_INDEX,
-                JOBS.EPOCH)
+                JOBS.EPOCH,
+                JOBS.HAS_CHECKPOINT)
             .fetch(JobTransitions::moved);
     List<Refusal> refused = refusals(t, byId, moved);
     if (!moved.isEmpty()) {
@@ -600,7 +602,8 @@ public class JobTransitions {
         r.getTimeoutSeconds(),
         r.getGangId(),
         r.getGangIndex(),
-        r.getEpoch());
+        r.getEpoch(),
+        Boolean.TRUE.equals(r.getHasCheckpoint()));
   }
 
   /**

@@ -204,9 +204,9 @@ class ResultStore {
     if (fits.isEmpty()) {
       return refused;
     }
-    return refused
-        + db.execute(
-            "insert into checkpoints (job_id, attempt, epoch, data, updated_at) "
+    Object kept =
+        db.fetchValue(
+            "with kept as (insert into checkpoints (job_id, attempt, epoch, data, updated_at) "
                 + "select v.job_id, v.attempt, coalesce(v.epoch, j.epoch), decode(v.data, 'base64'), "
                 + "?::timestamptz "
                 + "from unnest(?::varchar[], ?::int[], ?::int[], ?::text[]) "
@@ -217,12 +217,17 @@ class ResultStore {
                 + statuses
                 + ") "
                 + "on conflict (job_id) do update set attempt = excluded.attempt, "
-                + "epoch = excluded.epoch, data = excluded.data, updated_at = excluded.updated_at",
+                + "epoch = excluded.epoch, data = excluded.data, updated_at = excluded.updated_at "
+                + "returning job_id), "
+                + "marked as (update jobs set has_checkpoint = true where id in (select job_id from kept) "
+                + "and not has_checkpoint) "
+                + "select count(*) from kept",
             OffsetDateTime.now(clock),
             fits.stream().map(Shipped::jobId).toArray(String[]::new),
             fits.stream().map(Shipped::attempt).toArray(Integer[]::new),
             fits.stream().map(Shipped::epoch).toArray(Integer[]::new),
             fits.stream().map(Shipped::data).toArray(String[]::new));
+    return refused + ((Number) kept).intValue();
   }
 
   /** Notes on the attempt's history why its checkpoint was not stored. */

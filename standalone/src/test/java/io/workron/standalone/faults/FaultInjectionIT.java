@@ -569,6 +569,59 @@ class FaultInjectionIT {
         List.of(victim, bystander, urgent));
   }
 
+  @Test
+  @Order(10)
+  void aGangTaskThatAlwaysFailsMakesTheGangFailedAfterMaxRetriesRoundsWithItsSiblingRefunded()
+      throws Exception {
+    String gang = "gang-fault-bad-" + UUID.randomUUID().toString().substring(0, 8);
+    // task 1 fails at once, every time; task 0 would run for a minute
+    JobSubmission s =
+        new JobSubmission(
+            gang,
+            "if [ \"$GANG_INDEX\" = 1 ]; then echo broken; exit 3; fi; sleep 60",
+            null,
+            null,
+            null,
+            null,
+            2,
+            null,
+            null,
+            null,
+            null,
+            null,
+            2,
+            null);
+    kafka.send(
+        cluster.topics().submissions(),
+        gang,
+        codec.encode(WireCodec.envelope(MessageType.JOB_SUBMITTED, "m-" + gang, Instant.now(), s)));
+
+    await()
+        .atMost(Duration.ofSeconds(90))
+        .until(
+            () ->
+                "2"
+                    .equals(
+                        value(
+                            "select count(*)::text from jobs where gang_id = ? and status = 'failed'",
+                            gang)));
+    assertThat(value("select failure_reason from jobs where id = ?", gang + "-1"))
+        .isEqualTo("gang failed: task " + gang + "-1 used its last attempt (2 of 2): exit code 3");
+    // two rounds; each time the sibling was stopped and its attempt given back
+    assertThat(value("select count(*)::text from gang_drains where gang_id = ?", gang))
+        .isEqualTo("2");
+    assertThat(value("select attempt || '/' || free_attempts from jobs where id = ?", gang + "-0"))
+        .isEqualTo("2/2");
+    assertThat(
+            value(
+                "select string_agg(outcome, ',' order by attempt) from job_attempts where job_id = ?",
+                gang + "-0"))
+        // stopped while running, or drained before its worker listed it (it may fail first)
+        .matches("(interrupted|drained),(interrupted|drained)");
+    // its sleep did not outlive the gang
+    await().atMost(Duration.ofSeconds(30)).until(() -> running("sleep 60") == 0);
+  }
+
   // --- helpers
 
   /**
