@@ -23,9 +23,6 @@ import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.Condition;
-import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.context.SmartLifecycle;
@@ -58,13 +55,9 @@ public class DispatchLoop implements SmartLifecycle {
   private final Clock clock;
   private final SchedulerProperties properties;
   private final Counter dispatched;
-  private final ReentrantLock lock = new ReentrantLock();
-  private final Condition work = lock.newCondition();
   private final Queues queues;
   private final int checkpointMaxBytes;
-  private boolean pending;
-  private volatile boolean running;
-  private Thread thread;
+  private final io.workron.scheduler.loops.WakeableLoop loop;
 
   DispatchLoop(
       DispatchRepository repository,
@@ -89,6 +82,17 @@ public class DispatchLoop implements SmartLifecycle {
     this.clock = clock;
     this.properties = properties;
     this.dispatched = meters.counter("workron_jobs_dispatched_total");
+    this.loop =
+        new io.workron.scheduler.loops.WakeableLoop(
+            "dispatch-loop",
+            () -> dispatchOnce() > 0,
+            properties.dispatchIdleInterval(),
+            java.time.Duration.ofSeconds(1),
+            e ->
+                log.warn(
+                    "dispatch round failed; trying again in 1 s: {}",
+                    org.springframework.core.NestedExceptionUtils.getMostSpecificCause(e)
+                        .toString()));
   }
 
   /** Jobs were queued or slots freed: after the commit, look again. */
@@ -107,13 +111,7 @@ public class DispatchLoop implements SmartLifecycle {
 
   /** New work or new capacity in this replica: look again now instead of at the next tick. */
   public void wake() {
-    lock.lock();
-    try {
-      pending = true;
-      work.signal();
-    } finally {
-      lock.unlock();
-    }
+    loop.wake();
   }
 
   /**
@@ -247,58 +245,16 @@ public class DispatchLoop implements SmartLifecycle {
 
   @Override
   public void start() {
-    running = true;
-    thread = new Thread(this::loop, "dispatch-loop");
-    thread.setDaemon(true);
-    thread.start();
+    loop.start();
   }
 
   @Override
   public void stop() {
-    running = false;
-    wake();
-    try {
-      thread.join(10_000);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
+    loop.stop();
   }
 
   @Override
   public boolean isRunning() {
-    return running;
-  }
-
-  private void loop() {
-    while (running) {
-      try {
-        if (dispatchOnce() == 0) {
-          awaitWork();
-        }
-      } catch (RuntimeException e) {
-        log.warn(
-            "dispatch round failed; trying again in 1 s: {}",
-            org.springframework.core.NestedExceptionUtils.getMostSpecificCause(e).toString());
-        awaitWork(1000);
-      }
-    }
-  }
-
-  private void awaitWork() {
-    awaitWork(properties.dispatchIdleInterval().toMillis());
-  }
-
-  private void awaitWork(long millis) {
-    lock.lock();
-    try {
-      if (!pending && running) {
-        work.await(millis, TimeUnit.MILLISECONDS);
-      }
-      pending = false;
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    } finally {
-      lock.unlock();
-    }
+    return loop.isRunning();
   }
 }

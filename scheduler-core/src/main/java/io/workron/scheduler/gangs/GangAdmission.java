@@ -22,9 +22,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.Condition;
-import java.util.concurrent.locks.ReentrantLock;
 import org.jooq.DSLContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -77,11 +74,7 @@ public class GangAdmission implements SmartLifecycle {
   private final GangPlanner planner;
   private final Preemptions preemptions;
   private final MeterRegistry meters;
-  private final ReentrantLock lock = new ReentrantLock();
-  private final Condition work = lock.newCondition();
-  private boolean pending;
-  private volatile boolean running;
-  private Thread thread;
+  private final io.workron.scheduler.loops.WakeableLoop loop;
 
   GangAdmission(
       DSLContext db,
@@ -106,6 +99,20 @@ public class GangAdmission implements SmartLifecycle {
     this.transitions = transitions;
     this.drains = drains;
     this.planner = new GangPlanner(gangProperties.holdAfter());
+    this.loop =
+        new io.workron.scheduler.loops.WakeableLoop(
+            "gang-admission",
+            () -> {
+              tick();
+              return false;
+            },
+            gangProperties.admissionTick(),
+            gangProperties.admissionTick(),
+            e ->
+                log.warn(
+                    "gang admission tick failed; next in {}: {}",
+                    gangProperties.admissionTick(),
+                    NestedExceptionUtils.getMostSpecificCause(e).toString()));
     this.meters = meters;
   }
 
@@ -505,61 +512,21 @@ public class GangAdmission implements SmartLifecycle {
    * row, and ordinary dispatch rounds, which skip locked rows, would find none.
    */
   public void wake() {
-    lock.lock();
-    try {
-      pending = true;
-      work.signal();
-    } finally {
-      lock.unlock();
-    }
+    loop.wake();
   }
 
   @Override
   public void start() {
-    running = true;
-    thread = new Thread(this::loop, "gang-admission");
-    thread.setDaemon(true);
-    thread.start();
+    loop.start();
   }
 
   @Override
   public void stop() {
-    running = false;
-    wake();
-    try {
-      thread.join(10_000);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
+    loop.stop();
   }
 
   @Override
   public boolean isRunning() {
-    return running;
-  }
-
-  private void loop() {
-    while (running) {
-      try {
-        tick();
-      } catch (RuntimeException e) {
-        log.warn(
-            "gang admission tick failed; next in {}: {}",
-            gangProperties.admissionTick(),
-            NestedExceptionUtils.getMostSpecificCause(e).toString());
-      }
-      lock.lock();
-      try {
-        if (!pending && running) {
-          work.await(gangProperties.admissionTick().toMillis(), TimeUnit.MILLISECONDS);
-        }
-        pending = false;
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        return;
-      } finally {
-        lock.unlock();
-      }
-    }
+    return loop.isRunning();
   }
 }

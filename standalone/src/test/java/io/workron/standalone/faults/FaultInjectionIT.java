@@ -336,22 +336,7 @@ class FaultInjectionIT {
     String gang = "gang-fault-" + UUID.randomUUID().toString().substring(0, 8);
     String script =
         java.nio.file.Path.of("..", "examples", "train.sh").toAbsolutePath().normalize().toString();
-    JobSubmission s =
-        new JobSubmission(
-            gang,
-            "STEPS=40 STEP_SECONDS=0.5 sh " + script,
-            null,
-            null,
-            null,
-            null,
-            3,
-            null,
-            null,
-            null,
-            null,
-            null,
-            3,
-            null);
+    JobSubmission s = gang(gang, "STEPS=40 STEP_SECONDS=0.5 sh " + script, 3, 3);
     kafka.send(
         cluster.topics().submissions(),
         gang,
@@ -576,21 +561,7 @@ class FaultInjectionIT {
     String gang = "gang-fault-bad-" + UUID.randomUUID().toString().substring(0, 8);
     // task 1 fails at once, every time; task 0 would run for a minute
     JobSubmission s =
-        new JobSubmission(
-            gang,
-            "if [ \"$GANG_INDEX\" = 1 ]; then echo broken; exit 3; fi; sleep 60",
-            null,
-            null,
-            null,
-            null,
-            2,
-            null,
-            null,
-            null,
-            null,
-            null,
-            2,
-            null);
+        gang(gang, "if [ \"$GANG_INDEX\" = 1 ]; then echo broken; exit 3; fi; sleep 60", 2, 2);
     kafka.send(
         cluster.topics().submissions(),
         gang,
@@ -689,6 +660,12 @@ class FaultInjectionIT {
     String id = "job-fault-" + UUID.randomUUID();
     kafka.send(cluster.topics().submissions(), id, submission(id, command, maxRetries));
     return id;
+  }
+
+  /** A gang of {@code size} tasks running {@code command}, with {@code maxRetries} attempts. */
+  private static JobSubmission gang(String id, String command, int maxRetries, int size) {
+    return new JobSubmission(
+        id, command, null, null, null, null, maxRetries, null, null, null, null, null, size, null);
   }
 
   private static String submit(JobSubmission s) {
