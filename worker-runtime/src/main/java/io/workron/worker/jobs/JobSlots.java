@@ -206,8 +206,8 @@ public final class JobSlots implements AutoCloseable {
     for (Map.Entry<Attempt, RunningCommand> e : now) {
       try {
         String text = e.getValue().outputSoFar();
-        if (text.equals(outputSent.get(e.getKey()))) {
-          continue;
+        if (text.equals(outputSent.getOrDefault(e.getKey(), ""))) {
+          continue; // unchanged, or nothing written yet: an empty tail tells a reader nothing
         }
         outputSent.put(e.getKey(), text);
         boolean cut = text.length() > JobOutput.MAX_TAIL_CHARS;
