@@ -37,8 +37,9 @@ import picocli.CommandLine.Spec;
     sortOptions = false,
     exitCodeOnInvalidInput = 3,
     description = {
-      "Benchmarks Workron: (1) burn-down throughput of no-op jobs, (2) submit-to-start and"
-          + " submit-to-done latency at a fixed rate, (3) a raw PostgreSQL SKIP LOCKED"
+      "Benchmarks Workron: (0) the spawn ceiling, how many /bin/sh -c true this JVM starts and"
+          + " reaps per second, (1) burn-down throughput of no-op jobs, (2) submit-to-start and"
+          + " submit-to-done latency at fixed rates, (3) a raw PostgreSQL SKIP LOCKED"
           + " claim-and-complete loop on the same database, as the yardstick.",
       "Prints one JSON line on stdout; progress and a summary go to stderr.",
       "Exit codes: 0 all jobs done, 1 some jobs failed, 2 a phase could not finish (timeout,"
@@ -46,10 +47,11 @@ import picocli.CommandLine.Spec;
     })
 public final class Bench implements Callable<Integer> {
 
+  static final String SPAWN = "spawn";
   static final String BURN_DOWN = "burndown";
   static final String LATENCY = "latency";
   static final String YARDSTICK = "yardstick";
-  private static final List<String> ALL_PHASES = List.of(BURN_DOWN, LATENCY, YARDSTICK);
+  private static final List<String> ALL_PHASES = List.of(SPAWN, BURN_DOWN, LATENCY, YARDSTICK);
 
   private static final Logger log = LoggerFactory.getLogger(Bench.class);
 
@@ -59,7 +61,7 @@ public final class Bench implements Callable<Integer> {
       names = "--phases",
       split = ",",
       defaultValue = "all",
-      description = "Phases to run, comma-separated: burndown, latency, yardstick, or all.")
+      description = "Phases to run, comma-separated: spawn, burndown, latency, yardstick, or all.")
   List<String> phases;
 
   @Option(
@@ -75,10 +77,19 @@ public final class Bench implements Callable<Integer> {
   int latencyJobs;
 
   @Option(
-      names = "--rate",
-      defaultValue = "200",
-      description = "Submissions per second in the latency phase (default ${DEFAULT-VALUE}).")
-  double rate;
+      names = {"--rates", "--rate"},
+      split = ",",
+      defaultValue = "100,50%",
+      description =
+          "Submission rates of the latency phase, one run each: jobs per second, or N% of this"
+              + " run's burn-down rate (default ${DEFAULT-VALUE}).")
+  List<String> rates;
+
+  @Option(
+      names = "--spawn-processes",
+      defaultValue = "5000",
+      description = "Processes the spawn phase starts (default ${DEFAULT-VALUE}).")
+  int spawnProcesses;
 
   @Option(
       names = "--warmup-jobs",
@@ -176,6 +187,9 @@ public final class Bench implements Callable<Integer> {
   }
 
   public static void main(String[] args) {
+    // as the standalone mode does, before any process starts: the workers and the spawn phase use
+    // it
+    io.workron.worker.execution.LaunchMechanism.prefer();
     System.exit(commandLine(new Bench()).execute(args));
   }
 
@@ -197,8 +211,9 @@ public final class Bench implements Callable<Integer> {
     Instant startedAt = Instant.now();
     Clock clock = Clock.systemUTC();
     WireCodec codec = new WireCodec();
+    SpawnCeiling.Result spawn = null;
     BurnDown.Result burnDown = null;
-    LatencyRun.Result latency = null;
+    List<LatencyRun.Result> latency = new ArrayList<>();
     Yardstick.Result yardstick = null;
     boolean embedded = kafka == null;
     Target target;
@@ -217,6 +232,10 @@ public final class Bench implements Callable<Integer> {
             new BurnDown(target, codec, clock).run("warm-up", warmupJobs, deadline());
         log.info("warm-up: {} jobs done in {} s", w.done(), String.format("%.2f", w.seconds()));
       }
+      if (selected.contains(SPAWN)) {
+        // on the idle stack, after the warm-up, with the workers' concurrency
+        spawn = new SpawnCeiling().run(spawnProcesses, workers * slots, deadline());
+      }
       if (selected.contains(BURN_DOWN)) {
         burnDown = new BurnDown(target, codec, clock).run("burn-down", jobs, deadline());
         log.info(
@@ -225,8 +244,12 @@ public final class Bench implements Callable<Integer> {
             String.format("%.2f", burnDown.seconds()));
       }
       if (selected.contains(LATENCY)) {
-        latency =
-            new LatencyRun(target, codec, clock).run("latency", latencyJobs, rate, deadline());
+        for (String r : rates) {
+          double rate = rate(r, burnDown);
+          latency.add(
+              new LatencyRun(target, codec, clock)
+                  .run("latency at " + r.trim(), latencyJobs, rate, deadline()));
+        }
       }
       if (selected.contains(YARDSTICK)) {
         yardstick =
@@ -241,6 +264,7 @@ public final class Bench implements Callable<Integer> {
               embedded ? slots : null,
               selected,
               workron ? warmupJobs : 0,
+              spawn,
               burnDown,
               latency,
               yardstick);
@@ -290,6 +314,15 @@ public final class Bench implements Callable<Integer> {
     return 2;
   }
 
+  /** A latency rate: jobs per second, or {@code N%} of the burn-down rate just measured. */
+  private static double rate(String spec, BurnDown.Result burnDown) {
+    String r = spec.trim();
+    if (!r.endsWith("%")) {
+      return Double.parseDouble(r);
+    }
+    return burnDown.jobsPerSecond() * Double.parseDouble(r.substring(0, r.length() - 1)) / 100;
+  }
+
   private long deadline() {
     return System.nanoTime() + timeout.toNanos();
   }
@@ -324,8 +357,26 @@ public final class Bench implements Callable<Integer> {
       throw new ParameterException(
           cl, "--jobs and --latency-jobs must be at least 1, --warmup-jobs at least 0");
     }
-    if (!(rate > 0) || workers < 1 || slots < 1) {
-      throw new ParameterException(cl, "--rate, --workers and --slots must be positive");
+    if (workers < 1 || slots < 1 || spawnProcesses < 1) {
+      throw new ParameterException(cl, "--workers, --slots and --spawn-processes must be positive");
+    }
+    for (String r : rates) {
+      String t = r.trim();
+      boolean percent = t.endsWith("%");
+      double v;
+      try {
+        v = Double.parseDouble(percent ? t.substring(0, t.length() - 1) : t);
+      } catch (NumberFormatException e) {
+        throw new ParameterException(cl, "--rates: '" + r + "' is neither a number nor N%");
+      }
+      if (!(v > 0) || Double.isInfinite(v)) {
+        throw new ParameterException(cl, "--rates: '" + r + "' must be positive");
+      }
+      if (percent && selected.contains(LATENCY) && !selected.contains(BURN_DOWN)) {
+        throw new ParameterException(
+            cl,
+            "--rates: '" + r + "' is a share of the burn-down rate; run the burndown phase too");
+      }
     }
     if (yardstickThreads < 1 || yardstickBatch < 1) {
       throw new ParameterException(

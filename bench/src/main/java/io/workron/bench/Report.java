@@ -23,8 +23,9 @@ final class Report {
       Integer slots,
       List<String> phases,
       int warmupJobs,
+      SpawnCeiling.Result spawn,
       BurnDown.Result burnDown,
-      LatencyRun.Result latency,
+      List<LatencyRun.Result> latency,
       Yardstick.Result yardstick) {
     fields.put("bench", "workron");
     fields.put("timestamp", timestamp.toString());
@@ -37,6 +38,11 @@ final class Report {
     fields.put("stack_start_seconds", round(target.startSeconds(), 2));
     fields.put("warmup_jobs", warmupJobs);
 
+    fields.put("spawn_per_s", spawn == null ? null : round(spawn.perSecond(), 1));
+    fields.put("spawn_processes", spawn == null ? null : spawn.processes());
+    fields.put("spawn_threads", spawn == null ? null : spawn.threads());
+    fields.put("launch_mechanism", io.workron.worker.execution.LaunchMechanism.current());
+
     fields.put("jobs", burnDown == null ? null : burnDown.jobs());
     fields.put(
         "burn_down_jobs_per_s", burnDown == null ? null : round(burnDown.jobsPerSecond(), 1));
@@ -46,14 +52,18 @@ final class Report {
     fields.put(
         "ingest_jobs_per_s", burnDown == null ? null : round(burnDown.ingestJobsPerSecond(), 1));
 
-    fields.put("latency_jobs", latency == null ? null : latency.jobs());
-    fields.put("latency_rate_per_s", latency == null ? null : round(latency.ratePerSecond(), 1));
-    fields.put(
-        "latency_achieved_rate_per_s",
-        latency == null ? null : round(latency.achievedRatePerSecond(), 1));
-    fields.put("pacer_max_lag_ms", latency == null ? null : round(latency.pacerMaxLagMs(), 3));
-    fields.put("submit_to_start_ms", latency == null ? null : latency.submitToStart().toJson());
-    fields.put("submit_to_done_ms", latency == null ? null : latency.submitToDone().toJson());
+    List<Map<String, Object>> runs = new java.util.ArrayList<>();
+    for (LatencyRun.Result l : latency) {
+      Map<String, Object> run = new LinkedHashMap<>();
+      run.put("jobs", l.jobs());
+      run.put("rate_per_s", round(l.ratePerSecond(), 1));
+      run.put("achieved_rate_per_s", round(l.achievedRatePerSecond(), 1));
+      run.put("pacer_max_lag_ms", round(l.pacerMaxLagMs(), 3));
+      run.put("submit_to_start_ms", l.submitToStart().toJson());
+      run.put("submit_to_done_ms", l.submitToDone().toJson());
+      runs.add(run);
+    }
+    fields.put("latency_runs", runs);
 
     fields.put(
         "yardstick_skip_locked_rows_per_s",
@@ -67,6 +77,11 @@ final class Report {
         burnDown == null || yardstick == null
             ? null
             : round(burnDown.jobsPerSecond() / yardstick.rowsPerSecond(), 4));
+    fields.put(
+        "ratio_to_spawn_ceiling",
+        burnDown == null || spawn == null
+            ? null
+            : round(burnDown.jobsPerSecond() / spawn.perSecond(), 4));
 
     int done = 0;
     int failed = 0;
@@ -74,22 +89,23 @@ final class Report {
       done += burnDown.done();
       failed += burnDown.failed();
     }
-    if (latency != null) {
-      done += latency.done();
-      failed += latency.failed();
+    for (LatencyRun.Result l : latency) {
+      done += l.done();
+      failed += l.failed();
     }
     fields.put("done", done);
     fields.put("failed", failed);
 
-    summarize(target, workers, slots, burnDown, latency, yardstick, failed);
+    summarize(target, workers, slots, spawn, burnDown, latency, yardstick, failed);
   }
 
   private void summarize(
       Target target,
       Integer workers,
       Integer slots,
+      SpawnCeiling.Result sp,
       BurnDown.Result b,
-      LatencyRun.Result l,
+      List<LatencyRun.Result> latency,
       Yardstick.Result y,
       int failed) {
     line(
@@ -98,6 +114,11 @@ final class Report {
         workers == null ? "?" : workers,
         slots == null ? "?" : slots,
         Runtime.getRuntime().availableProcessors());
+    if (sp != null) {
+      line(
+          "spawn       %,d x /bin/sh -c true, %d at a time (%s): %,.0f/s",
+          sp.processes(), sp.threads(), sp.launchMechanism(), sp.perSecond());
+    }
     if (b != null) {
       line(
           "burn-down   %,d no-op jobs in %.2f s = %,.0f jobs/s",
@@ -110,7 +131,7 @@ final class Report {
               : String.format(
                   "%.2f s (%,.0f jobs/s ingested)", b.ingestSeconds(), b.ingestJobsPerSecond()));
     }
-    if (l != null) {
+    for (LatencyRun.Result l : latency) {
       line(
           "latency     %,d jobs at %.0f/s (achieved %.1f/s, pacer max lag %.1f ms)",
           l.jobs(), l.ratePerSecond(), l.achievedRatePerSecond(), l.pacerMaxLagMs());
@@ -126,6 +147,11 @@ final class Report {
       line(
           "ratio       Workron burn-down / yardstick = %.3f",
           b.jobsPerSecond() / y.rowsPerSecond());
+    }
+    if (b != null && sp != null) {
+      line(
+          "ratio       Workron burn-down / spawn ceiling = %.3f",
+          b.jobsPerSecond() / sp.perSecond());
     }
     line("failed      %d", failed);
   }

@@ -21,7 +21,7 @@ class BenchIT {
 
   @Test
   @Timeout(600)
-  void aTinyRunMeasuresAllThreePhasesAndEveryJobIsDone() throws Exception {
+  void aTinyRunMeasuresEveryPhaseAndEveryJobIsDone() throws Exception {
     ByteArrayOutputStream stdout = new ByteArrayOutputStream();
     ByteArrayOutputStream stderr = new ByteArrayOutputStream();
     Path output = tmp.resolve("results/bench.jsonl");
@@ -35,7 +35,8 @@ class BenchIT {
             .execute(
                 "--jobs", "300",
                 "--latency-jobs", "100",
-                "--rate", "50",
+                "--rates", "50,50%",
+                "--spawn-processes", "300",
                 "--warmup-jobs", "20",
                 "--timeout", "3m",
                 "--output", output.toString());
@@ -48,30 +49,45 @@ class BenchIT {
 
     assertThat(json.path("bench").asString()).isEqualTo("workron");
     assertThat(json.path("jobs").asInt()).isEqualTo(300);
-    assertThat(json.path("done").asInt()).isEqualTo(300 + 100);
+    assertThat(json.path("done").asInt()).isEqualTo(300 + 2 * 100);
     assertThat(json.path("failed").asInt()).isZero();
     assertThat(json.path("workers").asInt()).isEqualTo(2);
     assertThat(json.path("slots").asInt()).isEqualTo(16);
 
     assertThat(json.path("burn_down_jobs_per_s").asDouble()).isPositive();
     assertThat(json.path("burn_down_seconds").asDouble()).isPositive();
-    assertThat(json.path("latency_rate_per_s").asDouble()).isEqualTo(50.0);
-    for (String latency : List.of("submit_to_start_ms", "submit_to_done_ms")) {
-      JsonNode p = json.path(latency);
-      assertThat(p.path("p50").asDouble()).as(latency + ".p50").isPositive();
-      assertThat(p.path("p99").asDouble())
-          .as(latency + ".p99")
-          .isGreaterThanOrEqualTo(p.path("p50").asDouble());
-      assertThat(p.path("max").asDouble())
-          .as(latency + ".max")
-          .isGreaterThanOrEqualTo(p.path("p99").asDouble());
+    assertThat(json.path("spawn_per_s").asDouble()).isPositive();
+    assertThat(json.path("spawn_threads").asInt()).isEqualTo(2 * 16);
+    assertThat(json.path("ratio_to_spawn_ceiling").asDouble())
+        .isCloseTo(
+            json.path("burn_down_jobs_per_s").asDouble() / json.path("spawn_per_s").asDouble(),
+            org.assertj.core.api.Assertions.within(0.001));
+    JsonNode runs = json.path("latency_runs");
+    assertThat(runs).hasSize(2);
+    assertThat(runs.get(0).path("rate_per_s").asDouble()).isEqualTo(50.0);
+    // the second rate is half of this run's burn-down rate
+    assertThat(runs.get(1).path("rate_per_s").asDouble())
+        .isCloseTo(
+            json.path("burn_down_jobs_per_s").asDouble() / 2,
+            org.assertj.core.api.Assertions.within(0.1));
+    for (JsonNode run : runs) {
+      for (String latency : List.of("submit_to_start_ms", "submit_to_done_ms")) {
+        JsonNode p = run.path(latency);
+        assertThat(p.path("p50").asDouble()).as(latency + ".p50").isPositive();
+        assertThat(p.path("p99").asDouble())
+            .as(latency + ".p99")
+            .isGreaterThanOrEqualTo(p.path("p50").asDouble());
+        assertThat(p.path("max").asDouble())
+            .as(latency + ".max")
+            .isGreaterThanOrEqualTo(p.path("p99").asDouble());
+      }
+      assertThat(run.path("submit_to_done_ms").path("p50").asDouble())
+          .isGreaterThanOrEqualTo(run.path("submit_to_start_ms").path("p50").asDouble());
     }
-    assertThat(json.path("submit_to_done_ms").path("p50").asDouble())
-        .isGreaterThanOrEqualTo(json.path("submit_to_start_ms").path("p50").asDouble());
     assertThat(json.path("yardstick_skip_locked_rows_per_s").asDouble()).isPositive();
     assertThat(json.path("ratio_to_yardstick").asDouble()).isPositive();
 
     assertThat(Files.readAllLines(output)).containsExactly(lines.get(0));
-    assertThat(err).contains("burn-down", "submit→start", "yardstick");
+    assertThat(err).contains("spawn", "burn-down", "submit→start", "yardstick", "spawn ceiling");
   }
 }

@@ -89,6 +89,8 @@ public final class Standalone implements Callable<Integer> {
 
   public static void main(String[] args) {
     System.setProperty("logback.configurationFile", LOGGING_CONFIG);
+    // before the embedded PostgreSQL starts the JVM's first process
+    io.workron.worker.execution.LaunchMechanism.prefer();
     System.exit(new CommandLine(new Standalone()).execute(args));
   }
 

@@ -15,6 +15,7 @@ public class WorkerApplication {
   public static final String CONFIG_NAME = "worker-runtime";
 
   public static void main(String[] args) {
+    io.workron.worker.execution.LaunchMechanism.prefer();
     builder().run(args);
   }
 

@@ -4,10 +4,12 @@
 # the watchdog stops the whole group: SIGTERM, $2 seconds of grace, then SIGKILL. The command runs
 # in the foreground (so it keeps the signal dispositions a job expects) and reads /dev/null. The
 # exit status is the command's, also when the group is stopped: this shell waits for it.
-trap ':' TERM
+# The watchdog keeps the default TERM disposition while it reads, so the kill after the command
+# ends it even when it comes before the watchdog has run a single line (a watchdog that missed it
+# would linger with the output pipe open); only this shell ignores the group's TERM, once the
+# watchdog is started.
 exec 3<&0
 (
-  trap 'exit 0' TERM
   while read -r _; do :; done
   trap '' TERM
   kill -TERM -$$ 2>/dev/null
@@ -15,6 +17,7 @@ exec 3<&0
   kill -KILL -$$ 2>/dev/null
 ) <&3 &
 watchdog=$!
+trap ':' TERM
 exec 3<&-
 /bin/sh -c "$1" </dev/null
 status=$?
