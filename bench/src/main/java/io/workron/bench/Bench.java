@@ -245,6 +245,10 @@ public final class Bench implements Callable<Integer> {
       }
       if (selected.contains(LATENCY)) {
         for (String r : rates) {
+          if (r.trim().endsWith("%") && burnDown == null) {
+            log.warn("latency at {} skipped: it is a share of the burn-down rate, not measured", r);
+            continue;
+          }
           double rate = rate(r, burnDown);
           latency.add(
               new LatencyRun(target, codec, clock)
@@ -371,11 +375,6 @@ public final class Bench implements Callable<Integer> {
       }
       if (!(v > 0) || Double.isInfinite(v)) {
         throw new ParameterException(cl, "--rates: '" + r + "' must be positive");
-      }
-      if (percent && selected.contains(LATENCY) && !selected.contains(BURN_DOWN)) {
-        throw new ParameterException(
-            cl,
-            "--rates: '" + r + "' is a share of the burn-down rate; run the burndown phase too");
       }
     }
     if (yardstickThreads < 1 || yardstickBatch < 1) {

@@ -41,7 +41,9 @@ final class Report {
     fields.put("spawn_per_s", spawn == null ? null : round(spawn.perSecond(), 1));
     fields.put("spawn_processes", spawn == null ? null : spawn.processes());
     fields.put("spawn_threads", spawn == null ? null : spawn.threads());
-    fields.put("launch_mechanism", io.workron.worker.execution.LaunchMechanism.current());
+    fields.put(
+        "launch_mechanism",
+        spawn == null ? null : io.workron.worker.execution.LaunchMechanism.current());
 
     fields.put("jobs", burnDown == null ? null : burnDown.jobs());
     fields.put(
@@ -63,7 +65,7 @@ final class Report {
       run.put("submit_to_done_ms", l.submitToDone().toJson());
       runs.add(run);
     }
-    fields.put("latency_runs", runs);
+    fields.put("latency_runs", runs.isEmpty() ? null : runs);
 
     fields.put(
         "yardstick_skip_locked_rows_per_s",

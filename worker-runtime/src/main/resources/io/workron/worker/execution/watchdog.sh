@@ -6,7 +6,7 @@
 # exit status is the command's, also when the group is stopped: this shell waits for it.
 # The watchdog keeps the default TERM disposition while it reads, so the kill after the command
 # ends it even when it comes before the watchdog has run a single line (a watchdog that missed it
-# would linger with the output pipe open); only this shell ignores the group's TERM, once the
+# would linger with the output pipe open); only this shell catches the group's TERM (and goes on waiting), once the
 # watchdog is started.
 exec 3<&0
 (
