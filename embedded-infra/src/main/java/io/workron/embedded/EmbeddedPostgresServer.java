@@ -27,7 +27,7 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
   public static EmbeddedPostgresServer start(Path dataDir, int port, boolean keepData)
       throws IOException {
     Files.createDirectories(dataDir.getParent());
-    EmbeddedPostgres postgres =
+    EmbeddedPostgres.Builder builder =
         EmbeddedPostgres.builder()
             .setDataDirectory(dataDir)
             .setCleanDataDirectory(!keepData)
@@ -38,8 +38,19 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
             .setServerConfig("max_connections", "300")
             .setServerConfig("shared_buffers", "256MB")
             .setServerConfig("synchronous_commit", "on")
-            .start();
-    return new EmbeddedPostgresServer(postgres);
+            // the hot tables' statistics follow a backlog within seconds, not a minute
+            // (V16__hot_table_autovacuum.sql; docs/performance.md)
+            .setServerConfig("autovacuum_naptime", "5s");
+    // for profiling (docs/performance.md): -Dworkron.embedded.postgres.config=
+    // shared_preload_libraries=pg_stat_statements;track_io_timing=on
+    String extra = System.getProperty("workron.embedded.postgres.config", "");
+    for (String setting : extra.split(";")) {
+      int eq = setting.indexOf('=');
+      if (eq > 0) {
+        builder.setServerConfig(setting.substring(0, eq).trim(), setting.substring(eq + 1).trim());
+      }
+    }
+    return new EmbeddedPostgresServer(builder.start());
   }
 
   /** JDBC URL of the {@code postgres} database as user {@code postgres}. */

@@ -67,6 +67,29 @@ class HeartbeatPublisher implements AutoCloseable {
     this.execAddr = execAddrOf();
     this.slots = slots;
     this.clock = clock;
+    slots.onGangTaskStarted(this::beatSoon);
+  }
+
+  private final java.util.concurrent.atomic.AtomicBoolean beatPending =
+      new java.util.concurrent.atomic.AtomicBoolean();
+
+  /**
+   * One heartbeat now, besides the schedule: what the worker runs changed in a way scheduler-core
+   * waits for. Starts that come together share one beat.
+   */
+  void beatSoon() {
+    if (!beatPending.compareAndSet(false, true)) {
+      return;
+    }
+    try {
+      timer.execute(
+          () -> {
+            beatPending.set(false);
+            beat();
+          });
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      beatPending.set(false); // closing: the last heartbeat is sent by sendFinal
+    }
   }
 
   /** Sends the registration heartbeat and waits for the broker to have it. */

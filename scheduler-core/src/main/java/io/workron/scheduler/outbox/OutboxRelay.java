@@ -263,11 +263,19 @@ public class OutboxRelay implements SmartLifecycle {
    */
   private List<Row> claimRows(boolean sweep) {
     OffsetDateTime now = OffsetDateTime.now(clock);
+    // Two statements, not one with a flag: each has a predicate the planner can match to an index
+    // and walk in id order (owner: outbox_owner_idx; sweep: the primary key), stopping at the batch
+    // size. A plain index scan also marks the entries of rows already relayed and deleted as dead
+    // the first time it passes them, so the next round skips them; a predicate hidden in a CASE
+    // made every round read the whole table, dead rows included (12 ms a round in a burn-down).
+    String which = sweep ? "c.created_at < ?::timestamptz " : "c.owner = ? ";
+    Object whichValue = sweep ? now.minus(properties.outboxSweepAge()) : properties.replicaId();
     List<Row> rows =
         db.resultQuery(
                 "update outbox o set leased_by = ?, leased_until = ?::timestamptz "
                     + "where o.id in (select c.id from outbox c "
-                    + "  where (case when ? then c.created_at < ?::timestamptz else c.owner = ? end) "
+                    + "  where "
+                    + which
                     + "  and (c.leased_until is null or c.leased_until < ?::timestamptz) "
                     + "  and not exists (select 1 from outbox p "
                     + "    where p.topic = c.topic and p.msg_key = c.msg_key and p.id < c.id) "
@@ -276,9 +284,7 @@ public class OutboxRelay implements SmartLifecycle {
                     + "o.dispatch_job_id, o.dispatch_attempt",
                 sweep ? sweepLease() : properties.replicaId(),
                 now.plus(LEASE),
-                sweep,
-                now.minus(properties.outboxSweepAge()),
-                properties.replicaId(),
+                whichValue,
                 now,
                 properties.outboxBatchSize())
             .fetch(

@@ -17,17 +17,27 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The process groups this worker's commands run in, kept in a file in the work dir (one line per
- * group: its leader's pid, the leader's start time, what it runs), so that a worker that restarts
- * after a crash can stop what its previous incarnation left running. Start times guard against pid
- * reuse: a process is signalled only if it is the very process that was recorded.
+ * The process groups this worker's commands run in, kept in a file in the work dir, so that a
+ * worker that restarts after a crash can stop what its previous incarnation left running. Start
+ * times guard against pid reuse: a process is signalled only if it is the very process that was
+ * recorded.
+ *
+ * <p>The file is a journal, appended to with one write per change: {@code <pid> <start millis>
+ * <label>} when a group starts, {@code -<pid>} when it has ended. It is rewritten with only the
+ * live groups once it holds {@link #COMPACT_AFTER} lines. (Rewriting the whole file and renaming it
+ * over the old one for every start and every end cost two file creations per job.)
  */
 public final class ProcessLedger {
 
   private static final Logger log = LoggerFactory.getLogger(ProcessLedger.class);
 
+  /** Lines the journal may hold before it is rewritten with the live groups only. */
+  static final int COMPACT_AFTER = 4096;
+
   private final Path file;
   private final Map<Long, String> lines = new LinkedHashMap<>();
+  private java.io.OutputStream journal;
+  private int journalLines;
 
   /** A ledger in {@code file}, which is created (with its directory) when first written. */
   public ProcessLedger(Path file) {
@@ -37,20 +47,20 @@ public final class ProcessLedger {
   /** Records a started group. */
   synchronized void add(ProcessHandle leader, String label) {
     Optional<Instant> started = leader.info().startInstant();
-    lines.put(
-        leader.pid(),
+    String line =
         leader.pid()
             + " "
             + started.map(Instant::toEpochMilli).orElse(-1L)
             + " "
-            + label.replaceAll("\\s+", "_"));
-    write();
+            + label.replaceAll("\\s+", "_");
+    lines.put(leader.pid(), line);
+    append(line);
   }
 
   /** Forgets a group whose leader has exited. */
   synchronized void remove(long pid) {
     if (lines.remove(pid) != null) {
-      write();
+      append("-" + pid);
     }
   }
 
@@ -64,11 +74,27 @@ public final class ProcessLedger {
     List<ProcessHandle> leftovers = new ArrayList<>();
     if (Files.isRegularFile(file)) {
       try {
-        for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
-          String[] parts = line.trim().split(" ", 3);
-          if (parts.length < 2) {
-            continue;
+        Map<Long, String[]> recorded = new LinkedHashMap<>();
+        // a journal cut short (a full disk, a crash mid-write) ends in a partial line, and a
+        // partial label may not even be UTF-8: every line that parses still counts
+        String journal = new String(Files.readAllBytes(file), StandardCharsets.UTF_8);
+        for (String line : journal.split("\n")) {
+          String trimmed = line.trim();
+          try {
+            if (trimmed.startsWith("-")) {
+              recorded.remove(Long.parseLong(trimmed.substring(1)));
+              continue;
+            }
+            String[] parts = trimmed.split(" ", 3);
+            if (parts.length >= 2) {
+              Long.parseLong(parts[1]);
+              recorded.put(Long.parseLong(parts[0]), parts);
+            }
+          } catch (NumberFormatException e) {
+            log.warn("skipping an unreadable line of the process ledger {}: {}", file, trimmed);
           }
+        }
+        for (String[] parts : recorded.values()) {
           long pid = Long.parseLong(parts[0]);
           long startedAt = Long.parseLong(parts[1]);
           ProcessHandle.of(pid)
@@ -127,15 +153,50 @@ public final class ProcessLedger {
     }
   }
 
+  /** One line at the end of the journal; the whole journal rewritten when it grew long. */
+  private void append(String line) {
+    if (journal == null || journalLines >= COMPACT_AFTER) {
+      write();
+      return;
+    }
+    try {
+      journal.write((line + "\n").getBytes(StandardCharsets.UTF_8));
+      journalLines++;
+    } catch (IOException e) {
+      // best effort: without it a restart cannot clean up, but the watchdog still does
+      log.warn("could not write the process ledger {}: {}", file, e.toString());
+      closeJournal();
+    }
+  }
+
+  /** Rewrites the journal with the live groups only, and appends to it from then on. */
   private void write() {
+    closeJournal();
     try {
       Files.createDirectories(file.getParent());
       Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
       Files.write(tmp, lines.values(), StandardCharsets.UTF_8);
       Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+      journal =
+          Files.newOutputStream(
+              file,
+              java.nio.file.StandardOpenOption.WRITE,
+              java.nio.file.StandardOpenOption.APPEND);
+      journalLines = lines.size();
     } catch (IOException e) {
       // best effort: without it a restart cannot clean up, but the watchdog still does
       log.warn("could not write the process ledger {}: {}", file, e.toString());
+    }
+  }
+
+  private void closeJournal() {
+    if (journal != null) {
+      try {
+        journal.close();
+      } catch (IOException ignored) {
+        // the next write reopens it
+      }
+      journal = null;
     }
   }
 }

@@ -33,7 +33,7 @@ public final class RunningCommand {
   private final Instant startedAt;
   private final Clock clock;
   private final OutputTail tail;
-  private final Thread reader;
+  private final java.util.concurrent.Future<?> reader;
   private volatile boolean stopRequested;
 
   private final ProcessLedger ledger;
@@ -59,10 +59,26 @@ public final class RunningCommand {
     if (!ownProcessGroup) {
       closeStdin(process);
     }
-    this.reader = new Thread(this::copyOutput, "workron-output-" + process.pid());
-    reader.setDaemon(true);
-    reader.start();
+    this.reader = READERS.submit(this::copyOutput);
   }
+
+  /**
+   * The threads that copy the commands' output, one per running command, kept between commands
+   * instead of one started for each.
+   */
+  private static final java.util.concurrent.ExecutorService READERS =
+      java.util.concurrent.Executors.newCachedThreadPool(
+          new java.util.concurrent.ThreadFactory() {
+            private final java.util.concurrent.atomic.AtomicInteger n =
+                new java.util.concurrent.atomic.AtomicInteger();
+
+            @Override
+            public Thread newThread(Runnable r) {
+              Thread t = new Thread(r, "workron-output-" + n.incrementAndGet());
+              t.setDaemon(true);
+              return t;
+            }
+          });
 
   public long pid() {
     return process.pid();
@@ -80,14 +96,13 @@ public final class RunningCommand {
     if (ledger != null) {
       ledger.remove(process.pid());
     }
-    reader.join(OUTPUT_DRAIN.toMillis());
-    if (reader.isAlive()) {
+    if (!outputRead(OUTPUT_DRAIN)) {
       log.info(
           "command pid={} exited with {} but left processes holding its output; killing them",
           pid(),
           exitCode);
       signal("KILL", List.of());
-      reader.join(OUTPUT_DRAIN.toMillis());
+      outputRead(OUTPUT_DRAIN);
     }
     return new CommandCompletion(
         exitCode, tail.text(), tail.truncated(), startedAt, finishedAt, stopRequested);
@@ -163,6 +178,18 @@ public final class RunningCommand {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       return false;
+    }
+  }
+
+  /** Whether the output was read to its end within {@code within}. */
+  private boolean outputRead(Duration within) throws InterruptedException {
+    try {
+      reader.get(within.toMillis(), TimeUnit.MILLISECONDS);
+      return true;
+    } catch (TimeoutException e) {
+      return false;
+    } catch (ExecutionException e) {
+      return true; // copyOutput keeps what it read and ends on an I/O error
     }
   }
 

@@ -88,6 +88,13 @@ public final class JobSlots implements AutoCloseable {
 
   private boolean draining;
 
+  private volatile Runnable gangTaskStarted = () -> {};
+
+  /** {@code r} runs each time a gang task's command has started. */
+  public void onGangTaskStarted(Runnable r) {
+    this.gangTaskStarted = r;
+  }
+
   JobSlots(
       WorkerIdentity identity,
       WorkerProperties properties,
@@ -441,6 +448,11 @@ public final class JobSlots implements AutoCloseable {
         attempt.jobId(),
         attempt.attempt(),
         command.pid());
+    if (dispatch.env() != null && dispatch.env().containsKey("GANG_ID")) {
+      // a gang task runs, for scheduler-core, once a heartbeat lists it: list it now, not at the
+      // next tick (until then a sibling's failure would find it "reserved, not started")
+      gangTaskStarted.run();
+    }
     Integer limit = dispatch.timeoutSeconds();
     ScheduledFuture<?> deadline =
         limit == null

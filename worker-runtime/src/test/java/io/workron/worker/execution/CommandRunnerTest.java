@@ -68,6 +68,59 @@ class CommandRunnerTest {
     }
   }
 
+  @Test
+  void aRestartedWorkerLeavesAloneTheGroupsItsPreviousRunSawEnd() throws Exception {
+    java.nio.file.Path ledgerFile = workDir.resolve("state").resolve("processes-w1");
+    String stillRunning = "303." + System.nanoTime() % 1_000_000;
+    String forgotten = "304." + System.nanoTime() % 1_000_000;
+    Process left = new ProcessBuilder("setsid", "sleep", stillRunning).start();
+    Process ended = new ProcessBuilder("setsid", "sleep", forgotten).start();
+    try {
+      ProcessLedger previousRun = new ProcessLedger(ledgerFile);
+      previousRun.add(left.toHandle(), "job-1/attempt-1");
+      previousRun.add(ended.toHandle(), "job-2/attempt-1");
+      // recorded as ended (its pid might even belong to someone else by now): not to be touched
+      previousRun.remove(ended.pid());
+
+      int stopped = new ProcessLedger(ledgerFile).stopLeftovers(Duration.ofSeconds(1));
+
+      assertThat(stopped).isEqualTo(1);
+      assertThat(left.waitFor(10, TimeUnit.SECONDS)).isTrue();
+      assertThat(ended.isAlive()).isTrue();
+    } finally {
+      left.destroyForcibly();
+      ended.destroyForcibly();
+    }
+  }
+
+  @Test
+  void theLedgerKeepsTheLiveGroupsWhenItsJournalIsRewritten() throws Exception {
+    java.nio.file.Path ledgerFile = workDir.resolve("state").resolve("processes-w1");
+    String marker = "305." + System.nanoTime() % 1_000_000;
+    Process left = new ProcessBuilder("setsid", "sleep", marker).start();
+    Process shortOnes = new ProcessBuilder("setsid", "sleep", "306.1").start();
+    try {
+      ProcessLedger ledger = new ProcessLedger(ledgerFile);
+      ledger.stopLeftovers(Duration.ofSeconds(1));
+      ledger.add(left.toHandle(), "job-1/attempt-1");
+      // many short jobs after it: the journal is rewritten on the way, the long one stays in it
+      ProcessHandle self = shortOnes.toHandle();
+      for (int i = 0; i < ProcessLedger.COMPACT_AFTER; i++) {
+        ledger.add(self, "job-x/attempt-" + i);
+        ledger.remove(self.pid());
+      }
+      assertThat(java.nio.file.Files.readAllLines(ledgerFile).size())
+          .isLessThan(ProcessLedger.COMPACT_AFTER);
+
+      assertThat(new ProcessLedger(ledgerFile).stopLeftovers(Duration.ofSeconds(1))).isEqualTo(1);
+      assertThat(left.waitFor(10, TimeUnit.SECONDS)).isTrue();
+      assertThat(shortOnes.isAlive()).isTrue();
+    } finally {
+      left.destroyForcibly();
+      shortOnes.destroyForcibly();
+    }
+  }
+
   /** Processes whose command line ends with {@code commandLine} (the program may be a path). */
   private static long processesRunning(String commandLine) {
     return ProcessHandle.allProcesses()
