@@ -163,11 +163,24 @@ class JobControlController implements DisposableBean {
     }
     boolean withDependents = "true".equals(cascade);
     OffsetDateTime now = OffsetDateTime.now(clock);
-    ManualRetries.Result result = tx.execute(status -> retries.retry(id, withDependents, now));
+    // the job as the retry left it, read in the same transaction: after the commit the dispatch
+    // loop may claim it at once, and the answer would race it
+    record Retry(ManualRetries.Result result, java.util.Optional<Map<String, Object>> view) {}
+    Retry retry =
+        tx.execute(
+            status -> {
+              ManualRetries.Result r = retries.retry(id, withDependents, now);
+              return new Retry(
+                  r,
+                  r instanceof ManualRetries.Retried
+                      ? queries.job(id)
+                      : java.util.Optional.<Map<String, Object>>empty());
+            });
+    ManualRetries.Result result = retry.result();
     log.info("retry by hand job_id={} cascade={}: {}", id, withDependents, result);
     if (result instanceof ManualRetries.Retried retried) {
-      return queries
-          .job(id)
+      return retry
+          .view()
           .<ResponseEntity<?>>map(
               view -> {
                 Map<String, Object> body = new java.util.LinkedHashMap<>(view);

@@ -15,17 +15,15 @@ import java.util.Optional;
 /**
  * Starts shell commands the way every Workron job runs: {@code /bin/sh -c <command>} in a process
  * group of its own (through {@code setsid} when the machine has it), with stdout and stderr merged
- * into a bounded tail. Holds no state per command; thread-safe.
+ * into a bounded tail. Thread-safe.
  *
- * <p>With a process group, the command runs under a small watchdog shell ({@code watchdog.sh}) that
- * stops the whole group (SIGTERM, the orphan grace, SIGKILL) as soon as the worker's process is
- * gone, even after {@code kill -9}: the worker holds the watchdog's standard input open, and the
- * kernel closes it when the worker dies. Each group is also recorded in a {@link ProcessLedger}, so
- * a restarted worker stops whatever its previous run left behind.
+ * <p>With process groups, one watchdog per runner (a {@link Guardian}, {@code guardian.sh}) learns
+ * each command's group and stops them all (SIGTERM, the orphan grace, SIGKILL) as soon as the
+ * worker's process is gone, even after {@code kill -9}: the worker holds the guardian's standard
+ * input open, and the kernel closes it when the worker dies. Each group is also recorded in a
+ * {@link ProcessLedger}, so a restarted worker stops whatever its previous run left behind.
  */
 public final class CommandRunner {
-
-  private static final String WATCHDOG = readWatchdog();
 
   private final Clock clock;
   private final Path workingDirectory;
@@ -33,6 +31,7 @@ public final class CommandRunner {
   private final Optional<Path> setsid;
   private final ProcessLedger ledger;
   private final Duration orphanGrace;
+  private final Guardian guardian;
 
   /**
    * @param outputLimitBytes how much of the newest output to keep per command
@@ -72,6 +71,7 @@ public final class CommandRunner {
     this.setsid = setsid;
     this.ledger = ledger;
     this.orphanGrace = orphanGrace;
+    this.guardian = setsid.map(path -> new Guardian(path, orphanGrace)).orElse(null);
   }
 
   /**
@@ -87,25 +87,30 @@ public final class CommandRunner {
   /** As {@link #start(String, Map)}; {@code label} names the command in the ledger. */
   public RunningCommand start(String command, Map<String, String> env, String label)
       throws IOException {
-    List<String> argv = new ArrayList<>(7);
+    List<String> argv = new ArrayList<>(4);
+    setsid.ifPresent(path -> argv.add(path.toString()));
     argv.add("/bin/sh");
     argv.add("-c");
-    if (setsid.isPresent()) {
-      argv.add(0, setsid.get().toString());
-      argv.add(WATCHDOG);
-      argv.add("workron-job");
-      argv.add(command);
-      argv.add(Long.toString(Math.max(1, orphanGrace.toSeconds())));
-    } else {
-      argv.add(command);
-    }
+    argv.add(command);
     ProcessBuilder builder =
-        new ProcessBuilder(argv).directory(workingDirectory.toFile()).redirectErrorStream(true);
+        new ProcessBuilder(argv)
+            .directory(workingDirectory.toFile())
+            .redirectErrorStream(true)
+            // a job has no input: a command that reads stdin gets end-of-file instead of hanging
+            .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
     builder.environment().putAll(env);
     Instant startedAt = clock.instant();
+    if (guardian != null) {
+      guardian.ready();
+    }
     Process process = builder.start();
-    if (ledger != null && setsid.isPresent()) {
-      ledger.add(process.toHandle(), label);
+    if (guardian != null) {
+      // setsid (which does not fork: a child of the JVM never leads a group) makes the shell the
+      // leader of a new group, whose id is its pid
+      if (ledger != null) {
+        ledger.add(process.toHandle(), label);
+      }
+      guardian.watch(process.pid());
     }
     return new RunningCommand(
         process,
@@ -113,17 +118,29 @@ public final class CommandRunner {
         startedAt,
         clock,
         new OutputTail(outputLimitBytes),
-        setsid.isPresent() ? ledger : null);
+        guardian != null ? ledger : null,
+        guardian);
   }
 
-  private static String readWatchdog() {
-    try (var in = CommandRunner.class.getResourceAsStream("watchdog.sh")) {
+  /** A text resource of this package. */
+  static String resource(String name) {
+    try (var in = CommandRunner.class.getResourceAsStream(name)) {
       if (in == null) {
-        throw new IllegalStateException("watchdog.sh is missing from the worker's classpath");
+        throw new IllegalStateException(name + " is missing from the worker's classpath");
       }
       return new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
     } catch (IOException e) {
       throw new java.io.UncheckedIOException(e);
+    }
+  }
+
+  /**
+   * Closes the worker's end of the guardian's pipe, as the kernel does when the worker dies: the
+   * guardian then stops every command's group. For tests of that promise.
+   */
+  void closeWorkersEnd() throws InterruptedException {
+    if (guardian != null) {
+      guardian.closeWorkersEnd();
     }
   }
 

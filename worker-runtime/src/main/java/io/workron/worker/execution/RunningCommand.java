@@ -37,11 +37,13 @@ public final class RunningCommand {
   private volatile boolean stopRequested;
 
   private final ProcessLedger ledger;
+  private final Guardian guardian;
+  private final java.util.concurrent.atomic.AtomicBoolean guardianForgot =
+      new java.util.concurrent.atomic.AtomicBoolean();
 
   /**
-   * @param ledger when not null, the command runs under the watchdog: its standard input stays open
-   *     (closing it is what tells the watchdog the worker is gone) and the group is forgotten by
-   *     the ledger once it has ended
+   * @param ledger when not null, the group is forgotten by the ledger once its leader has exited
+   * @param guardian when not null, the group is forgotten by the guardian once it has ended
    */
   RunningCommand(
       Process process,
@@ -49,16 +51,15 @@ public final class RunningCommand {
       Instant startedAt,
       Clock clock,
       OutputTail tail,
-      ProcessLedger ledger) {
+      ProcessLedger ledger,
+      Guardian guardian) {
     this.process = process;
     this.ownProcessGroup = ownProcessGroup;
     this.startedAt = startedAt;
     this.clock = clock;
     this.tail = tail;
     this.ledger = ledger;
-    if (!ownProcessGroup) {
-      closeStdin(process);
-    }
+    this.guardian = guardian;
     this.reader = READERS.submit(this::copyOutput);
   }
 
@@ -92,7 +93,6 @@ public final class RunningCommand {
   public CommandCompletion await() throws InterruptedException {
     int exitCode = process.waitFor();
     Instant finishedAt = clock.instant();
-    closeStdin(process);
     if (ledger != null) {
       ledger.remove(process.pid());
     }
@@ -103,6 +103,9 @@ public final class RunningCommand {
           exitCode);
       signal("KILL", List.of());
       outputRead(OUTPUT_DRAIN);
+    }
+    if (guardian != null && guardianForgot.compareAndSet(false, true)) {
+      guardian.forget(pid());
     }
     return new CommandCompletion(
         exitCode, tail.text(), tail.truncated(), startedAt, finishedAt, stopRequested);
@@ -123,14 +126,10 @@ public final class RunningCommand {
     }
     signal("KILL", members);
     allExit(List.of(process.toHandle()), Duration.ofSeconds(5));
-  }
-
-  /**
-   * Closes the worker's end of the watchdog's pipe, as the kernel does when the worker dies: the
-   * watchdog then stops the command's whole process group. For tests of that promise.
-   */
-  void closeWorkersEnd() {
-    closeStdin(process);
+    if (guardian != null && !process.isAlive() && guardianForgot.compareAndSet(false, true)) {
+      // usually await() forgets it; not when await() was interrupted on the way
+      guardian.forget(pid());
+    }
   }
 
   /** The output kept so far, while the command still runs. */
@@ -202,15 +201,6 @@ public final class RunningCommand {
       }
     } catch (IOException e) {
       // the pipe closes when the process group is killed; what was read is kept
-    }
-  }
-
-  /** A job has no input: a command that reads stdin gets end-of-file instead of hanging. */
-  private static void closeStdin(Process process) {
-    try {
-      process.getOutputStream().close();
-    } catch (IOException ignored) {
-      // nothing to do: the command already has no usable stdin
     }
   }
 }

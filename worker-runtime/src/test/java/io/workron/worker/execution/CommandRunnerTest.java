@@ -30,13 +30,15 @@ class CommandRunnerTest {
   @Test
   void aCommandIsStoppedWhenTheWorkerProcessThatStartedItIsGone() throws Exception {
     String marker = "300." + System.nanoTime() % 1_000_000;
-    RunningCommand command =
-        new CommandRunner(Clock.systemUTC(), workDir, TAIL, null, Duration.ofSeconds(1))
-            .start("sleep " + marker + "; echo never", Map.of());
+    CommandRunner runner =
+        new CommandRunner(Clock.systemUTC(), workDir, TAIL, null, Duration.ofSeconds(1));
+    RunningCommand ended = runner.start("true", Map.of());
+    assertThat(ended.await().exitCode()).isZero();
+    RunningCommand command = runner.start("sleep " + marker + "; echo never", Map.of());
     await().atMost(Duration.ofSeconds(10)).until(() -> processesRunning("sleep " + marker) == 1);
 
     // what the kernel does when the worker dies, even by kill -9: its end of the pipe closes
-    command.closeWorkersEnd();
+    runner.closeWorkersEnd();
 
     await().atMost(Duration.ofSeconds(10)).until(() -> processesRunning("sleep " + marker) == 0);
     assertThat(command.await().output()).doesNotContain("never");
@@ -126,6 +128,14 @@ class CommandRunnerTest {
     return ProcessHandle.allProcesses()
         .filter(p -> p.info().commandLine().map(c -> c.endsWith(commandLine)).orElse(false))
         .count();
+  }
+
+  @Test
+  void aCommandThatReadsItsInputGetsEndOfFileAtOnce() throws Exception {
+    CommandCompletion done = runner().start("cat; echo read-to-the-end", Map.of()).await();
+
+    assertThat(done.exitCode()).isZero();
+    assertThat(done.output()).isEqualTo("read-to-the-end\n");
   }
 
   @Test
