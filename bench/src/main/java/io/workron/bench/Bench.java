@@ -51,6 +51,8 @@ public final class Bench implements Callable<Integer> {
   static final String BURN_DOWN = "burndown";
   static final String LATENCY = "latency";
   static final String YARDSTICK = "yardstick";
+  static final String IN_PROCESS = "in-process";
+  static final String PROCESSES = "processes";
   private static final List<String> ALL_PHASES = List.of(SPAWN, BURN_DOWN, LATENCY, YARDSTICK);
 
   private static final Logger log = LoggerFactory.getLogger(Bench.class);
@@ -105,6 +107,55 @@ public final class Bench implements Callable<Integer> {
       converter = DurationConverter.class,
       description = "Limit for each phase, e.g. 90s, 30m (default ${DEFAULT-VALUE}).")
   Duration timeout;
+
+  @Option(
+      names = "--preload-finished",
+      defaultValue = "0",
+      description =
+          "Finished jobs (with an attempt and an output each) written to the stack's tables before"
+              + " the first phase, e.g. 1000000 (default ${DEFAULT-VALUE}).")
+  long preloadFinished;
+
+  @Option(
+      names = "--preload-backlog",
+      defaultValue = "0",
+      description =
+          "Pending jobs written before the first phase into a paused queue, bench-backlog, that"
+              + " every claim passes over, e.g. 100000 (default ${DEFAULT-VALUE}).")
+  long preloadBacklog;
+
+  @Option(
+      names = "--pin-horizon",
+      converter = DurationConverter.class,
+      description =
+          "After the latency runs, hold an idle REPEATABLE READ transaction open this long, e.g."
+              + " 2m, while a burn-down runs across it; then burn down --jobs again. Needs the"
+              + " burndown phase.")
+  Duration pinHorizon;
+
+  @Option(
+      names = "--services",
+      defaultValue = "in-process",
+      description =
+          "How the started stack runs its services: in-process (one JVM, as the standalone mode)"
+              + " or processes (one JVM per service, with the JVM flags each ships with; needed for"
+              + " memory per service, --schedulers and --kill-scheduler).")
+  String services;
+
+  @Option(
+      names = "--schedulers",
+      defaultValue = "1",
+      description =
+          "scheduler-core replicas, with --services processes (default ${DEFAULT-VALUE}).")
+  int schedulers;
+
+  @Option(
+      names = "--kill-scheduler",
+      description =
+          "Last, a latency run at 50% of the burn-down rate during which scheduler-core-2 is"
+              + " killed with SIGKILL halfway; reports how long that held work back. Needs"
+              + " --schedulers 2 or more.")
+  boolean killScheduler;
 
   @Option(
       names = "--workers",
@@ -187,6 +238,12 @@ public final class Bench implements Callable<Integer> {
   }
 
   public static void main(String[] args) {
+    if (args.length >= 2 && args[0].equals(ServiceMain.SERVE)) {
+      // a child of --services processes: one service, until SIGTERM
+      io.workron.worker.execution.LaunchMechanism.prefer();
+      ServiceMain.serve(args[1], java.util.Arrays.copyOfRange(args, 2, args.length));
+      return;
+    }
     // as the standalone mode does, before any process starts: the workers and the spawn phase use
     // it
     io.workron.worker.execution.LaunchMechanism.prefer();
@@ -215,18 +272,30 @@ public final class Bench implements Callable<Integer> {
     BurnDown.Result burnDown = null;
     List<LatencyRun.Result> latency = new ArrayList<>();
     Yardstick.Result yardstick = null;
+    Preload.Result preload = null;
+    Preload preloader = null;
+    HorizonPin.Result pinned = null;
+    List<Memory.Usage> memory = null;
+    LatencyRun.Result failover = null;
     boolean embedded = kafka == null;
     Target target;
     try {
-      target =
-          embedded
-              ? Target.standalone(dataDir, workers, slots, topicPrefix, properties)
-              : Target.external(kafka, jdbcUrl, jdbcUser, jdbcPassword, topicPrefix);
+      if (!embedded) {
+        target = Target.external(kafka, jdbcUrl, jdbcUser, jdbcPassword, topicPrefix);
+      } else if (services.equals(PROCESSES)) {
+        target = Target.processes(dataDir, schedulers, workers, slots, topicPrefix, properties);
+      } else {
+        target = Target.standalone(dataDir, workers, slots, topicPrefix, properties);
+      }
     } catch (BenchFailure e) {
       return fail(e);
     }
     Report report;
     try (target) {
+      if (preloadFinished > 0 || preloadBacklog > 0) {
+        preloader = new Preload(target.jdbcUrl(), target.jdbcUser(), target.jdbcPassword());
+        preload = preloader.run(preloadFinished, preloadBacklog);
+      }
       if (workron && warmupJobs > 0) {
         BurnDown.Result w =
             new BurnDown(target, codec, clock).run("warm-up", warmupJobs, deadline());
@@ -237,7 +306,18 @@ public final class Bench implements Callable<Integer> {
         spawn = new SpawnCeiling().run(spawnProcesses, workers * slots, deadline());
       }
       if (selected.contains(BURN_DOWN)) {
-        burnDown = new BurnDown(target, codec, clock).run("burn-down", jobs, deadline());
+        Memory watch = embedded ? Memory.of(target) : null;
+        if (watch != null) {
+          watch.recordIdle();
+          watch.startSampling();
+        }
+        try {
+          burnDown = new BurnDown(target, codec, clock).run("burn-down", jobs, deadline());
+        } finally {
+          if (watch != null) {
+            memory = watch.finish();
+          }
+        }
         log.info(
             "burn-down: {} jobs in {} s",
             burnDown.done(),
@@ -255,10 +335,30 @@ public final class Bench implements Callable<Integer> {
                   .run("latency at " + r.trim(), latencyJobs, rate, deadline()));
         }
       }
+      if (pinHorizon != null && burnDown != null) {
+        pinned = new HorizonPin(target, codec, clock).run(burnDown, pinHorizon, jobs, deadline());
+      }
+      if (killScheduler) {
+        ServiceProcesses p = target.processes();
+        ServiceProcesses.Service victim = p.named("scheduler-core-2");
+        double rate = burnDown != null ? burnDown.jobsPerSecond() / 2 : rate(rates.get(0), null);
+        failover =
+            new LatencyRun(target, codec, clock)
+                .run(
+                    "failover (kill -9 scheduler-core-2 halfway)",
+                    latencyJobs,
+                    rate,
+                    deadline(),
+                    latencyJobs / 2,
+                    () -> p.killHard(victim));
+      }
       if (selected.contains(YARDSTICK)) {
         yardstick =
             new Yardstick(target.jdbcUrl(), target.jdbcUser(), target.jdbcPassword())
                 .run(jobs, yardstickThreads, yardstickBatch, deadline());
+      }
+      if (preload != null) {
+        preload = preload.withBacklogPendingAtEnd(preloader.backlogStillPending());
       }
       report =
           new Report(
@@ -271,7 +371,13 @@ public final class Bench implements Callable<Integer> {
               spawn,
               burnDown,
               latency,
-              yardstick);
+              yardstick,
+              preload,
+              pinned,
+              embedded ? services : null,
+              embedded ? schedulers : null,
+              memory,
+              failover);
     } catch (BenchFailure e) {
       return fail(e);
     }
@@ -383,6 +489,36 @@ public final class Bench implements Callable<Integer> {
     }
     if (timeout.isNegative() || timeout.isZero()) {
       throw new ParameterException(cl, "--timeout must be positive");
+    }
+    if (!services.equals(IN_PROCESS) && !services.equals(PROCESSES)) {
+      throw new ParameterException(cl, "--services: choose in-process or processes");
+    }
+    if (schedulers < 1) {
+      throw new ParameterException(cl, "--schedulers must be positive");
+    }
+    if (schedulers > 1 && !services.equals(PROCESSES)) {
+      throw new ParameterException(cl, "--schedulers above 1 needs --services processes");
+    }
+    if (killScheduler && schedulers < 2) {
+      throw new ParameterException(cl, "--kill-scheduler needs --schedulers 2 or more");
+    }
+    if (kafka != null && !services.equals(IN_PROCESS)) {
+      throw new ParameterException(cl, "--services starts a stack; it cannot go with --kafka");
+    }
+    if (preloadFinished < 0 || preloadBacklog < 0) {
+      throw new ParameterException(cl, "--preload-finished and --preload-backlog must be >= 0");
+    }
+    if (pinHorizon != null && (pinHorizon.isNegative() || pinHorizon.isZero())) {
+      throw new ParameterException(cl, "--pin-horizon must be positive");
+    }
+    if (pinHorizon != null && !selected.contains(BURN_DOWN)) {
+      throw new ParameterException(
+          cl, "--pin-horizon compares with the clean burn-down: keep burndown in --phases");
+    }
+    boolean needsJdbc = preloadFinished > 0 || preloadBacklog > 0 || pinHorizon != null;
+    if (kafka != null && needsJdbc && jdbcUrl == null) {
+      throw new ParameterException(
+          cl, "--preload-* and --pin-horizon need the running stack's --jdbc-url");
     }
     if (kafka == null && jdbcUrl != null) {
       throw new ParameterException(

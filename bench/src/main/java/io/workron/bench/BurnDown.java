@@ -46,7 +46,12 @@ final class BurnDown {
 
   Result run(String phase, int n, long deadlineNanos) {
     log.info("{}: preparing {} job ids", phase, n);
-    JobSet jobs = JobSet.fresh(n, clock);
+    return run(phase, JobSet.fresh(n, clock), deadlineNanos);
+  }
+
+  /** As {@link #run(String, int, long)}, for the jobs of {@code jobs}, which it fills in. */
+  Result run(String phase, JobSet jobs, long deadlineNanos) {
+    int n = jobs.size();
     try (JobEventWatch watch = target.openEventWatch(codec, deadlineNanos);
         Submitter submitter =
             Submitter.bulk(target.kafkaBootstrap(), target.topics().submissions(), codec, clock)) {

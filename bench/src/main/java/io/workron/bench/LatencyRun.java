@@ -30,7 +30,8 @@ final class LatencyRun {
       double pacerMaxLagMs,
       Percentiles submitToStart,
       Percentiles submitToDone,
-      long negativeSamples) {}
+      long negativeSamples,
+      double maxWaitAfterActionMs) {}
 
   private final Target target;
   private final WireCodec codec;
@@ -43,6 +44,17 @@ final class LatencyRun {
   }
 
   Result run(String phase, int n, double rate, long deadlineNanos) {
+    return run(phase, n, rate, deadlineNanos, -1, null);
+  }
+
+  /**
+   * As {@link #run(String, int, double, long)}, and runs {@code action} (a fault) just before job
+   * {@code actionAt} is submitted. The result's {@code maxWaitAfterActionMs} is the longest any job
+   * not started by then waited to start, counted from the action or from its own submission,
+   * whichever came later: how long the fault held work back.
+   */
+  Result run(String phase, int n, double rate, long deadlineNanos, int actionAt, Runnable action) {
+    long[] actionMicros = {Long.MIN_VALUE};
     JobSet jobs = JobSet.fresh(n, clock);
     long[] submitMicros = new long[n];
     try (JobEventWatch watch = target.openEventWatch(codec, deadlineNanos);
@@ -65,6 +77,10 @@ final class LatencyRun {
                   pacer[0] = p;
                   for (int i = 0; i < n; i++) {
                     long due = p.await(i);
+                    if (i == actionAt && action != null) {
+                      action.run();
+                      actionMicros[0] = JobSet.micros(Instant.now());
+                    }
                     submitMicros[i] = wallMicros + (due - start) / 1_000;
                     submitter.send(jobs.id(i));
                   }
@@ -108,6 +124,19 @@ final class LatencyRun {
             phase,
             negative);
       }
+      double maxWait = Double.NaN;
+      if (actionMicros[0] != Long.MIN_VALUE) {
+        long longest = 0;
+        for (int i = 0; i < n; i++) {
+          long started = jobs.startedAtMicros(i);
+          if (jobs.terminal(i) == JobSet.DONE
+              && started != JobSet.UNKNOWN
+              && started > actionMicros[0]) {
+            longest = Math.max(longest, started - Math.max(submitMicros[i], actionMicros[0]));
+          }
+        }
+        maxWait = longest / 1e3;
+      }
       double sendSeconds = BurnDown.seconds(lastSend[0] - pacer[0].startNanos());
       double achieved = n <= 1 || sendSeconds <= 0 ? rate : (n - 1) / sendSeconds;
       return new Result(
@@ -119,7 +148,8 @@ final class LatencyRun {
           pacer[0].maxLagNanos() / 1e6,
           Percentiles.of(toStart),
           Percentiles.of(toDone),
-          negative);
+          negative,
+          maxWait);
     }
   }
 

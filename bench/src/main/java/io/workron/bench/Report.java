@@ -26,17 +26,30 @@ final class Report {
       SpawnCeiling.Result spawn,
       BurnDown.Result burnDown,
       List<LatencyRun.Result> latency,
-      Yardstick.Result yardstick) {
+      Yardstick.Result yardstick,
+      Preload.Result preload,
+      HorizonPin.Result pinned,
+      String services,
+      Integer schedulers,
+      List<Memory.Usage> memory,
+      LatencyRun.Result failover) {
     fields.put("bench", "workron");
     fields.put("timestamp", timestamp.toString());
     fields.put("target", target.embedded() ? "standalone" : "external");
     fields.put("phases", phases);
+    fields.put("services", services);
+    fields.put("schedulers", schedulers);
     fields.put("workers", workers);
     fields.put("slots", slots);
     fields.put("cores", Runtime.getRuntime().availableProcessors());
     fields.put("java", System.getProperty("java.version"));
     fields.put("stack_start_seconds", round(target.startSeconds(), 2));
     fields.put("warmup_jobs", warmupJobs);
+    fields.put("preload_finished", preload == null ? 0 : preload.finished());
+    fields.put("preload_backlog", preload == null ? 0 : preload.backlog());
+    fields.put("preload_seconds", preload == null ? null : round(preload.seconds(), 1));
+    fields.put(
+        "preload_backlog_pending_at_end", preload == null ? null : preload.backlogPendingAtEnd());
 
     fields.put("spawn_per_s", spawn == null ? null : round(spawn.perSecond(), 1));
     fields.put("spawn_processes", spawn == null ? null : spawn.processes());
@@ -67,6 +80,27 @@ final class Report {
     }
     fields.put("latency_runs", runs.isEmpty() ? null : runs);
 
+    if (pinned != null) {
+      double clean = burnDown.jobsPerSecond();
+      fields.put("pin_horizon_seconds", round(pinned.windowSeconds(), 1));
+      fields.put("pinned_jobs", pinned.burnDown().jobs());
+      fields.put("pinned_done_in_window", pinned.doneInWindow());
+      fields.put("pinned_burn_down_jobs_per_s", round(pinned.pinnedJobsPerSecond(), 1));
+      fields.put("pinned_ratio_to_clean", round(pinned.pinnedJobsPerSecond() / clean, 4));
+      fields.put("pinned_dead_tuples", pinned.deadTuples());
+      fields.put("after_pin_burn_down_jobs_per_s", round(pinned.after().jobsPerSecond(), 1));
+      fields.put("after_pin_ratio_to_clean", round(pinned.after().jobsPerSecond() / clean, 4));
+    }
+    fields.put("memory", memory == null ? null : memory.stream().map(Memory.Usage::json).toList());
+    if (failover != null) {
+      Map<String, Object> f = new LinkedHashMap<>();
+      f.put("killed", "scheduler-core-2");
+      f.put("jobs", failover.jobs());
+      f.put("rate_per_s", round(failover.ratePerSecond(), 1));
+      f.put("max_wait_after_kill_ms", round(failover.maxWaitAfterActionMs(), 1));
+      f.put("submit_to_start_ms", failover.submitToStart().toJson());
+      fields.put("failover", f);
+    }
     fields.put(
         "yardstick_skip_locked_rows_per_s",
         yardstick == null ? null : round(yardstick.rowsPerSecond(), 1));
@@ -95,10 +129,61 @@ final class Report {
       done += l.done();
       failed += l.failed();
     }
+    if (failover != null) {
+      done += failover.done();
+      failed += failover.failed();
+    }
+    if (pinned != null) {
+      // every job of the pinned burn-down finished (the phase waits for all), and those after it
+      done += pinned.burnDown().done() + pinned.after().done();
+      failed += pinned.burnDown().failed() + pinned.after().failed();
+    }
     fields.put("done", done);
     fields.put("failed", failed);
 
     summarize(target, workers, slots, spawn, burnDown, latency, yardstick, failed);
+    if (memory != null) {
+      for (Memory.Usage m : memory) {
+        line(
+            "memory      %-18s RSS idle %.0f MiB, burn-down max %.0f MiB; heap after %.0f MiB used"
+                + " of %.0f MiB",
+            m.name(),
+            m.rssIdleMiB(),
+            m.rssLoadMaxMiB(),
+            m.heapUsedAfterMiB(),
+            m.heapCommittedAfterMiB());
+      }
+    }
+    if (failover != null) {
+      line(
+          "failover    kill -9 scheduler-core-2 halfway through %,d jobs at %.0f/s: work held back"
+              + " up to %.0f ms; submit→start %s",
+          failover.jobs(),
+          failover.ratePerSecond(),
+          failover.maxWaitAfterActionMs(),
+          describe(failover.submitToStart()));
+    }
+    if (preload != null) {
+      line(
+          "preload     %,d finished and %,d backlog jobs written first, in %.1f s",
+          preload.finished(), preload.backlog(), preload.seconds());
+    }
+    if (pinned != null) {
+      line(
+          "pinned      %.0f s idle REPEATABLE READ: %,d jobs done inside it = %,.0f jobs/s"
+              + " (%.2f of clean); dead rows then %s",
+          pinned.windowSeconds(),
+          pinned.doneInWindow(),
+          pinned.pinnedJobsPerSecond(),
+          pinned.pinnedJobsPerSecond() / burnDown.jobsPerSecond(),
+          pinned.deadTuples());
+      line(
+          "            after it: %,d jobs in %.2f s = %,.0f jobs/s (%.2f of clean)",
+          pinned.after().done(),
+          pinned.after().seconds(),
+          pinned.after().jobsPerSecond(),
+          pinned.after().jobsPerSecond() / burnDown.jobsPerSecond());
+    }
   }
 
   private void summarize(

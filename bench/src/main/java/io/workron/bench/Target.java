@@ -1,5 +1,7 @@
 package io.workron.bench;
 
+import io.workron.embedded.EmbeddedKafka;
+import io.workron.embedded.EmbeddedPostgresServer;
 import io.workron.schemas.Topics;
 import io.workron.schemas.WireCodec;
 import io.workron.standalone.StandaloneStack;
@@ -12,6 +14,7 @@ import java.nio.file.SimpleFileVisitor;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Duration;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -38,6 +41,8 @@ final class Target implements AutoCloseable {
   private final String jdbcPassword;
   private final Topics topics;
   private final StandaloneStack stack;
+  private final ServiceProcesses processes;
+  private final List<AutoCloseable> infra;
   private final Path dataDirToDelete;
   private final double startSeconds;
 
@@ -48,6 +53,8 @@ final class Target implements AutoCloseable {
       String jdbcPassword,
       Topics topics,
       StandaloneStack stack,
+      ServiceProcesses processes,
+      List<AutoCloseable> infra,
       Path dataDirToDelete,
       double startSeconds) {
     this.kafkaBootstrap = kafkaBootstrap;
@@ -56,6 +63,8 @@ final class Target implements AutoCloseable {
     this.jdbcPassword = jdbcPassword;
     this.topics = topics;
     this.stack = stack;
+    this.processes = processes;
+    this.infra = infra;
     this.dataDirToDelete = dataDirToDelete;
     this.startSeconds = startSeconds;
   }
@@ -111,6 +120,8 @@ final class Target implements AutoCloseable {
           EMBEDDED_PASSWORD,
           new Topics(topicPrefix),
           stack,
+          null,
+          List.of(),
           toDelete,
           seconds);
     } catch (IOException | RuntimeException e) {
@@ -125,11 +136,103 @@ final class Target implements AutoCloseable {
   static Target external(
       String kafkaBootstrap, String jdbcUrl, String user, String password, String topicPrefix) {
     return new Target(
-        kafkaBootstrap, jdbcUrl, user, password, new Topics(topicPrefix), null, null, Double.NaN);
+        kafkaBootstrap,
+        jdbcUrl,
+        user,
+        password,
+        new Topics(topicPrefix),
+        null,
+        null,
+        List.of(),
+        null,
+        Double.NaN);
+  }
+
+  /**
+   * Starts embedded PostgreSQL and an in-process Kafka broker here, then every service as a process
+   * of its own ({@link ServiceProcesses}): {@code schedulers} scheduler-core replicas, the gateway
+   * and {@code workers} workers.
+   */
+  static Target processes(
+      Path dataDir,
+      int schedulers,
+      int workers,
+      int slots,
+      String topicPrefix,
+      Map<String, String> properties) {
+    Path dir = dataDir;
+    Path toDelete = null;
+    List<AutoCloseable> infra = new java.util.ArrayList<>();
+    try {
+      if (dir == null) {
+        dir = Files.createTempDirectory("workron-bench-");
+        toDelete = dir;
+      }
+      dir = dir.toAbsolutePath();
+      log.info(
+          "starting {} scheduler-core, the gateway and {} workers x {} slots as processes in {}",
+          schedulers,
+          workers,
+          slots,
+          dir);
+      long t0 = System.nanoTime();
+      EmbeddedPostgresServer pg = EmbeddedPostgresServer.start(dir.resolve("postgres"), 0, false);
+      infra.add(pg);
+      String jdbc =
+          StandaloneStack.ensureDatabase(pg.jdbcUrl(), pg.username(), pg.password(), "workron");
+      EmbeddedKafka kafka = EmbeddedKafka.start(dir.resolve("kafka"), "127.0.0.1", 0);
+      infra.add(kafka);
+      ServiceProcesses services =
+          ServiceProcesses.start(
+              dir,
+              kafka.bootstrapServers(),
+              jdbc,
+              pg.username(),
+              pg.password(),
+              schedulers,
+              workers,
+              slots,
+              topicPrefix,
+              properties);
+      double seconds = (System.nanoTime() - t0) / 1e9;
+      log.info("services up in {} s", String.format("%.1f", seconds));
+      return new Target(
+          kafka.bootstrapServers(),
+          jdbc,
+          pg.username(),
+          pg.password(),
+          new Topics(topicPrefix),
+          null,
+          services,
+          infra,
+          toDelete,
+          seconds);
+    } catch (IOException | RuntimeException e) {
+      closeAll(infra);
+      if (toDelete != null) {
+        deleteTree(toDelete);
+      }
+      throw new BenchFailure("could not start the services as processes: " + e, e);
+    }
   }
 
   boolean embedded() {
-    return stack != null;
+    return stack != null || processes != null;
+  }
+
+  /** The service processes, or null when the services run in this JVM or elsewhere. */
+  ServiceProcesses processes() {
+    return processes;
+  }
+
+  private static void closeAll(List<AutoCloseable> resources) {
+    for (int i = resources.size() - 1; i >= 0; i--) {
+      try {
+        resources.get(i).close();
+      } catch (Exception e) {
+        log.warn("error while stopping: {}", e.toString());
+      }
+    }
   }
 
   String kafkaBootstrap() {
@@ -173,6 +276,10 @@ final class Target implements AutoCloseable {
   /** Stops the stack (bounded: a stuck shutdown is abandoned) and deletes its temporary data. */
   @Override
   public void close() {
+    if (processes != null) {
+      processes.close();
+      closeAll(infra);
+    }
     if (stack != null) {
       Thread stopper = new Thread(stack::close, "bench-stack-stop");
       stopper.setDaemon(true);

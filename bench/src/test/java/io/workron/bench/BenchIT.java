@@ -38,6 +38,9 @@ class BenchIT {
                 "--rates", "50,50%",
                 "--spawn-processes", "300",
                 "--warmup-jobs", "20",
+                "--preload-finished", "3000",
+                "--preload-backlog", "500",
+                "--pin-horizon", "3s",
                 "--timeout", "3m",
                 "--output", output.toString());
 
@@ -49,7 +52,25 @@ class BenchIT {
 
     assertThat(json.path("bench").asString()).isEqualTo("workron");
     assertThat(json.path("jobs").asInt()).isEqualTo(300);
-    assertThat(json.path("done").asInt()).isEqualTo(300 + 2 * 100);
+    int pinnedJobs = json.path("pinned_jobs").asInt();
+    assertThat(pinnedJobs).isGreaterThanOrEqualTo(300);
+    // burn-down, two latency runs, the pinned burn-down and the one after it
+    assertThat(json.path("done").asInt()).isEqualTo(300 + 2 * 100 + pinnedJobs + 300);
+    assertThat(json.path("preload_finished").asLong()).isEqualTo(3000);
+    assertThat(json.path("preload_backlog").asLong()).isEqualTo(500);
+    assertThat(json.path("preload_backlog_pending_at_end").asLong())
+        .as("the paused backlog stays pending")
+        .isEqualTo(500);
+    assertThat(json.path("pin_horizon_seconds").asDouble()).isGreaterThanOrEqualTo(3.0);
+    assertThat(json.path("pinned_done_in_window").asLong()).isPositive();
+    assertThat(json.path("pinned_burn_down_jobs_per_s").asDouble()).isPositive();
+    assertThat(json.path("pinned_dead_tuples").has("jobs")).isTrue();
+    assertThat(json.path("after_pin_burn_down_jobs_per_s").asDouble()).isPositive();
+    assertThat(json.path("after_pin_ratio_to_clean").asDouble())
+        .isCloseTo(
+            json.path("after_pin_burn_down_jobs_per_s").asDouble()
+                / json.path("burn_down_jobs_per_s").asDouble(),
+            org.assertj.core.api.Assertions.within(0.01));
     assertThat(json.path("failed").asInt()).isZero();
     assertThat(json.path("workers").asInt()).isEqualTo(2);
     assertThat(json.path("slots").asInt()).isEqualTo(16);
@@ -88,6 +109,77 @@ class BenchIT {
     assertThat(json.path("ratio_to_yardstick").asDouble()).isPositive();
 
     assertThat(Files.readAllLines(output)).containsExactly(lines.get(0));
-    assertThat(err).contains("spawn", "burn-down", "submit→start", "yardstick", "spawn ceiling");
+    assertThat(err)
+        .contains(
+            "spawn",
+            "burn-down",
+            "submit→start",
+            "yardstick",
+            "spawn ceiling",
+            "preload",
+            "pinned");
+  }
+
+  @Test
+  @Timeout(600)
+  void asProcessesItReportsMemoryPerServiceAndLosesNoJobWhenAReplicaIsKilled() throws Exception {
+    ByteArrayOutputStream stdout = new ByteArrayOutputStream();
+    ByteArrayOutputStream stderr = new ByteArrayOutputStream();
+    Bench bench =
+        new Bench(
+            new PrintStream(stdout, true, StandardCharsets.UTF_8),
+            new PrintStream(stderr, true, StandardCharsets.UTF_8));
+
+    int exit =
+        Bench.commandLine(bench)
+            .execute(
+                "--services",
+                "processes",
+                "--schedulers",
+                "2",
+                "--kill-scheduler",
+                "--workers",
+                "1",
+                "--slots",
+                "4",
+                "--phases",
+                "burndown",
+                "--jobs",
+                "100",
+                "--latency-jobs",
+                "100",
+                "--warmup-jobs",
+                "10",
+                "--timeout",
+                "4m");
+
+    String err = stderr.toString(StandardCharsets.UTF_8);
+    assertThat(exit).as("exit code; stderr:%n%s", err).isZero();
+    JsonNode json = JsonMapper.builder().build().readTree(stdout.toString(StandardCharsets.UTF_8));
+    assertThat(json.path("services").asString()).isEqualTo("processes");
+    assertThat(json.path("schedulers").asInt()).isEqualTo(2);
+    // every job of the burn-down and of the run during which a replica was killed is done
+    assertThat(json.path("done").asInt()).isEqualTo(100 + 100);
+    assertThat(json.path("failed").asInt()).isZero();
+
+    List<String> names = new java.util.ArrayList<>();
+    for (JsonNode m : json.path("memory")) {
+      names.add(m.path("service").asString());
+      assertThat(m.path("rss_idle_mib").asDouble()).as("idle RSS of " + m).isPositive();
+      assertThat(m.path("rss_burn_down_max_mib").asDouble()).as("RSS of " + m).isPositive();
+      assertThat(m.path("heap_used_after_burn_down_mib").asDouble())
+          .as("heap of " + m)
+          .isPositive();
+      assertThat(m.path("heap_committed_after_burn_down_mib").asDouble())
+          .isGreaterThanOrEqualTo(m.path("heap_used_after_burn_down_mib").asDouble());
+      assertThat(m.path("jvm_flags")).as("flags of " + m).isNotEmpty();
+    }
+    assertThat(names)
+        .containsExactly("scheduler-core-1", "scheduler-core-2", "api-gateway", "bench-worker-1");
+
+    JsonNode failover = json.path("failover");
+    assertThat(failover.path("killed").asString()).isEqualTo("scheduler-core-2");
+    assertThat(failover.path("max_wait_after_kill_ms").asDouble()).isPositive();
+    assertThat(err).contains("memory", "failover");
   }
 }

@@ -147,7 +147,8 @@ public final class StandaloneStack implements AutoCloseable {
   }
 
   /** Creates {@code database} on first start and returns its JDBC URL. */
-  static String ensureDatabase(String adminUrl, String user, String password, String database) {
+  public static String ensureDatabase(
+      String adminUrl, String user, String password, String database) {
     try (Connection c = DriverManager.getConnection(adminUrl, user, password)) {
       boolean exists;
       try (var st = c.prepareStatement("select 1 from pg_database where datname = ?")) {

@@ -504,6 +504,22 @@ class ComposeFileTest {
       assertThat(dockerIgnores(context, expectedSource))
           .as("%s/.dockerignore leaves %s out of the build context", context, expectedSource)
           .isFalse();
+
+      // the JVM flags: the file the bench starts the service with, passed as an argument file
+      String options = module + "/src/main/resources/META-INF/workron/" + module + ".jvm.options";
+      assertThat(root.resolve(options)).as("%s's JVM flags", module).isRegularFile();
+      String optionsCopy =
+          copies.stream()
+              .filter(c -> c.contains(options))
+              .findFirst()
+              .orElseGet(() -> fail("%s does not copy %s", dockerfile, options));
+      String[] optionParts = optionsCopy.replaceAll("--\\S+", "").trim().split("\\s+");
+      assertThat(String.join(" ", instruction(lines, "ENTRYPOINT")))
+          .as("%s passes its JVM flags file to java", dockerfile)
+          .contains("\"@" + optionParts[optionParts.length - 1] + "\"");
+      assertThat(dockerIgnores(context, options))
+          .as("%s/.dockerignore leaves %s out of the build context", context, options)
+          .isFalse();
     }
   }
 

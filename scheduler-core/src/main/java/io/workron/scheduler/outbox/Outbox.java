@@ -20,8 +20,11 @@ import org.springframework.stereotype.Component;
 @Component
 public class Outbox {
 
-  /** Published inside the transaction that wrote rows; the relay wakes after its commit. */
-  public record Written(int rows) {}
+  /**
+   * Published inside the transaction that wrote rows; after its commit the relay wakes and claims
+   * exactly these rows, by primary key, instead of searching the table for them.
+   */
+  public record Written(List<Long> ids) {}
 
   private final DSLContext db;
   private final Clock clock;
@@ -74,7 +77,7 @@ public class Outbox {
               m.dispatchJobId(),
               m.dispatchAttempt());
     }
-    insert.execute();
-    publisher.publishEvent(new Written(messages.size()));
+    List<Long> ids = insert.returningResult(OUTBOX.ID).fetch(r -> r.value1());
+    publisher.publishEvent(new Written(ids));
   }
 }
