@@ -505,6 +505,42 @@ class JobControlIT {
   }
 
   @Test
+  void whileAQueueIsPausedTheOthersStartInPriorityOrderAcrossQueues() throws Exception {
+    HttpResponse<String> paused = sut.post("/internal/queues/held-back/pause", "");
+    assertThat(paused.statusCode()).as(paused.body()).isEqualTo(200);
+    String worker = sut.worker("w");
+    // older and more urgent than everything after it, but its queue is paused
+    List<String> held = new java.util.ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      held.add(submitTo("held-back", null, 9));
+    }
+    String low = submitTo("queue-a", null, 1);
+    String high = submitTo("queue-b", null, 5);
+    String highLater = submitTo("queue-c", null, 5);
+    await()
+        .atMost(WAIT)
+        .until(() -> List.of(low, high, highLater).stream().allMatch(i -> sut.job(i) != null));
+    try (TopicReader dispatches = sut.readDispatches(worker)) {
+      // one slot: each job starts alone, when the one before it has finished, in claim order:
+      // priority, then age, across the open queues
+      beatAsIdle(worker, 1);
+      List<String> started = new java.util.ArrayList<>();
+      for (int n = 1; n <= 3; n++) {
+        JobDispatch d = next(dispatches, n);
+        started.add(d.jobId());
+        sut.result(d, JobResult.Outcome.SUCCEEDED, 0, "");
+      }
+      assertThat(started).containsExactly(high, highLater, low);
+      for (String id : held) {
+        assertThat(sut.status(id)).isEqualTo("pending");
+      }
+      HttpResponse<String> resumed = sut.post("/internal/queues/held-back/resume", "");
+      assertThat(resumed.statusCode()).isEqualTo(200);
+      assertThat(held).contains(next(dispatches, 4).jobId());
+    }
+  }
+
+  @Test
   void aPausedQueueHoldsItsJobsUntilResumed() throws Exception {
     HttpResponse<String> paused = sut.post("/internal/queues/held/pause", "");
     assertThat(paused.statusCode()).as(paused.body()).isEqualTo(200);
