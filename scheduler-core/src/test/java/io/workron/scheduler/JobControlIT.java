@@ -514,15 +514,16 @@ class JobControlIT {
     for (int i = 0; i < 3; i++) {
       held.add(submitTo("held-back", null, 9));
     }
+    // distinct priorities: among equals, age is the order of ingestion, not of submission
     String low = submitTo("queue-a", null, 1);
-    String high = submitTo("queue-b", null, 5);
-    String highLater = submitTo("queue-c", null, 5);
+    String high = submitTo("queue-b", null, 7);
+    String mid = submitTo("queue-c", null, 5);
     await()
         .atMost(WAIT)
-        .until(() -> List.of(low, high, highLater).stream().allMatch(i -> sut.job(i) != null));
+        .until(() -> List.of(low, high, mid).stream().allMatch(i -> sut.job(i) != null));
     try (TopicReader dispatches = sut.readDispatches(worker)) {
-      // one slot: each job starts alone, when the one before it has finished, in claim order:
-      // priority, then age, across the open queues
+      // one slot: each job starts alone, when the one before it has finished, in priority order
+      // across the open queues
       beatAsIdle(worker, 1);
       List<String> started = new java.util.ArrayList<>();
       for (int n = 1; n <= 3; n++) {
@@ -530,7 +531,7 @@ class JobControlIT {
         started.add(d.jobId());
         sut.result(d, JobResult.Outcome.SUCCEEDED, 0, "");
       }
-      assertThat(started).containsExactly(high, highLater, low);
+      assertThat(started).containsExactly(high, mid, low);
       for (String id : held) {
         assertThat(sut.status(id)).isEqualTo("pending");
       }
