@@ -35,7 +35,9 @@ final class Report {
       LatencyRun.Result failover) {
     fields.put("bench", "workron");
     fields.put("timestamp", timestamp.toString());
-    fields.put("target", target.embedded() ? "standalone" : "external");
+    fields.put(
+        "target",
+        target.processes() != null ? "processes" : target.embedded() ? "standalone" : "external");
     fields.put("phases", phases);
     fields.put("services", services);
     fields.put("schedulers", schedulers);
@@ -197,7 +199,9 @@ final class Report {
       int failed) {
     line(
         "workron bench — %s, %s workers x %s slots, %d cores",
-        target.embedded() ? "standalone stack" : "external stack",
+        target.processes() != null
+            ? "services as processes"
+            : target.embedded() ? "standalone stack" : "external stack",
         workers == null ? "?" : workers,
         slots == null ? "?" : slots,
         Runtime.getRuntime().availableProcessors());

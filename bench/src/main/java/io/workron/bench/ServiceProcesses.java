@@ -210,18 +210,19 @@ final class ServiceProcesses implements AutoCloseable {
     }
   }
 
-  /** How this JVM was started, so a child runs the same code: the jar, or the class path. */
+  /**
+   * How this JVM was started, so a child runs the same code: {@code -jar} with the bench's
+   * executable jar (its classes are nested inside, out of reach of {@code -cp}), or else the class
+   * path (tests).
+   */
   private static List<String> selfLaunch() {
-    try {
-      Path self =
-          Path.of(ServiceMain.class.getProtectionDomain().getCodeSource().getLocation().toURI());
-      if (Files.isRegularFile(self) && self.toString().endsWith(".jar")) {
-        return List.of("-jar", self.toString());
-      }
-    } catch (URISyntaxException | RuntimeException e) {
-      // fall through to the class path
+    String classPath = System.getProperty("java.class.path");
+    if (!classPath.contains(File.pathSeparator)
+        && classPath.endsWith(".jar")
+        && Files.isRegularFile(Path.of(classPath))) {
+      return List.of("-jar", classPath);
     }
-    return List.of("-cp", System.getProperty("java.class.path"), Bench.class.getName());
+    return List.of("-cp", classPath, Bench.class.getName());
   }
 
   private void awaitReady(Service s) {
