@@ -67,7 +67,7 @@ final class HorizonPin {
     Map<String, Long> dead = new LinkedHashMap<>();
     long[] windowMicros = new long[2];
     AtomicReference<Throwable> pinFailed = new AtomicReference<>();
-    Connection pin;
+    Connection pin = null;
     try {
       pin = DriverManager.getConnection(target.jdbcUrl(), target.jdbcUser(), target.jdbcPassword());
       pin.setAutoCommit(false);
@@ -83,9 +83,14 @@ final class HorizonPin {
         }
         log.info("pin-horizon: snapshot held (xmin {}) for {}", rs.getString(2), window);
       }
-    } catch (SQLException e) {
+    } catch (SQLException | RuntimeException e) {
+      closeQuietly(pin);
+      if (e instanceof BenchFailure f) {
+        throw f;
+      }
       throw new BenchFailure("pin-horizon: PostgreSQL error: " + e.getMessage(), e);
     }
+    Connection held = pin;
     windowMicros[0] = JobSet.micros(clock.instant());
     long releaseAt = System.nanoTime() + window.toNanos();
     Thread releaser =
@@ -96,18 +101,14 @@ final class HorizonPin {
                 while ((left = releaseAt - System.nanoTime()) > 0) {
                   TimeUnit.NANOSECONDS.sleep(left); // the window itself, not a wait for a result
                 }
-                dead.putAll(deadTuples(pin));
+                dead.putAll(deadTuples(held));
                 windowMicros[1] = JobSet.micros(clock.instant());
-                pin.rollback();
+                held.rollback();
                 log.info("pin-horizon: snapshot released; dead rows then: {}", dead);
               } catch (Throwable e) {
                 pinFailed.set(e);
               } finally {
-                try {
-                  pin.close();
-                } catch (SQLException ignored) {
-                  // the session ends with the connection either way
-                }
+                closeQuietly(held);
               }
             },
             "bench-horizon-pin");
@@ -136,9 +137,15 @@ final class HorizonPin {
         lastInWindow = Math.max(lastInWindow, f);
       }
     }
-    // if every job finished before the window ended, the rate is over the time they took
+    // if the burn-down ended before the window did, the rate is over the time it took
+    long lastFinished = Long.MIN_VALUE;
+    for (int i = 0; i < jobs.size(); i++) {
+      lastFinished = Math.max(lastFinished, jobs.finishedAtMicros(i));
+    }
     long spanMicros =
-        done == jobs.size() ? lastInWindow - windowMicros[0] : windowMicros[1] - windowMicros[0];
+        lastFinished != JobSet.UNKNOWN && lastFinished < windowMicros[1]
+            ? lastInWindow - windowMicros[0]
+            : windowMicros[1] - windowMicros[0];
     double rate = spanMicros > 0 ? done / (spanMicros / 1e6) : Double.NaN;
     log.info(
         "pin-horizon: {} of {} jobs finished inside the window, the first {} s into it: {} jobs/s"
@@ -151,6 +158,17 @@ final class HorizonPin {
     BurnDown.Result after =
         new BurnDown(target, codec, clock).run("burn-down after the pin", afterJobs, deadlineNanos);
     return new Result((windowMicros[1] - windowMicros[0]) / 1e6, done, rate, dead, pinned, after);
+  }
+
+  private static void closeQuietly(Connection c) {
+    if (c == null) {
+      return;
+    }
+    try {
+      c.close();
+    } catch (SQLException ignored) {
+      // the session ends with the connection either way
+    }
   }
 
   private static Map<String, Long> deadTuples(Connection c) throws SQLException {

@@ -92,6 +92,9 @@ final class Memory {
               while (sampling) {
                 for (int i = 0; i < probes.size(); i++) {
                   double rss = ServiceProcesses.rssMiB(probes.get(i).pid())[0];
+                  if (Double.isNaN(rss)) {
+                    continue; // gone, or not readable: no sample
+                  }
                   synchronized (loadMax) {
                     if (!(loadMax[i] >= rss)) {
                       loadMax[i] = rss;

@@ -66,13 +66,13 @@ final class Preload {
       }
       for (long from = 0; from < finished; from += CHUNK) {
         long to = Math.min(finished, from + CHUNK);
-        insertFinished(c, from, to);
+        insertFinished(c, from, to, finished);
         c.commit();
         log.info("preload: {} of {} finished jobs", to, finished);
       }
       for (long from = 0; from < backlog; from += CHUNK) {
         long to = Math.min(backlog, from + CHUNK);
-        insertBacklog(c, from, to);
+        insertBacklog(c, from, to, backlog);
         c.commit();
         log.info("preload: {} of {} backlog jobs", to, backlog);
       }
@@ -110,11 +110,14 @@ final class Preload {
   }
 
   /** Jobs {@code from} (inclusive) to {@code to} (exclusive), spread over the last hour. */
-  private static void insertFinished(Connection c, long from, long to) throws SQLException {
-    // g runs over the chunk; t is when the job finished, its attempt 50 ms long
+  private static void insertFinished(Connection c, long from, long to, long total)
+      throws SQLException {
+    // g runs over the chunk; t is when the job finished (all within the last hour), its attempt
+    // 50 ms long
     String series =
-        "from (select g, now() - interval '1 hour' + g * interval '3 milliseconds' as t"
-            + " from generate_series(?::bigint, ?::bigint) g) s";
+        "from (select g, now() - interval '1 hour' + (g::float8 / "
+            + total
+            + ") * interval '59 minutes' as t from generate_series(?::bigint, ?::bigint) g) s";
     try (PreparedStatement jobs =
             c.prepareStatement(
                 "insert into jobs (id, command, status, priority, queue_name, max_retries, attempt,"
@@ -157,15 +160,20 @@ final class Preload {
     }
   }
 
-  private static void insertBacklog(Connection c, long from, long to) throws SQLException {
+  private static void insertBacklog(Connection c, long from, long to, long total)
+      throws SQLException {
     try (PreparedStatement st =
         c.prepareStatement(
             "insert into jobs (id, command, status, priority, queue_name, created_at, run_at) "
                 + "select '"
                 + ID_PREFIX
                 + "b-' || g, 'echo backlog ' || g, 'pending', 0, ?,"
-                + " now() - interval '1 hour' + g * interval '1 millisecond',"
-                + " now() - interval '1 hour' + g * interval '1 millisecond' "
+                + " now() - interval '1 hour' + (g::float8 / "
+                + total
+                + ") * interval '59 minutes',"
+                + " now() - interval '1 hour' + (g::float8 / "
+                + total
+                + ") * interval '59 minutes' "
                 + "from generate_series(?::bigint, ?::bigint) g")) {
       st.setString(1, BACKLOG_QUEUE);
       st.setLong(2, from);

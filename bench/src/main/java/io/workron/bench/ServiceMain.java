@@ -31,6 +31,10 @@ final class ServiceMain {
               throw new IllegalArgumentException(
                   "unknown service '" + service + "'; choose from " + SERVICES);
         };
+    // a child of the bench: it ends with the bench, even one killed without closing its children
+    ProcessHandle.current()
+        .parent()
+        .ifPresent(parent -> parent.onExit().thenRun(() -> System.exit(0)));
     builder.run(properties); // its web server's threads keep the JVM running
   }
 

@@ -283,7 +283,7 @@ final class ServiceProcesses implements AutoCloseable {
         long left = Math.max(0, deadline - System.nanoTime());
         if (!s.process().waitFor(left, TimeUnit.NANOSECONDS)) {
           log.warn("{} did not stop within {} s; killing it", s.name(), STOP_WAIT.toSeconds());
-          s.process().destroyForcibly();
+          s.process().destroyForcibly().waitFor(10, TimeUnit.SECONDS);
         }
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();

@@ -43,7 +43,8 @@ import org.springframework.transaction.support.TransactionTemplate;
  * session idle in a transaction) keeps vacuum from removing those, they pile up by the ten
  * thousand, and a search of the owner's rows read them all every round (docs/performance.md). A
  * search of its own rows still runs at start and every sweep interval, for rows no event named
- * (written by an earlier process under the same replica id, or by tests directly).
+ * (written by an earlier process under the same replica id, or by tests directly) and rows a named
+ * round could not take (held back by an older row of their key, or a failed send).
  *
  * <ul>
  *   <li>Both claim rows with a lease ({@code leased_by}, {@code leased_until}) in a short
@@ -193,7 +194,14 @@ public class OutboxRelay implements SmartLifecycle {
       return;
     }
     try {
-      for (int round = 0; round < 100 && relayOwnRows() > 0; round++) {
+      for (int round = 0; round < 100; round++) {
+        int n = relayOwnRows();
+        if (n == 0) {
+          n = relaySearched(); // rows a named round left behind
+        }
+        if (n == 0) {
+          break;
+        }
         log.debug("relaying the outbox before shutdown, round {}", round);
       }
     } catch (RuntimeException e) {
@@ -237,16 +245,15 @@ public class OutboxRelay implements SmartLifecycle {
     while (running) {
       try {
         int n;
-        List<Long> known = knownBatch();
-        if (!known.isEmpty()) {
-          n = relayKnown(known);
-        } else if (System.nanoTime() - nextSearch >= 0) {
+        if (System.nanoTime() - nextSearch >= 0) {
+          // due even while commits keep naming rows: what no event named, and what a round left
           n = relaySearched();
-          if (n == 0) {
+          if (n < properties.outboxBatchSize()) {
             nextSearch = System.nanoTime() + properties.outboxSweepInterval().toNanos();
           }
         } else {
-          n = 0;
+          List<Long> known = knownBatch();
+          n = known.isEmpty() ? 0 : relayKnown(known);
         }
         if (n == 0) {
           awaitWork();
@@ -301,28 +308,18 @@ public class OutboxRelay implements SmartLifecycle {
     return rows.size();
   }
 
-  /**
-   * Claims and publishes the rows {@code ids} that can go now. Rows not claimed are kept for the
-   * next round while they exist: an older row of the same topic and key, or a sweep's lease, holds
-   * them back; those already gone (relayed by the sweep, or by a search) are forgotten.
-   */
+  /** Claims and publishes those of the rows {@code ids} that can go now. */
   private int relayKnown(List<Long> ids) {
-    List<Row> rows = tx.execute(status -> claimKnown(ids));
-    java.util.Set<Long> claimed = new HashSet<>();
-    rows.forEach(r -> claimed.add(r.id()));
-    List<Long> unclaimed = ids.stream().filter(id -> !claimed.contains(id)).toList();
-    if (!unclaimed.isEmpty()) {
-      java.util.Set<Long> still =
-          new HashSet<>(
-              db.resultQuery(
-                      "select id from outbox where id = any(?::bigint[])",
-                      (Object) unclaimed.toArray(Long[]::new))
-                  .fetch(r -> r.get(0, Long.class)));
-      forget(unclaimed.stream().filter(id -> !still.contains(id)).toList());
+    List<Row> rows;
+    try {
+      rows = tx.execute(status -> claimKnown(ids));
+    } finally {
+      // Named once: rows not claimed now (an older row of the same topic and key, or the sweep's
+      // lease, holds them back; or they are gone) and rows whose send fails are left to the search
+      // of own rows, which runs every sweep interval, so that they never clog the head of the set
+      forget(ids);
     }
-    // on failure the rows not published stay known; those that were are gone by the next round
     publishAndDelete(rows, properties.replicaId());
-    forget(claimed);
     return rows.size();
   }
 
