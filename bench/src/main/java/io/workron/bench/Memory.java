@@ -80,7 +80,7 @@ final class Memory {
 
   void recordIdle() {
     for (int i = 0; i < probes.size(); i++) {
-      idle[i] = ServiceProcesses.rssMiB(probes.get(i).pid())[0];
+      idle[i] = ServiceProcesses.rssMiB(probes.get(i).pid());
     }
   }
 
@@ -91,7 +91,7 @@ final class Memory {
             () -> {
               while (sampling) {
                 for (int i = 0; i < probes.size(); i++) {
-                  double rss = ServiceProcesses.rssMiB(probes.get(i).pid())[0];
+                  double rss = ServiceProcesses.rssMiB(probes.get(i).pid());
                   if (Double.isNaN(rss)) {
                     continue; // gone, or not readable: no sample
                   }

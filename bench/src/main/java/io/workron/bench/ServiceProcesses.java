@@ -110,7 +110,7 @@ final class ServiceProcesses implements AutoCloseable {
     return List.copyOf(services);
   }
 
-  /** The first service of {@code kind} named with suffix {@code -n}, e.g. scheduler-core-2. */
+  /** The service called {@code name}, e.g. scheduler-core-2. */
   Service named(String name) {
     return services.stream()
         .filter(s -> s.name().equals(name))
@@ -124,23 +124,18 @@ final class ServiceProcesses implements AutoCloseable {
     s.process().destroyForcibly(); // SIGKILL on Linux
   }
 
-  /** Resident set size in MiB, and its high-water mark since start, from /proc; NaN elsewhere. */
-  static double[] rssMiB(long pid) {
-    Path status = Path.of("/proc", Long.toString(pid), "status");
-    double rss = Double.NaN;
-    double hwm = Double.NaN;
+  /** Resident set size in MiB, from /proc; NaN when the process is gone (or not on Linux). */
+  static double rssMiB(long pid) {
     try {
-      for (String line : Files.readAllLines(status)) {
+      for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid), "status"))) {
         if (line.startsWith("VmRSS:")) {
-          rss = kib(line) / 1024.0;
-        } else if (line.startsWith("VmHWM:")) {
-          hwm = kib(line) / 1024.0;
+          return kib(line) / 1024.0;
         }
       }
     } catch (IOException | UncheckedIOException e) {
       // gone, or not Linux
     }
-    return new double[] {rss, hwm};
+    return Double.NaN;
   }
 
   private static long kib(String line) {

@@ -22,31 +22,23 @@ class BenchIT {
   @Test
   @Timeout(600)
   void aTinyRunMeasuresEveryPhaseAndEveryJobIsDone() throws Exception {
-    ByteArrayOutputStream stdout = new ByteArrayOutputStream();
-    ByteArrayOutputStream stderr = new ByteArrayOutputStream();
     Path output = tmp.resolve("results/bench.jsonl");
-    Bench bench =
-        new Bench(
-            new PrintStream(stdout, true, StandardCharsets.UTF_8),
-            new PrintStream(stderr, true, StandardCharsets.UTF_8));
+    Run bench =
+        run(
+            "--jobs", "300",
+            "--latency-jobs", "100",
+            "--rates", "50,50%",
+            "--spawn-processes", "300",
+            "--warmup-jobs", "20",
+            "--preload-finished", "3000",
+            "--preload-backlog", "500",
+            "--pin-horizon", "3s",
+            "--timeout", "3m",
+            "--output", output.toString());
 
-    int exit =
-        Bench.commandLine(bench)
-            .execute(
-                "--jobs", "300",
-                "--latency-jobs", "100",
-                "--rates", "50,50%",
-                "--spawn-processes", "300",
-                "--warmup-jobs", "20",
-                "--preload-finished", "3000",
-                "--preload-backlog", "500",
-                "--pin-horizon", "3s",
-                "--timeout", "3m",
-                "--output", output.toString());
-
-    String err = stderr.toString(StandardCharsets.UTF_8);
-    assertThat(exit).as("exit code; stderr:%n%s", err).isZero();
-    List<String> lines = stdout.toString(StandardCharsets.UTF_8).lines().toList();
+    String err = bench.err();
+    assertThat(bench.exit()).as("exit code; stderr:%n%s", err).isZero();
+    List<String> lines = bench.out().lines().toList();
     assertThat(lines).as("stdout holds exactly the JSON line").hasSize(1);
     JsonNode json = JsonMapper.builder().build().readTree(lines.get(0));
 
@@ -123,39 +115,31 @@ class BenchIT {
   @Test
   @Timeout(600)
   void asProcessesItReportsMemoryPerServiceAndLosesNoJobWhenAReplicaIsKilled() throws Exception {
-    ByteArrayOutputStream stdout = new ByteArrayOutputStream();
-    ByteArrayOutputStream stderr = new ByteArrayOutputStream();
-    Bench bench =
-        new Bench(
-            new PrintStream(stdout, true, StandardCharsets.UTF_8),
-            new PrintStream(stderr, true, StandardCharsets.UTF_8));
+    Run bench =
+        run(
+            "--services",
+            "processes",
+            "--schedulers",
+            "2",
+            "--kill-scheduler",
+            "--workers",
+            "1",
+            "--slots",
+            "4",
+            "--phases",
+            "burndown",
+            "--jobs",
+            "100",
+            "--latency-jobs",
+            "100",
+            "--warmup-jobs",
+            "10",
+            "--timeout",
+            "4m");
 
-    int exit =
-        Bench.commandLine(bench)
-            .execute(
-                "--services",
-                "processes",
-                "--schedulers",
-                "2",
-                "--kill-scheduler",
-                "--workers",
-                "1",
-                "--slots",
-                "4",
-                "--phases",
-                "burndown",
-                "--jobs",
-                "100",
-                "--latency-jobs",
-                "100",
-                "--warmup-jobs",
-                "10",
-                "--timeout",
-                "4m");
-
-    String err = stderr.toString(StandardCharsets.UTF_8);
-    assertThat(exit).as("exit code; stderr:%n%s", err).isZero();
-    JsonNode json = JsonMapper.builder().build().readTree(stdout.toString(StandardCharsets.UTF_8));
+    String err = bench.err();
+    assertThat(bench.exit()).as("exit code; stderr:%n%s", err).isZero();
+    JsonNode json = JsonMapper.builder().build().readTree(bench.out());
     assertThat(json.path("services").asString()).isEqualTo("processes");
     assertThat(json.path("schedulers").asInt()).isEqualTo(2);
     // every job of the burn-down and of the run during which a replica was killed is done
@@ -181,5 +165,21 @@ class BenchIT {
     assertThat(failover.path("killed").asString()).isEqualTo("scheduler-core-2");
     assertThat(failover.path("max_wait_after_kill_ms").asDouble()).isPositive();
     assertThat(err).contains("memory", "failover");
+  }
+
+  /** What one bench run printed, and its exit code. */
+  private record Run(int exit, String out, String err) {}
+
+  /** Runs the bench in this JVM with {@code args}, capturing stdout and stderr. */
+  private static Run run(String... args) {
+    ByteArrayOutputStream stdout = new ByteArrayOutputStream();
+    ByteArrayOutputStream stderr = new ByteArrayOutputStream();
+    Bench bench =
+        new Bench(
+            new PrintStream(stdout, true, StandardCharsets.UTF_8),
+            new PrintStream(stderr, true, StandardCharsets.UTF_8));
+    int exit = Bench.commandLine(bench).execute(args);
+    return new Run(
+        exit, stdout.toString(StandardCharsets.UTF_8), stderr.toString(StandardCharsets.UTF_8));
   }
 }
