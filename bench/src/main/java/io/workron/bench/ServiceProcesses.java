@@ -1,5 +1,6 @@
 package io.workron.bench;
 
+import io.workron.standalone.StandaloneStack;
 import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -73,7 +74,8 @@ final class ServiceProcesses implements AutoCloseable {
       common.putAll(extra);
       int schedulerPort = 0;
       for (int i = 1; i <= schedulers; i++) {
-        Map<String, String> props = new LinkedHashMap<>(common);
+        Map<String, String> props = new LinkedHashMap<>(StandaloneStack.OWN_BROKER_CONSUMERS);
+        props.putAll(common);
         props.put("spring.datasource.url", jdbcUrl);
         props.put("spring.datasource.username", user);
         props.put("spring.datasource.password", password);

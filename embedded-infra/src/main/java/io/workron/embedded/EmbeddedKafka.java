@@ -63,6 +63,8 @@ public final class EmbeddedKafka implements AutoCloseable {
     props.put("share.coordinator.state.topic.replication.factor", "1");
     props.put("share.coordinator.state.topic.min.isr", "1");
     props.put("group.initial.rebalance.delay.ms", "0");
+    // lets the scheduler's consumers use a 3 s session, so a dead replica's partitions move fast
+    props.put("group.min.session.timeout.ms", "1000");
     props.put("auto.create.topics.enable", "false");
     props.put("num.partitions", "1");
     props.put("log.flush.interval.messages", Long.toString(Long.MAX_VALUE));

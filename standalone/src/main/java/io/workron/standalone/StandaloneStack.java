@@ -59,6 +59,16 @@ public final class StandaloneStack implements AutoCloseable {
 
   private StandaloneStack() {}
 
+  /**
+   * scheduler-core's consumer session on a broker started here, which allows sessions down to 1 s:
+   * a replica that dies gives its partitions to a survivor in about 3 s instead of the 6 s any
+   * broker allows (docs/decisions.md, "Failover of consumer partitions").
+   */
+  public static final Map<String, String> OWN_BROKER_CONSUMERS =
+      Map.of(
+          "spring.kafka.consumer.properties.session.timeout.ms", "3000",
+          "spring.kafka.consumer.properties.heartbeat.interval.ms", "1000");
+
   public static StandaloneStack start(Options o) throws IOException {
     StandaloneStack stack = new StandaloneStack();
     try {
@@ -103,7 +113,8 @@ public final class StandaloneStack implements AutoCloseable {
     common.put("spring.main.log-startup-info", "false");
     common.putAll(o.extraProperties());
 
-    Map<String, String> scheduler = new LinkedHashMap<>(common);
+    Map<String, String> scheduler = new LinkedHashMap<>(OWN_BROKER_CONSUMERS);
+    scheduler.putAll(common);
     scheduler.put("server.port", Integer.toString(o.schedulerPort()));
     scheduler.put("spring.datasource.url", jdbcUrl);
     scheduler.put("spring.datasource.username", user);

@@ -305,6 +305,33 @@ class ComposeFileTest {
   }
 
   @Test
+  void theSchedulersConsumerSessionIsOneTheBrokerAcceptsAndHeartbeatsThreeTimesPerSession() {
+    // a session below the broker's group.min.session.timeout.ms (6 s unless set) is refused at
+    // join: the replica would never consume
+    KafkaListeners kafka = kafkaListeners();
+    long brokerMinimum =
+        Long.parseLong(
+            environment(kafka.service())
+                .getOrDefault("KAFKA_GROUP_MIN_SESSION_TIMEOUT_MS", "6000"));
+    for (String service : servicesRunning("scheduler-core").keySet()) {
+      long session =
+          Long.parseLong(setting(service, "spring.kafka.consumer.properties.session.timeout.ms"));
+      long heartbeat =
+          Long.parseLong(
+              setting(service, "spring.kafka.consumer.properties.heartbeat.interval.ms"));
+      assertThat(session)
+          .as("%s: consumer session timeout against the broker's minimum", service)
+          .isGreaterThanOrEqualTo(brokerMinimum);
+      assertThat(session)
+          .as("%s: a dead replica's partitions move within the failover target (5 s)", service)
+          .isLessThan(5000);
+      assertThat(heartbeat * 3)
+          .as("%s: heartbeat.interval.ms %d within a third of the session", service, heartbeat)
+          .isLessThanOrEqualTo(session);
+    }
+  }
+
+  @Test
   void everyServiceUsesTheSameTopicPrefix() {
     Map<String, String> prefixes = new TreeMap<>();
     for (String service : workronServices().keySet()) {
