@@ -296,7 +296,7 @@ public class JobTransitions {
     Set<String> eligible = new HashSet<>();
     db.select(JOBS.ID, JOBS.STATUS, JOBS.ATTEMPT, JOBS.EPOCH, JOBS.BUDGET_START_ATTEMPT)
         .from(JOBS)
-        .where(JOBS.ID.in(ids))
+        .where(JOBS.ID.eq(DSL.any(ids)))
         .orderBy(JOBS.ID)
         .forUpdate()
         .forEach(

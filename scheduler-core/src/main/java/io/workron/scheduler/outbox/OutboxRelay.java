@@ -23,6 +23,7 @@ import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.jooq.DSLContext;
+import org.jooq.impl.DSL;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.context.SmartLifecycle;
@@ -475,7 +476,10 @@ public class OutboxRelay implements SmartLifecycle {
           dispatchedAt.toArray(OffsetDateTime[]::new));
     }
     if (!done.isEmpty()) {
-      db.deleteFrom(OUTBOX).where(OUTBOX.ID.in(done)).and(OUTBOX.LEASED_BY.eq(lease)).execute();
+      db.deleteFrom(OUTBOX)
+          .where(OUTBOX.ID.eq(DSL.any(done.toArray(Long[]::new))))
+          .and(OUTBOX.LEASED_BY.eq(lease))
+          .execute();
       published.increment(done.size());
     }
     if (!again.isEmpty()) {

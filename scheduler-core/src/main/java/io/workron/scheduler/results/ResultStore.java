@@ -1,8 +1,5 @@
 package io.workron.scheduler.results;
 
-import static io.workron.scheduler.db.Tables.JOB_ATTEMPTS;
-import static io.workron.scheduler.db.Tables.JOB_OUTPUTS;
-
 import io.micrometer.core.instrument.MeterRegistry;
 import io.workron.scheduler.config.SchedulerProperties;
 import io.workron.scheduler.core.AttemptVerdict;
@@ -25,7 +22,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.random.RandomGenerator;
 import org.jooq.DSLContext;
-import org.jooq.Query;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.stereotype.Component;
@@ -464,41 +460,55 @@ class ResultStore {
     };
   }
 
-  /** The attempt history and the output of the results that counted. */
+  /**
+   * The attempt history and the output of the results that counted: two statements for the whole
+   * poll, whatever its size (one text each, so PostgreSQL plans them once per connection). Where a
+   * poll holds two results for one attempt or one job, the later one is what stays, as when they
+   * came in two polls.
+   */
   private void recordAttempts(List<JobResult> applied) {
     if (applied.isEmpty()) {
       return;
     }
-    List<Query> writes = new ArrayList<>(applied.size() * 2);
+    Map<String, JobResult> byAttempt = new LinkedHashMap<>();
+    Map<String, JobResult> byJob = new LinkedHashMap<>();
     for (JobResult r : applied) {
-      writes.add(
-          db.update(JOB_ATTEMPTS)
-              .set(JOB_ATTEMPTS.STARTED_AT, at(r.startedAt()))
-              .set(JOB_ATTEMPTS.FINISHED_AT, at(r.finishedAt()))
-              .set(JOB_ATTEMPTS.EXIT_CODE, r.exitCode())
-              .set(JOB_ATTEMPTS.OUTCOME, r.outcome().name().toLowerCase(java.util.Locale.ROOT))
-              .set(JOB_ATTEMPTS.REASON, withoutNul(r.reason()))
-              .where(JOB_ATTEMPTS.JOB_ID.eq(r.jobId()))
-              .and(JOB_ATTEMPTS.ATTEMPT.eq(r.attempt())));
-      writes.add(
-          db.insertInto(
-                  JOB_OUTPUTS,
-                  JOB_OUTPUTS.JOB_ID,
-                  JOB_OUTPUTS.ATTEMPT,
-                  JOB_OUTPUTS.OUTPUT,
-                  JOB_OUTPUTS.TRUNCATED)
-              .values(
-                  r.jobId(),
-                  r.attempt(),
-                  r.outputTail() == null ? "" : withoutNul(r.outputTail()),
-                  Boolean.TRUE.equals(r.outputTruncated()))
-              .onConflict(JOB_OUTPUTS.JOB_ID)
-              .doUpdate()
-              .set(JOB_OUTPUTS.ATTEMPT, r.attempt())
-              .set(JOB_OUTPUTS.OUTPUT, r.outputTail() == null ? "" : withoutNul(r.outputTail()))
-              .set(JOB_OUTPUTS.TRUNCATED, Boolean.TRUE.equals(r.outputTruncated())));
+      byAttempt.remove(r.jobId() + "\u0000" + r.attempt());
+      byAttempt.put(r.jobId() + "\u0000" + r.attempt(), r);
+      byJob.remove(r.jobId());
+      byJob.put(r.jobId(), r);
     }
-    db.batch(writes).execute();
+    List<JobResult> attempts = List.copyOf(byAttempt.values());
+    db.execute(
+        "update job_attempts a set started_at = v.started_at, finished_at = v.finished_at, "
+            + "exit_code = v.exit_code, outcome = v.outcome, reason = v.reason "
+            + "from unnest(?::varchar[], ?::int[], ?::timestamptz[], ?::timestamptz[], ?::int[], "
+            + "?::varchar[], ?::text[]) "
+            + "as v(job_id, attempt, started_at, finished_at, exit_code, outcome, reason) "
+            + "where a.job_id = v.job_id and a.attempt = v.attempt",
+        attempts.stream().map(JobResult::jobId).toArray(String[]::new),
+        attempts.stream().map(JobResult::attempt).toArray(Integer[]::new),
+        attempts.stream().map(r -> at(r.startedAt())).toArray(OffsetDateTime[]::new),
+        attempts.stream().map(r -> at(r.finishedAt())).toArray(OffsetDateTime[]::new),
+        attempts.stream().map(JobResult::exitCode).toArray(Integer[]::new),
+        attempts.stream()
+            .map(r -> r.outcome().name().toLowerCase(java.util.Locale.ROOT))
+            .toArray(String[]::new),
+        attempts.stream().map(r -> withoutNul(r.reason())).toArray(String[]::new));
+    List<JobResult> outputs = List.copyOf(byJob.values());
+    db.execute(
+        "insert into job_outputs (job_id, attempt, output, truncated) "
+            + "select * from unnest(?::varchar[], ?::int[], ?::text[], ?::boolean[]) "
+            + "on conflict (job_id) do update set attempt = excluded.attempt, "
+            + "output = excluded.output, truncated = excluded.truncated",
+        outputs.stream().map(JobResult::jobId).toArray(String[]::new),
+        outputs.stream().map(JobResult::attempt).toArray(Integer[]::new),
+        outputs.stream()
+            .map(r -> r.outputTail() == null ? "" : withoutNul(r.outputTail()))
+            .toArray(String[]::new),
+        outputs.stream()
+            .map(r -> Boolean.TRUE.equals(r.outputTruncated()))
+            .toArray(Boolean[]::new));
   }
 
   private void stale(JobResult r, String why) {
