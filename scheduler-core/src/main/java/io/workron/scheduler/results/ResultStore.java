@@ -473,9 +473,8 @@ class ResultStore {
     Map<String, JobResult> byAttempt = new LinkedHashMap<>();
     Map<String, JobResult> byJob = new LinkedHashMap<>();
     for (JobResult r : applied) {
-      byAttempt.remove(r.jobId() + "\u0000" + r.attempt());
+      // put keeps the later result; which row of the statement comes first does not matter
       byAttempt.put(r.jobId() + "\u0000" + r.attempt(), r);
-      byJob.remove(r.jobId());
       byJob.put(r.jobId(), r);
     }
     List<JobResult> attempts = List.copyOf(byAttempt.values());
