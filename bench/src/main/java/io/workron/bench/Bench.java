@@ -83,7 +83,7 @@ public final class Bench implements Callable<Integer> {
       split = ",",
       defaultValue = "100,50%",
       description =
-          "Submission rates of the latency phase, one run each: jobs per second, or N% of this"
+          "Submission rates of the latency phase, one run each: jobs per second, or N%% of this"
               + " run's burn-down rate (default ${DEFAULT-VALUE}).")
   List<String> rates;
 
@@ -152,7 +152,7 @@ public final class Bench implements Callable<Integer> {
   @Option(
       names = "--kill-scheduler",
       description =
-          "Last, a latency run at 50% of the burn-down rate during which scheduler-core-2 is"
+          "Last, a latency run at 50%% of the burn-down rate during which scheduler-core-2 is"
               + " killed with SIGKILL halfway; reports how long that held work back. Needs"
               + " --schedulers 2 or more.")
   boolean killScheduler;

@@ -31,7 +31,8 @@ final class LatencyRun {
       Percentiles submitToStart,
       Percentiles submitToDone,
       long negativeSamples,
-      double maxWaitAfterActionMs) {}
+      double maxWaitAfterActionMs,
+      Hops hops) {}
 
   private final Target target;
   private final WireCodec codec;
@@ -149,7 +150,8 @@ final class LatencyRun {
           Percentiles.of(toStart),
           Percentiles.of(toDone),
           negative,
-          maxWait);
+          maxWait,
+          Hops.of(target, jobs, submitMicros));
     }
   }
 

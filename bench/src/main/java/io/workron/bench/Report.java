@@ -78,6 +78,7 @@ final class Report {
       run.put("pacer_max_lag_ms", round(l.pacerMaxLagMs(), 3));
       run.put("submit_to_start_ms", l.submitToStart().toJson());
       run.put("submit_to_done_ms", l.submitToDone().toJson());
+      run.put("submit_to_start_hops", l.hops() == null ? null : l.hops().json());
       runs.add(run);
     }
     fields.put("latency_runs", runs.isEmpty() ? null : runs);
@@ -227,6 +228,11 @@ final class Report {
           "latency     %,d jobs at %.0f/s (achieved %.1f/s, pacer max lag %.1f ms)",
           l.jobs(), l.ratePerSecond(), l.achievedRatePerSecond(), l.pacerMaxLagMs());
       line("            submit→start  %s", describe(l.submitToStart()));
+      if (l.hops() != null) {
+        line("              submit→stored   %s", describe(l.hops().submitToStored()));
+        line("              stored→claimed  %s", describe(l.hops().storedToClaimed()));
+        line("              claimed→started %s", describe(l.hops().claimedToStarted()));
+      }
       line("            submit→done   %s", describe(l.submitToDone()));
     }
     if (y != null) {

@@ -197,7 +197,9 @@ public class DispatchLoop implements SmartLifecycle {
     for (Placement p : placements) {
       claims.add(JobTransitions.Move.of(p.jobId()).on(p.workerId(), p.incarnation()));
     }
-    List<JobTransitions.Moved> started = transitions.apply(Transition.CLAIM, claims, now).moved();
+    // claimPending locked these rows in this transaction, as pending: nothing can move them first
+    List<JobTransitions.Moved> started =
+        transitions.applyToLocked(Transition.CLAIM, claims, now).moved();
     sendDispatches(started, m -> Map.of(), now);
     return started.size();
   }

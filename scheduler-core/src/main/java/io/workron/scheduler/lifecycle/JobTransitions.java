@@ -270,8 +270,26 @@ public class JobTransitions {
    * Moves each job of {@code moves} that is where {@code t} starts from: one locking statement, one
    * update.
    */
-  @SuppressWarnings("unchecked")
   public Applied apply(Transition t, Collection<Move> moves, OffsetDateTime now) {
+    return apply(t, moves, now, false);
+  }
+
+  /**
+   * As {@link #apply(Transition, Collection, OffsetDateTime)} for jobs whose rows the caller has
+   * locked in this transaction and read in a status {@code t} starts from, with no fence to check
+   * (the dispatch round's claim): the update alone, without the locking statement, which would only
+   * read again what the caller's lock holds still.
+   */
+  public Applied applyToLocked(Transition t, Collection<Move> moves, OffsetDateTime now) {
+    if (t.fence() != Transition.Fence.NONE) {
+      throw new IllegalArgumentException(t + " is fenced: its rows must be judged under the lock");
+    }
+    return apply(t, moves, now, true);
+  }
+
+  @SuppressWarnings("unchecked")
+  private Applied apply(
+      Transition t, Collection<Move> moves, OffsetDateTime now, boolean lockedByCaller) {
     if (moves.isEmpty()) {
       return new Applied(List.of(), List.of());
     }
@@ -285,7 +303,6 @@ public class JobTransitions {
       }
       byId.putIfAbsent(m.jobId(), m);
     }
-    String[] ids = byId.keySet().stream().sorted().toArray(String[]::new);
     Map<String, Move> requested = new LinkedHashMap<>(byId);
     // Rows locked in id order, as everywhere, so concurrent transactions cannot deadlock. Whether
     // a job is where the transition starts (and at the attempt and epoch it names) is judged here,
@@ -293,19 +310,22 @@ public class JobTransitions {
     // below then joins on the primary key alone. A status predicate in the update let the planner
     // walk every job of that status when its statistics were stale (a backlog that arrived since
     // the last analyze looks empty), 40-170 ms a statement in a burn-down.
-    Set<String> eligible = new HashSet<>();
-    db.select(JOBS.ID, JOBS.STATUS, JOBS.ATTEMPT, JOBS.EPOCH, JOBS.BUDGET_START_ATTEMPT)
-        .from(JOBS)
-        .where(JOBS.ID.eq(DSL.any(ids)))
-        .orderBy(JOBS.ID)
-        .forUpdate()
-        .forEach(
-            r -> {
-              if (startsHere(t, byId.get(r.value1()), r)) {
-                eligible.add(r.value1());
-              }
-            });
-    byId.keySet().retainAll(eligible);
+    if (!lockedByCaller) {
+      String[] ids = byId.keySet().stream().sorted().toArray(String[]::new);
+      Set<String> eligible = new HashSet<>();
+      db.select(JOBS.ID, JOBS.STATUS, JOBS.ATTEMPT, JOBS.EPOCH, JOBS.BUDGET_START_ATTEMPT)
+          .from(JOBS)
+          .where(JOBS.ID.eq(DSL.any(ids)))
+          .orderBy(JOBS.ID)
+          .forUpdate()
+          .forEach(
+              r -> {
+                if (startsHere(t, byId.get(r.value1()), r)) {
+                  eligible.add(r.value1());
+                }
+              });
+      byId.keySet().retainAll(eligible);
+    }
 
     if (byId.isEmpty()) {
       return new Applied(List.of(), refusals(t, requested, List.of()));

@@ -6,16 +6,24 @@ import io.workron.scheduler.config.SchedulerProperties;
 import java.time.Clock;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
+import java.util.ArrayList;
 import java.util.List;
 import org.jooq.DSLContext;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.context.ApplicationEventPublisher;
 import org.springframework.stereotype.Component;
+import org.springframework.transaction.support.TransactionSynchronization;
+import org.springframework.transaction.support.TransactionSynchronizationManager;
 
 /**
  * Writes messages into the {@code outbox} table inside the caller's transaction. Nothing is sent to
  * Kafka from inside a database transaction; the {@link OutboxRelay} does that after commit, woken
  * by the {@link Written} event each write publishes.
+ *
+ * <p>Inside a transaction the messages of every call are kept until it commits and then written in
+ * one statement, in the order they were added, just before the commit: a dispatch round's lifecycle
+ * events and dispatches, or a poll's events and the dispatches and stops they cause, are one insert
+ * instead of one per caller. A transaction that rolls back writes none of them.
  */
 @Component
 public class Outbox {
@@ -48,11 +56,53 @@ public class Outbox {
     this.publisher = publisher;
   }
 
-  /** Adds messages in one statement; call inside the transaction that causes them. */
+  /**
+   * Adds messages; call inside the transaction that causes them. They are written when it commits
+   * (with the other messages it added, in one statement), or at once when no transaction is active.
+   */
   public void addAll(List<OutboxMessage> messages) {
     if (messages.isEmpty()) {
       return;
     }
+    if (TransactionSynchronizationManager.isSynchronizationActive()
+        && TransactionSynchronizationManager.isActualTransactionActive()) {
+      pendingOfThisTransaction().messages.addAll(messages);
+    } else {
+      insert(messages);
+    }
+  }
+
+  private Pending pendingOfThisTransaction() {
+    // the synchronizations of a suspended transaction are not listed: each transaction has its own
+    for (TransactionSynchronization s : TransactionSynchronizationManager.getSynchronizations()) {
+      if (s instanceof Pending p && p.outbox() == this) {
+        return p;
+      }
+    }
+    Pending p = new Pending();
+    TransactionSynchronizationManager.registerSynchronization(p);
+    return p;
+  }
+
+  /** The messages a transaction added, written just before it commits. */
+  private final class Pending implements TransactionSynchronization {
+    private final List<OutboxMessage> messages = new ArrayList<>();
+
+    Outbox outbox() {
+      return Outbox.this;
+    }
+
+    @Override
+    public void beforeCommit(boolean readOnly) {
+      if (!messages.isEmpty()) {
+        List<OutboxMessage> all = List.copyOf(messages);
+        messages.clear();
+        insert(all);
+      }
+    }
+  }
+
+  private void insert(List<OutboxMessage> messages) {
     OffsetDateTime now = OffsetDateTime.now(clock).withOffsetSameInstant(ZoneOffset.UTC);
     var insert =
         db.insertInto(
