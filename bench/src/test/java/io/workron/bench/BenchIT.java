@@ -96,6 +96,18 @@ class BenchIT {
       }
       assertThat(run.path("submit_to_done_ms").path("p50").asDouble())
           .isGreaterThanOrEqualTo(run.path("submit_to_start_ms").path("p50").asDouble());
+      // the hops are parts of each job's submit→start: none is longer than the longest whole
+      double whole = run.path("submit_to_start_ms").path("max").asDouble();
+      JsonNode hops = run.path("submit_to_start_hops");
+      for (String hop :
+          List.of("submit_to_stored_ms", "stored_to_claimed_ms", "claimed_to_started_ms")) {
+        JsonNode p = hops.path(hop);
+        assertThat(p.path("p50").isNumber()).as(hop + " measured").isTrue();
+        assertThat(p.path("max").asDouble()).as(hop + ".max").isLessThanOrEqualTo(whole * 1.01);
+      }
+      assertThat(hops.path("claimed_to_started_ms").path("p50").asDouble())
+          .as("a command starts after its dispatch")
+          .isPositive();
     }
     assertThat(json.path("yardstick_skip_locked_rows_per_s").asDouble()).isPositive();
     assertThat(json.path("ratio_to_yardstick").asDouble()).isPositive();
