@@ -41,6 +41,8 @@ class OutboxRelayIT {
             "--workron.scheduler.outbox-sweep-age=1s",
             "--workron.scheduler.dispatch-ack-timeout=1s",
             "--workron.scheduler.reaper-tick=200ms",
+            // shorter than the blocked send below, so that only renewal keeps a round's rows
+            "--workron.scheduler.outbox-lease=600ms",
             // a send to a topic that does not exist fails after this
             "--spring.kafka.producer.properties.max.block.ms=1000");
     relay = sut.app.getBean(OutboxRelay.class);
@@ -148,6 +150,53 @@ class OutboxRelayIT {
               + "'");
       relay.sweepOnce();
       assertThat(values(reader.until(r -> !r.isEmpty(), WAIT))).containsExactly("leased");
+    }
+  }
+
+  @Test
+  void aRoundStillWaitingForTheBrokerKeepsItsRowsPastTheLease() throws Exception {
+    // The lease is short so that the rows of a replica killed mid-send go out within seconds; a
+    // live relay whose send takes longer must keep them, or another replica sends them as well.
+    String missing = sut.topics.prefix() + ".never-created-" + UUID.randomUUID();
+    insert(me, missing, "k", "slow", false);
+    String lapsed =
+        "select count(*) from outbox where topic = '"
+            + missing
+            + "' and leased_by = '"
+            + me
+            + "' and leased_until < now()";
+    String held =
+        "select count(*) from outbox where topic = '"
+            + missing
+            + "' and leased_by = '"
+            + me
+            + "' and leased_until >= now()";
+    try {
+      long started = System.nanoTime();
+      // the send waits for the topic's metadata for max.block.ms (1 s), then fails
+      CompletableFuture<Void> round = CompletableFuture.runAsync(relay::relayOwnRows);
+      List<Long> lapses = new ArrayList<>();
+      List<Long> holds = new ArrayList<>();
+      await()
+          .atMost(WAIT)
+          .pollInterval(Duration.ofMillis(50))
+          .until(
+              () -> {
+                holds.add(sut.count(held));
+                lapses.add(sut.count(lapsed));
+                return round.isDone();
+              });
+      long tookMillis = (System.nanoTime() - started) / 1_000_000;
+      assertThat(round).isCompletedExceptionally();
+      assertThat(tookMillis).as("the round outlasted the 600 ms lease").isGreaterThan(600);
+      assertThat(holds).as("the row was seen leased by this relay").contains(1L);
+      assertThat(lapses)
+          .as("the lease lapsed while the round was still sending")
+          .doesNotContain(1L);
+      // failed, the row is released for the next round
+      assertThat(sut.count(held) + sut.count(lapsed)).isZero();
+    } finally {
+      sut.execute("delete from outbox where topic = '" + missing + "'");
     }
   }
 

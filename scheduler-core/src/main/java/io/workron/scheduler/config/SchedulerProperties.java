@@ -18,6 +18,9 @@ import org.springframework.validation.annotation.Validated;
  * @param outboxSweepAge rows older than this are relayed by the sweep whoever wrote them (their
  *     replica may have died)
  * @param outboxSweepInterval how often the sweep looks for such rows
+ * @param outboxLease how long rows a relay claimed stay its own; renewed every third of it while
+ *     their send is outstanding, so it only bounds how long the rows of a relay that died wait for
+ *     another (docs/decisions.md, "Outbox leases are short and renewed")
  * @param workerOfflineAfter a worker whose last heartbeat is older than this gets no new
  *     dispatches, and the reaper marks it offline and re-queues its attempts
  * @param requeueDelay how long a job taken back from a lost, stopped or silent worker waits before
@@ -95,8 +98,8 @@ public record SchedulerProperties(
         Duration prunedIdRetention,
     @org.springframework.boot.context.properties.bind.DefaultValue("1000") @Min(1)
         int retentionBatchSize,
-    @org.springframework.boot.context.properties.bind.DefaultValue("1m")
-        Duration retentionInterval) {
+    @org.springframework.boot.context.properties.bind.DefaultValue("1m") Duration retentionInterval,
+    @org.springframework.boot.context.properties.bind.DefaultValue("3s") Duration outboxLease) {
 
   /**
    * What configuration says about one queue.

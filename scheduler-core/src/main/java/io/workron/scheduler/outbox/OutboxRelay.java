@@ -72,8 +72,8 @@ public class OutboxRelay implements SmartLifecycle {
   /** Longest a relay waits for the broker's acknowledgements of one round. */
   static final Duration SEND_TIMEOUT = Duration.ofSeconds(30);
 
-  /** A claimed row stays the claimer's this long; longer than any send it waits for. */
-  static final Duration LEASE = SEND_TIMEOUT.plusSeconds(5);
+  /** The rows of one round in progress: renewed until the round ends. */
+  private record InFlight(String lease, Long[] ids) {}
 
   private static final Logger log = LoggerFactory.getLogger(OutboxRelay.class);
 
@@ -101,9 +101,13 @@ public class OutboxRelay implements SmartLifecycle {
   /** Ids of own rows committed and not yet seen relayed, oldest first; guarded by {@link #lock}. */
   private final java.util.TreeSet<Long> committed = new java.util.TreeSet<>();
 
+  /** Rounds waiting for their sends; {@link #renewLoop} keeps their leases. */
+  private final Set<InFlight> inFlight = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
   private volatile boolean running;
   private Thread relayThread;
   private Thread sweepThread;
+  private Thread renewThread;
 
   OutboxRelay(
       DSLContext db,
@@ -173,6 +177,8 @@ public class OutboxRelay implements SmartLifecycle {
   @Override
   public void start() {
     running = true;
+    // rounds driven by hand (tests, with the relay disabled) keep their leases too
+    renewThread = daemon("outbox-lease", this::renewLoop);
     if (!properties.outboxRelayEnabled()) {
       log.warn("outbox relay disabled on this replica (workron.scheduler.outbox-relay-enabled)");
       relayThread = daemon("outbox-relay-disabled", () -> {});
@@ -190,6 +196,8 @@ public class OutboxRelay implements SmartLifecycle {
     join(relayThread);
     sweepThread.interrupt();
     join(sweepThread);
+    renewThread.interrupt();
+    join(renewThread);
     // what this replica committed last is published before it exits
     if (!properties.outboxRelayEnabled()) {
       return;
@@ -277,6 +285,37 @@ public class OutboxRelay implements SmartLifecycle {
       Thread.currentThread().interrupt();
     } finally {
       lock.unlock();
+    }
+  }
+
+  /**
+   * Keeps the leases of rounds still waiting for the broker, every third of the lease, so that a
+   * short lease expires only for a relay that stopped (died, or stalled longer than the lease).
+   */
+  private void renewLoop() {
+    long every = Math.max(1, properties.outboxLease().toMillis() / 3);
+    while (running) {
+      pause(every);
+      if (!running) {
+        return;
+      }
+      try {
+        renewLeases();
+      } catch (RuntimeException e) {
+        log.warn("outbox lease renewal failed: {}", e.toString());
+      }
+    }
+  }
+
+  /** Extends the lease of every round in progress. Package-private so tests can call it. */
+  void renewLeases() {
+    for (InFlight round : inFlight) {
+      db.execute(
+          "update outbox set leased_until = ?::timestamptz where id = any(?::bigint[]) "
+              + "and leased_by = ?",
+          OffsetDateTime.now(clock).plus(properties.outboxLease()),
+          round.ids(),
+          round.lease());
     }
   }
 
@@ -388,7 +427,7 @@ public class OutboxRelay implements SmartLifecycle {
                     + "returning o.id, o.topic, o.msg_key, o.payload, o.request_id, "
                     + "o.dispatch_job_id, o.dispatch_attempt",
                 lease,
-                now.plus(LEASE),
+                now.plus(properties.outboxLease()),
                 whichValue,
                 now,
                 properties.outboxBatchSize())
@@ -416,6 +455,16 @@ public class OutboxRelay implements SmartLifecycle {
     if (rows.isEmpty()) {
       return;
     }
+    InFlight round = new InFlight(lease, rows.stream().map(Row::id).toArray(Long[]::new));
+    inFlight.add(round);
+    try {
+      sendAndDelete(rows, lease);
+    } finally {
+      inFlight.remove(round);
+    }
+  }
+
+  private void sendAndDelete(List<Row> rows, String lease) {
     List<CompletableFuture<SendResult<String, byte[]>>> acks = new ArrayList<>(rows.size());
     for (Row row : rows) {
       ProducerRecord<String, byte[]> record =
