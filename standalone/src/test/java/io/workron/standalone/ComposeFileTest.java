@@ -60,7 +60,7 @@ import org.yaml.snakeyaml.constructor.SafeConstructor;
 class ComposeFileTest {
 
   /** The Workron modules that run as containers, with the package their code lives in. */
-  private static final Map<String, String> MODULE_PACKAGES =
+  static final Map<String, String> MODULE_PACKAGES =
       Map.of(
           "scheduler-core", "io.workron.scheduler",
           "api-gateway", "io.workron.gateway",
@@ -799,7 +799,7 @@ class ComposeFileTest {
   // Dockerfile and pom helpers
 
   /** Instructions with comments dropped and continuation lines joined. */
-  private static List<String> dockerfileInstructions(Path dockerfile) throws IOException {
+  static List<String> dockerfileInstructions(Path dockerfile) throws IOException {
     List<String> result = new ArrayList<>();
     StringBuilder current = new StringBuilder();
     for (String line : Files.readAllLines(dockerfile)) {
@@ -818,7 +818,7 @@ class ComposeFileTest {
     return result;
   }
 
-  private static List<String> instruction(List<String> lines, String keyword) {
+  static List<String> instruction(List<String> lines, String keyword) {
     return lines.stream()
         .filter(l -> l.regionMatches(true, 0, keyword + " ", 0, keyword.length() + 1))
         .map(l -> l.substring(keyword.length()).trim())
@@ -1082,7 +1082,7 @@ class ComposeFileTest {
   // ---------------------------------------------------------------------------------------------
 
   /** The folder holding the top-level pom.xml, found by walking up from the working directory. */
-  private static Path repositoryRoot() {
+  static Path repositoryRoot() {
     Path dir = Path.of("").toAbsolutePath();
     Path top = null;
     for (Path p = dir; p != null; p = p.getParent()) {

