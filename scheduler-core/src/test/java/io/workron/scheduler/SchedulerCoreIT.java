@@ -306,6 +306,83 @@ class SchedulerCoreIT {
   }
 
   @Test
+  void prometheusCountsClaimsRetriesCompletionsAndFailuresWithTheSeedsNamesAndBuckets()
+      throws Exception {
+    String worker = "w-metrics-" + UUID.randomUUID().toString().substring(0, 6);
+    kafka.createTopic(topics.dispatch(worker), 1);
+    Map<String, Double> before = scrape();
+    String flaky = newJobId();
+    String broken = newJobId();
+    kafka.send(topics.submissions(), flaky, submission(flaky, "flaky", 2, null));
+    kafka.send(topics.submissions(), broken, submission(broken, "exit 1", 1, null));
+    await().atMost(WAIT).until(() -> job(flaky) != null && job(broken) != null);
+    try (TopicReader dispatches = sut.readDispatches(worker)) {
+      heartbeat(worker, "inc-1", 2, List.of());
+      List<JobDispatch> two = sut.dispatches(dispatches.until(r -> r.size() >= 2, WAIT));
+      for (JobDispatch d : two) {
+        result(d, JobResult.Outcome.FAILED, 1, "no");
+      }
+      JobDispatch again = sut.dispatches(dispatches.until(r -> r.size() >= 3, WAIT)).get(2);
+      assertThat(again.jobId()).isEqualTo(flaky);
+      result(again, JobResult.Outcome.SUCCEEDED, 0, "yes");
+    }
+    await().atMost(WAIT).until(() -> "done".equals(status(flaky)));
+    assertThat(status(broken)).isEqualTo("failed");
+
+    await()
+        .atMost(WAIT)
+        .untilAsserted(
+            () -> {
+              Map<String, Double> after = scrape();
+              assertThat(delta(before, after, "workron_jobs_claimed_total")).isEqualTo(3);
+              assertThat(delta(before, after, "workron_jobs_retried_total")).isEqualTo(1);
+              assertThat(delta(before, after, "workron_jobs_failed_total")).isEqualTo(1);
+              assertThat(delta(before, after, "workron_jobs_completed_total")).isEqualTo(1);
+              assertThat(delta(before, after, "workron_job_queue_wait_seconds_count")).isEqualTo(3);
+              assertThat(delta(before, after, "workron_job_execution_duration_seconds_count"))
+                  .isEqualTo(1);
+              assertThat(
+                      delta(before, after, "workron_job_transitions_total{transition=\"finish\"}"))
+                  .isEqualTo(1);
+              // the seed's buckets, as Prometheus reads them
+              assertThat(after)
+                  .containsKeys(
+                      "workron_job_queue_wait_seconds_bucket{le=\"0.1\"}",
+                      "workron_job_queue_wait_seconds_bucket{le=\"300.0\"}",
+                      "workron_job_execution_duration_seconds_bucket{le=\"300.0\"}",
+                      "workron_jobs_reaped_total{outcome=\"requeued\"}",
+                      "workron_jobs_reaped_total{outcome=\"failed\"}");
+              // counts per queue and status, and the seed's totals
+              assertThat(
+                      delta(
+                          Map.of(), after, "workron_queue_jobs{queue=\"default\",status=\"done\"}"))
+                  .isGreaterThanOrEqualTo(1);
+              assertThat(after).containsKeys("workron_jobs_pending", "workron_jobs_running");
+            });
+  }
+
+  /** Each sample of scheduler-core's scrape: series (name and labels) to value. */
+  private static Map<String, Double> scrape() throws Exception {
+    Map<String, Double> samples = new java.util.TreeMap<>();
+    sut.getResponse("/actuator/prometheus")
+        .body()
+        .lines()
+        .filter(l -> !l.startsWith("#") && !l.isBlank())
+        .forEach(
+            l -> {
+              int space = l.lastIndexOf(' ');
+              samples.put(l.substring(0, space), Double.parseDouble(l.substring(space + 1)));
+            });
+    return samples;
+  }
+
+  private static double delta(
+      Map<String, Double> before, Map<String, Double> after, String series) {
+    assertThat(after).as("series %s", series).containsKey(series);
+    return after.get(series) - before.getOrDefault(series, 0.0);
+  }
+
+  @Test
   void releasesADependentJobWhenItsUpstreamIsDone() throws Exception {
     String worker = "w-dag-" + UUID.randomUUID().toString().substring(0, 6);
     kafka.createTopic(topics.dispatch(worker), 1);

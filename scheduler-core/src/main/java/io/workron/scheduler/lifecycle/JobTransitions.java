@@ -244,7 +244,11 @@ public class JobTransitions {
    * Published inside the transaction for every statement that moved jobs; listeners act on it after
    * the commit (the dispatch loop looks again when work was queued or a slot freed).
    */
-  public record JobsMoved(Transition transition, int count) {}
+  public record JobsMoved(Transition transition, List<Moved> moved) {
+    public int count() {
+      return moved.size();
+    }
+  }
 
   private final DSLContext db;
   private final JobEvents events;
@@ -411,7 +415,7 @@ public class JobTransitions {
         announced.add(events.of(event(m, byId.get(m.jobId())), null));
       }
       outbox.addAll(announced);
-      publisher.publishEvent(new JobsMoved(t, moved.size()));
+      publisher.publishEvent(new JobsMoved(t, moved));
     }
     return new Applied(moved, refused);
   }

@@ -174,7 +174,7 @@ public class Queues {
   }
 
   /** Per queue, per status: folded counts plus the deltas not folded yet. */
-  private Map<String, Map<String, Long>> counts() {
+  public Map<String, Map<String, Long>> counts() {
     Map<String, Map<String, Long>> out = new HashMap<>();
     db.resultQuery(
             "select queue_name, status, sum(n) from ("
