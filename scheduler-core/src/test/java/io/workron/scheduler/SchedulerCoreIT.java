@@ -40,7 +40,9 @@ class SchedulerCoreIT {
     sut =
         new SchedulerUnderTest(
             "--workron.scheduler.retry-backoff-base=20ms",
-            "--workron.scheduler.retry-backoff-max=100ms");
+            "--workron.scheduler.retry-backoff-max=100ms",
+            "--workron.metrics.kafka-refresh=500ms",
+            "--workron.metrics.queue-refresh=500ms");
     topics = sut.topics;
     kafka = sut.kafka;
     app = sut.app;
@@ -358,6 +360,43 @@ class SchedulerCoreIT {
                           Map.of(), after, "workron_queue_jobs{queue=\"default\",status=\"done\"}"))
                   .isGreaterThanOrEqualTo(1);
               assertThat(after).containsKeys("workron_jobs_pending", "workron_jobs_running");
+            });
+  }
+
+  @Test
+  void theScrapeShowsConsumerLagDeadLettersWorkersAndTheOutboxForTheAlerts() throws Exception {
+    String worker = "w-fleet-" + UUID.randomUUID().toString().substring(0, 6);
+    kafka.createTopic(topics.dispatch(worker), 1);
+    heartbeat(worker, "inc-1", 3, List.of());
+    kafka.send(topics.submissions(), "poison", "not json".getBytes(StandardCharsets.UTF_8));
+    // a consumer group of ours that has committed one of the three records its topic holds
+    String probe = topics.prefix() + ".lag-probe";
+    kafka.createTopic(probe, 1);
+    for (int i = 0; i < 3; i++) {
+      kafka.send(probe, "k", new byte[] {1});
+    }
+    kafka.commit(topics.prefix() + "-lag-probe", probe, 0, 1);
+
+    await()
+        .atMost(WAIT)
+        .untilAsserted(
+            () -> {
+              Map<String, Double> after = scrape();
+              String group = "workron_kafka_consumer_lag{group=\"" + topics.prefix();
+              assertThat(after.get(group + "-lag-probe\"}")).isEqualTo(2.0);
+              assertThat(after.get(group + "-scheduler-submissions\"}")).isZero();
+              assertThat(
+                      after.get("workron_dlq_records{topic=\"" + topics.submissions() + ".dlq\"}"))
+                  .isGreaterThanOrEqualTo(1.0);
+              assertThat(after.get("workron_workers{status=\"active\"}"))
+                  .isGreaterThanOrEqualTo(1.0);
+              assertThat(after.get("workron_worker_slots_offered")).isGreaterThanOrEqualTo(3.0);
+              assertThat(after)
+                  .containsKeys(
+                      "workron_outbox_rows",
+                      "workron_outbox_oldest_age_seconds",
+                      "workron_jobs_unschedulable",
+                      "workron_gangs_unschedulable");
             });
   }
 

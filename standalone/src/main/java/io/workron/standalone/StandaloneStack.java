@@ -56,6 +56,7 @@ public final class StandaloneStack implements AutoCloseable {
   private int gatewayPort;
   private int schedulerPort;
   private final List<String> workerIds = new ArrayList<>();
+  private final List<Integer> workerPorts = new ArrayList<>();
 
   private StandaloneStack() {}
 
@@ -136,7 +137,7 @@ public final class StandaloneStack implements AutoCloseable {
       // its generated state (the ledger of what it runs) stays with the rest of the data
       worker.put("workron.worker.state-dir", o.dataDir().resolve("workers").resolve(id).toString());
       worker.put("workron.worker.slots", Integer.toString(o.slots()));
-      run(WorkerApplication.builder(), worker);
+      workerPorts.add(port(run(WorkerApplication.builder(), worker)));
       workerIds.add(id);
     }
   }
@@ -197,6 +198,13 @@ public final class StandaloneStack implements AutoCloseable {
 
   public List<String> workerIds() {
     return List.copyOf(workerIds);
+  }
+
+  /**
+   * The HTTP port (actuator: health, metrics) of each worker, in the order of {@link #workerIds}.
+   */
+  public List<Integer> workerPorts() {
+    return List.copyOf(workerPorts);
   }
 
   /** Stops the gateway, the workers, scheduler-core, then Kafka and PostgreSQL. */

@@ -277,6 +277,43 @@ class EndToEndIT {
   }
 
   @Test
+  @Order(Integer.MAX_VALUE - 1)
+  void everySeriesTheDashboardAndTheAlertsReadIsOnALiveScrape() throws Exception {
+    Set<String> wanted =
+        OpsConfigTest.seriesIn(
+            String.join("\n", OpsConfigTest.dashboardQueries().values())
+                + "\n"
+                + String.join("\n", OpsConfigTest.alerts().values()));
+    List<Integer> ports = new ArrayList<>(stack.workerPorts());
+    ports.add(stack.schedulerPort());
+    ports.add(stack.gatewayPort());
+    // the Kafka gauges come from the broker every 15 s: wait for one refresh
+    await()
+        .atMost(WAIT)
+        .pollInterval(Duration.ofSeconds(1))
+        .untilAsserted(
+            () -> {
+              Set<String> scraped = new HashSet<>();
+              for (int port : ports) {
+                HttpResponse<String> response =
+                    http.send(
+                        HttpRequest.newBuilder(
+                                java.net.URI.create(
+                                    "http://127.0.0.1:" + port + "/actuator/prometheus"))
+                            .build(),
+                        HttpResponse.BodyHandlers.ofString());
+                assertThat(response.statusCode()).isEqualTo(200);
+                response
+                    .body()
+                    .lines()
+                    .filter(l -> !l.startsWith("#") && !l.isBlank())
+                    .forEach(l -> scraped.add(l.split("[{ ]", 2)[0]));
+              }
+              assertThat(scraped).containsAll(wanted);
+            });
+  }
+
+  @Test
   void bothWorkersAreRegisteredAndTheGatewayIsHealthy() throws Exception {
     await()
         .atMost(WAIT)

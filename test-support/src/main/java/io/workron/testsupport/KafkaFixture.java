@@ -58,6 +58,22 @@ public final class KafkaFixture implements AutoCloseable {
     }
   }
 
+  /** Commits {@code offset} on {@code topic}'s partition for consumer group {@code groupId}. */
+  public void commit(String groupId, String topic, int partition, long offset) {
+    try {
+      admin
+          .alterConsumerGroupOffsets(
+              groupId,
+              Map.of(
+                  new org.apache.kafka.common.TopicPartition(topic, partition),
+                  new org.apache.kafka.clients.consumer.OffsetAndMetadata(offset)))
+          .all()
+          .get(30, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
   /** Produces and waits for the broker's ack; returns where the broker stored the record. */
   public org.apache.kafka.clients.producer.RecordMetadata send(
       String topic, String key, byte[] value, Map<String, String> headers) {

@@ -157,6 +157,12 @@ class WorkerRuntimeIT {
     assertThat(result.incarnation()).isEqualTo(incarnation());
     assertThat(result.durationMs()).isNotNegative();
     assertThat(record.key()).isEqualTo(jobId);
+    // the process start was timed, and the slots are on the scrape
+    MeterRegistry meters = worker.getBean(MeterRegistry.class);
+    assertThat(meters.find("workron.worker.process.spawn").timer().count()).isPositive();
+    assertThat(meters.find("workron.worker.slots").gauge().value())
+        .isEqualTo(worker.getBean(io.workron.worker.WorkerProperties.class).slots());
+    assertThat(meters.find("workron.worker.slots.busy").gauge()).isNotNull();
     assertThat(header(record, Topics.REQUEST_ID_HEADER)).isEqualTo("req-42");
   }
 

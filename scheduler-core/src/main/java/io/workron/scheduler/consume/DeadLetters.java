@@ -31,9 +31,15 @@ public class DeadLetters {
   private final KafkaTemplate<String, byte[]> kafka;
   private final MeterRegistry meters;
 
-  DeadLetters(KafkaTemplate<String, byte[]> kafka, MeterRegistry meters) {
+  DeadLetters(
+      KafkaTemplate<String, byte[]> kafka, MeterRegistry meters, io.workron.schemas.Topics topics) {
     this.kafka = kafka;
     this.meters = meters;
+    // on the scrape from the start, so that a rate or an alert sees the first dead letter
+    for (String topic :
+        java.util.List.of(topics.submissions(), topics.results(), topics.heartbeats())) {
+      meters.counter("workron_dead_letters_total", "topic", topic);
+    }
   }
 
   /** Publishes and waits for the broker's ack, so the offset is committed only afterwards. */

@@ -113,6 +113,11 @@ public class GangDrains {
     this.retryPolicy = new RetryPolicy(properties.retryBackoffBase(), properties.retryBackoffMax());
     this.random = random;
     this.settleDelay = properties.requeueDelay();
+    // on the scrape from the start, so that rates and alerts see a series before the first drain
+    meters.counter("workron_gang_drain_stops_total");
+    meters.counter("workron_gangs_preempted_total");
+    meters.counter("workron_gang_preemptions_force_drained_total");
+    meters.timer("workron_gang_preemption_drain_seconds");
   }
 
   /**

@@ -8,8 +8,6 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.annotation.Value;
 import org.springframework.context.SmartLifecycle;
 import org.springframework.stereotype.Component;
@@ -24,15 +22,11 @@ import org.springframework.stereotype.Component;
 @Component
 public class QueueGauges implements SmartLifecycle {
 
-  private static final Logger log = LoggerFactory.getLogger(QueueGauges.class);
-
   private final Queues queues;
   private final MeterRegistry meters;
-  private final Duration refresh;
   private final Map<String, AtomicLong> perQueue = new ConcurrentHashMap<>();
   private final Map<JobStatus, AtomicLong> totals = new ConcurrentHashMap<>();
-  private volatile boolean running;
-  private Thread thread;
+  private final GaugeLoop loop;
 
   QueueGauges(
       Queues queues,
@@ -40,7 +34,7 @@ public class QueueGauges implements SmartLifecycle {
       @Value("${workron.metrics.queue-refresh:5s}") Duration refresh) {
     this.queues = queues;
     this.meters = meters;
-    this.refresh = refresh;
+    this.loop = new GaugeLoop("queue-gauges", refresh, this::refresh);
     for (JobStatus s : new JobStatus[] {JobStatus.PENDING, JobStatus.RUNNING, JobStatus.BLOCKED}) {
       AtomicLong value = new AtomicLong();
       totals.put(s, value);
@@ -89,38 +83,16 @@ public class QueueGauges implements SmartLifecycle {
 
   @Override
   public void start() {
-    running = true;
-    thread = new Thread(this::loop, "queue-gauges");
-    thread.setDaemon(true);
-    thread.start();
-  }
-
-  private void loop() {
-    while (running) {
-      try {
-        refresh();
-      } catch (RuntimeException e) {
-        // the database is away; readiness says so, and the gauges keep their last figures
-        log.debug("queue gauges not refreshed: {}", e.toString());
-      }
-      try {
-        Thread.sleep(refresh.toMillis());
-      } catch (InterruptedException e) {
-        return;
-      }
-    }
+    loop.start();
   }
 
   @Override
   public void stop() {
-    running = false;
-    if (thread != null) {
-      thread.interrupt();
-    }
+    loop.stop();
   }
 
   @Override
   public boolean isRunning() {
-    return running;
+    return loop.isRunning();
   }
 }

@@ -130,6 +130,13 @@ public final class JobSlots implements AutoCloseable {
     Gauge.builder("workron.worker.jobs.running", this, JobSlots::runningCount)
         .description("Commands this worker is running now")
         .register(metrics.registry());
+    // slots: what it offers, and how many hold a command (the same figure as jobs.running)
+    Gauge.builder("workron.worker.slots", properties, p -> p.slots())
+        .description("Job slots this worker offers")
+        .register(metrics.registry());
+    Gauge.builder("workron.worker.slots.busy", this, JobSlots::runningCount)
+        .description("Job slots holding a running command")
+        .register(metrics.registry());
   }
 
   /** Queues an admitted dispatch; it starts as soon as a slot is free. */
@@ -420,9 +427,11 @@ public final class JobSlots implements AutoCloseable {
                 <= io.workron.schemas.JobCheckpoint.MAX_ENV_BYTES) {
           env.put("CHECKPOINT_DATA", dispatch.checkpoint());
         }
+        long spawnStart = System.nanoTime();
         command =
             runner.start(
                 dispatch.command(), env, attempt.jobId() + "/attempt-" + attempt.attempt());
+        metrics.spawned(System.nanoTime() - spawnStart);
       } catch (IOException | RuntimeException e) {
         Instant now = clock.instant();
         log.warn(
