@@ -29,6 +29,7 @@ final class FakeSchedulerCore implements AutoCloseable {
 
   private final HttpServer server;
   private final AtomicReference<String> lastListQuery = new AtomicReference<>();
+  private final AtomicReference<String> lastCancelRequestId = new AtomicReference<>();
   private final java.util.Set<String> unknown = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
   private final java.util.concurrent.CountDownLatch storedAnswers;
@@ -36,6 +37,11 @@ final class FakeSchedulerCore implements AutoCloseable {
   private FakeSchedulerCore(HttpServer server, java.util.concurrent.CountDownLatch storedAnswers) {
     this.server = server;
     this.storedAnswers = storedAnswers;
+  }
+
+  /** The {@code X-Request-ID} the last cancel came with, or null. */
+  String lastCancelRequestId() {
+    return lastCancelRequestId.get();
   }
 
   static FakeSchedulerCore start() {
@@ -170,6 +176,7 @@ final class FakeSchedulerCore implements AutoCloseable {
   }
 
   private void cancel(HttpExchange exchange, String id) throws IOException {
+    lastCancelRequestId.set(exchange.getRequestHeaders().getFirst("X-Request-ID"));
     JsonNode body = JSON.readTree(exchange.getRequestBody().readAllBytes());
     boolean catchUp = body.path("submitted_before").isObject();
     if (id.startsWith("job-missing") || (id.startsWith("job-late") && !catchUp)) {

@@ -191,6 +191,15 @@ class SchedulerCoreContractIT {
   }
 
   @Test
+  void aCancelReachesSchedulerCoreWithTheCallersRequestIdSoBothServicesLogTheSameOne() {
+    HttpResponse<String> cancelled =
+        gateway.post("/jobs/job-pending-2/cancel", "", "X-Request-ID", "req-through-1");
+    assertThat(cancelled.statusCode()).as(cancelled.body()).isEqualTo(200);
+    assertThat(cancelled.headers().firstValue("X-Request-ID")).hasValue("req-through-1");
+    assertThat(schedulerCore.lastCancelRequestId()).isEqualTo("req-through-1");
+  }
+
+  @Test
   void aCancelIsAnsweredAsSchedulerCoreDecidesIt() throws Exception {
     HttpResponse<String> cancelled = gateway.post("/jobs/job-pending-1/cancel", "");
     assertThat(cancelled.statusCode()).as(cancelled.body()).isEqualTo(200);

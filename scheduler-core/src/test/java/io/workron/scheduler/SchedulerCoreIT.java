@@ -400,6 +400,34 @@ class SchedulerCoreIT {
             });
   }
 
+  @Test
+  void aCancelsLogLineCarriesTheJobIdAndTheGatewaysRequestIdAsFields() throws Exception {
+    String id = newJobId();
+    kafka.send(topics.submissions(), id, submission(id, "true", null, null));
+    await().atMost(WAIT).until(() -> job(id) != null);
+    ch.qos.logback.classic.Logger logger =
+        (ch.qos.logback.classic.Logger)
+            org.slf4j.LoggerFactory.getLogger("io.workron.scheduler.api.JobControlController");
+    ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> seen =
+        new ch.qos.logback.core.read.ListAppender<>();
+    seen.start();
+    logger.addAppender(seen);
+    try {
+      var answer = sut.post("/internal/jobs/" + id + "/cancel", "{}", "req-cancel-1");
+      assertThat(answer.statusCode()).as(answer.body()).isEqualTo(200);
+    } finally {
+      logger.detachAppender(seen);
+    }
+    assertThat(seen.list)
+        .filteredOn(e -> e.getFormattedMessage().startsWith("cancel job_id=" + id))
+        .singleElement()
+        .satisfies(
+            e ->
+                assertThat(e.getMDCPropertyMap())
+                    .containsEntry("job_id", id)
+                    .containsEntry("request_id", "req-cancel-1"));
+  }
+
   /** Each sample of scheduler-core's scrape: series (name and labels) to value. */
   private static Map<String, Double> scrape() throws Exception {
     Map<String, Double> samples = new java.util.TreeMap<>();

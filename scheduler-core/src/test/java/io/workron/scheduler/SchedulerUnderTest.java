@@ -310,6 +310,17 @@ final class SchedulerUnderTest implements AutoCloseable {
         HttpResponse.BodyHandlers.ofString());
   }
 
+  /** As the gateway calls: with its request id. */
+  HttpResponse<String> post(String path, String json, String requestId) throws Exception {
+    return http.send(
+        HttpRequest.newBuilder(uri(path))
+            .header("Content-Type", "application/json")
+            .header("X-Request-ID", requestId)
+            .POST(HttpRequest.BodyPublishers.ofString(json))
+            .build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
   HttpResponse<String> put(String path, String json) throws Exception {
     return http.send(
         HttpRequest.newBuilder(uri(path))

@@ -332,6 +332,15 @@ class ComposeFileTest {
   }
 
   @Test
+  void everyWorkronServiceLogsJsonLines() {
+    for (String service : workronServices().keySet()) {
+      assertThat(setting(service, "logging.structured.format.console"))
+          .as("%s: LOGGING_STRUCTURED_FORMAT_CONSOLE", service)
+          .isEqualTo("ecs");
+    }
+  }
+
+  @Test
   void everyServiceUsesTheSameTopicPrefix() {
     Map<String, String> prefixes = new TreeMap<>();
     for (String service : workronServices().keySet()) {

@@ -313,6 +313,25 @@ class KubernetesManifestsTest {
   }
 
   @Test
+  void everyWorkronContainerLogsJsonLinesInEveryOverlay() {
+    List<String> problems = new ArrayList<>();
+    forEachWorkronContainer(
+        (overlay, workload, container, module) -> {
+          var ref = env(container, "LOGGING_STRUCTURED_FORMAT_CONSOLE").getValueFrom();
+          String format =
+              ref == null || ref.getConfigMapKeyRef() == null
+                  ? env(container, "LOGGING_STRUCTURED_FORMAT_CONSOLE").getValue()
+                  : typed(overlay, V1ConfigMap.class, ref.getConfigMapKeyRef().getName())
+                      .getData()
+                      .get(ref.getConfigMapKeyRef().getKey());
+          if (!"ecs".equals(format)) {
+            problems.add(overlay + ": " + workload + " logs as " + format + ", not ecs");
+          }
+        });
+    assertThat(problems).isEmpty();
+  }
+
+  @Test
   void servicesDisruptionBudgetsAndTheAutoscalerPointAtWorkloadsThatExist() {
     List<String> problems = new ArrayList<>();
     rendered.forEach(

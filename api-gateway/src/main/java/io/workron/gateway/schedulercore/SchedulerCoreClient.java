@@ -369,6 +369,11 @@ public final class SchedulerCoreClient {
   private CompletableFuture<HttpResponse<byte[]>> call(
       HttpRequest.Builder request, Duration wait, String what, boolean bulkheaded) {
     Duration limit = wait.plus(timeout);
+    // scheduler-core's log lines for this call carry the same request_id
+    String requestId = org.slf4j.MDC.get(io.workron.gateway.http.RequestId.MDC_KEY);
+    if (requestId != null) {
+      request.header(io.workron.gateway.http.RequestId.HEADER, requestId);
+    }
     HttpRequest built = request.timeout(limit).build();
     if (bulkheaded && !bulkhead.tryAcquirePermission()) {
       return CompletableFuture.failedFuture(

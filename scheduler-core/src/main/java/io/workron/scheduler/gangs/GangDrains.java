@@ -316,13 +316,17 @@ public class GangDrains {
     Map<String, Integer> perGang = new LinkedHashMap<>();
     for (JobTransitions.Moved m : a.moved()) {
       perGang.merge(m.gangId(), 1, Integer::sum);
-      log.info(
-          "gang drain ack gang_id={} epoch={} job_id={} attempt={} worker_id={}",
-          m.gangId(),
-          m.epoch(),
-          m.jobId(),
-          m.attempt(),
-          m.workerId());
+      log.atInfo()
+          .addKeyValue("job_id", m.jobId())
+          .addKeyValue("attempt", m.attempt())
+          .addKeyValue("worker_id", m.workerId())
+          .log(
+              "gang drain ack gang_id={} epoch={} job_id={} attempt={} worker_id={}",
+              m.gangId(),
+              m.epoch(),
+              m.jobId(),
+              m.attempt(),
+              m.workerId());
     }
     for (JobTransitions.Refusal r : a.refused()) {
       meters.counter("workron_stale_messages_total", "kind", "preempt_ack").increment();
@@ -358,12 +362,16 @@ public class GangDrains {
     List<String> ids = a.movedIds();
     transitions.apply(Transition.REQUEUE_PREEMPTED, ids.stream().map(Move::of).toList(), now);
     for (JobTransitions.Moved m : a.moved()) {
-      log.info(
-          "preempted job drained job_id={} attempt={} epoch={} worker_id={}; queued again",
-          m.jobId(),
-          m.attempt(),
-          m.epoch(),
-          m.workerId());
+      log.atInfo()
+          .addKeyValue("job_id", m.jobId())
+          .addKeyValue("attempt", m.attempt())
+          .addKeyValue("worker_id", m.workerId())
+          .log(
+              "preempted job drained job_id={} attempt={} epoch={} worker_id={}; queued again",
+              m.jobId(),
+              m.attempt(),
+              m.epoch(),
+              m.workerId());
     }
     return ids;
   }
@@ -384,13 +392,17 @@ public class GangDrains {
     Map<String, Integer> perGang = new LinkedHashMap<>();
     for (JobTransitions.Moved m : moved) {
       perGang.merge(m.gangId(), 1, Integer::sum);
-      log.warn(
-          "gang drain forced gang_id={} epoch={} job_id={} worker_id={}: {}",
-          m.gangId(),
-          m.epoch(),
-          m.jobId(),
-          m.workerId(),
-          why);
+      log.atWarn()
+          .addKeyValue("job_id", m.jobId())
+          .addKeyValue("attempt", m.attempt())
+          .addKeyValue("worker_id", m.workerId())
+          .log(
+              "gang drain forced gang_id={} epoch={} job_id={} worker_id={}: {}",
+              m.gangId(),
+              m.epoch(),
+              m.jobId(),
+              m.workerId(),
+              why);
     }
     closeAttempts(moved, "drain_forced", now);
     meters.counter("workron_gang_preemptions_force_drained_total").increment(moved.size());

@@ -512,12 +512,16 @@ class ResultStore {
 
   private void stale(JobResult r, String why) {
     meters.counter("workron_stale_messages_total", "kind", "result").increment();
-    log.info(
-        "ignored stale result job_id={} attempt={} worker_id={}: {}",
-        r.jobId(),
-        r.attempt(),
-        r.workerId(),
-        why);
+    log.atInfo()
+        .addKeyValue("job_id", r.jobId())
+        .addKeyValue("attempt", r.attempt())
+        .addKeyValue("worker_id", r.workerId())
+        .log(
+            "ignored stale result job_id={} attempt={} worker_id={}: {}",
+            r.jobId(),
+            r.attempt(),
+            r.workerId(),
+            why);
   }
 
   /** PostgreSQL text cannot hold NUL; a worker's text must not be able to wedge the batch. */

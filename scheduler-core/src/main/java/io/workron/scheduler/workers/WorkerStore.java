@@ -151,21 +151,27 @@ class WorkerStore {
           received.partition(),
           hb.sentAt() == null ? null : hb.sentAt().atOffset(java.time.ZoneOffset.UTC));
       if (previous == null) {
-        log.info(
-            "worker registered worker_id={} incarnation={} slots={}",
-            hb.workerId(),
-            hb.incarnation(),
-            hb.slots());
+        log.atInfo()
+            .addKeyValue("worker_id", hb.workerId())
+            .log(
+                "worker registered worker_id={} incarnation={} slots={}",
+                hb.workerId(),
+                hb.incarnation(),
+                hb.slots());
       } else if (!previous.equals(hb.incarnation())) {
-        log.info(
-            "worker restarted worker_id={} incarnation={} previous={}",
-            hb.workerId(),
-            hb.incarnation(),
-            previous);
+        log.atInfo()
+            .addKeyValue("worker_id", hb.workerId())
+            .log(
+                "worker restarted worker_id={} incarnation={} previous={}",
+                hb.workerId(),
+                hb.incarnation(),
+                previous);
         requeueHeldBy(hb.workerId(), hb.incarnation(), false, Requeuer.Cause.WORKER_RESTARTED, now);
       }
       if (hb.stateOrActive() == WorkerHeartbeat.State.STOPPED) {
-        log.info("worker stopped worker_id={} incarnation={}", hb.workerId(), hb.incarnation());
+        log.atInfo()
+            .addKeyValue("worker_id", hb.workerId())
+            .log("worker stopped worker_id={} incarnation={}", hb.workerId(), hb.incarnation());
         requeueHeldBy(hb.workerId(), hb.incarnation(), true, Requeuer.Cause.WORKER_STOPPED, now);
       }
       if (hb.running() != null) {
@@ -237,11 +243,13 @@ class WorkerStore {
 
   private void stale(WorkerHeartbeat hb, String current) {
     meters.counter("workron_stale_messages_total", "kind", "heartbeat").increment();
-    log.info(
-        "ignored heartbeat of a replaced incarnation worker_id={} incarnation={} current={}",
-        hb.workerId(),
-        hb.incarnation(),
-        current);
+    log.atInfo()
+        .addKeyValue("worker_id", hb.workerId())
+        .log(
+            "ignored heartbeat of a replaced incarnation worker_id={} incarnation={} current={}",
+            hb.workerId(),
+            hb.incarnation(),
+            current);
   }
 
   /**

@@ -360,6 +360,7 @@ public final class JobSlots implements AutoCloseable {
   private void run(JobDispatch dispatch, Attempt attempt, String requestId) {
     MDC.put("job_id", attempt.jobId());
     MDC.put("worker_id", identity.workerId());
+    MDC.put("attempt", Integer.toString(attempt.attempt()));
     if (requestId != null) {
       MDC.put("request_id", requestId);
     }
