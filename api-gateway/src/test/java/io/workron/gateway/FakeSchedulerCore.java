@@ -30,6 +30,7 @@ final class FakeSchedulerCore implements AutoCloseable {
   private final HttpServer server;
   private final AtomicReference<String> lastListQuery = new AtomicReference<>();
   private final AtomicReference<String> lastCancelRequestId = new AtomicReference<>();
+  private final Map<String, String> seen = new java.util.concurrent.ConcurrentHashMap<>();
   private final java.util.Set<String> unknown = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
   private final java.util.concurrent.CountDownLatch storedAnswers;
@@ -37,6 +38,14 @@ final class FakeSchedulerCore implements AutoCloseable {
   private FakeSchedulerCore(HttpServer server, java.util.concurrent.CountDownLatch storedAnswers) {
     this.server = server;
     this.storedAnswers = storedAnswers;
+  }
+
+  /**
+   * What the last call of a kind brought: {@code "retry query"}, {@code "queue body"}, {@code
+   * "queue method"}, {@code "cancel reason"}; null when none came.
+   */
+  String seen(String what) {
+    return seen.get(what);
   }
 
   /** The {@code X-Request-ID} the last cancel came with, or null. */
@@ -57,6 +66,8 @@ final class FakeSchedulerCore implements AutoCloseable {
       HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
       server.setExecutor(java.util.concurrent.Executors.newCachedThreadPool());
       FakeSchedulerCore fake = new FakeSchedulerCore(server, storedAnswers);
+      // the answers have the shapes scheduler-core gives (api-gateway/openapi.json), since the
+      // gateway relays them and the tests check what it relays against the document
       server.createContext("/internal/jobs", fake::jobs);
       server.createContext(
           "/internal/schedules",
@@ -66,7 +77,11 @@ final class FakeSchedulerCore implements AutoCloseable {
               exchange.sendResponseHeaders(204, -1);
               exchange.close();
             } else {
-              respond(exchange, 201, new String(body, StandardCharsets.UTF_8));
+              tools.jackson.databind.node.ObjectNode schedule =
+                  (tools.jackson.databind.node.ObjectNode) JSON.readTree(body);
+              schedule.put("paused", false);
+              schedule.put("next_fire_at", "2026-12-02T02:00:00Z");
+              respond(exchange, 201, JSON.writeValueAsString(schedule));
             }
           });
       server.createContext(
@@ -75,23 +90,17 @@ final class FakeSchedulerCore implements AutoCloseable {
             byte[] body = exchange.getRequestBody().readAllBytes();
             String path = exchange.getRequestURI().getPath();
             if (path.equals("/internal/queues")) {
-              respond(exchange, 200, "[{\"name\":\"default\",\"paused\":false}]");
+              respond(exchange, 200, "[" + queue("default") + "]");
             } else {
-              respond(
-                  exchange,
-                  200,
-                  "{\"name\":\""
-                      + path.substring("/internal/queues/".length())
-                      + "\",\"method\":\""
-                      + exchange.getRequestMethod()
-                      + "\",\"body_seen\":"
-                      + JSON.writeValueAsString(new String(body, StandardCharsets.UTF_8))
-                      + "}");
+              fake.seen.put("queue method", exchange.getRequestMethod());
+              fake.seen.put("queue body", new String(body, StandardCharsets.UTF_8));
+              respond(exchange, 200, queue(path.substring("/internal/queues/".length())));
             }
           });
       server.createContext(
           "/internal/workers",
-          exchange -> respond(exchange, 200, "[{\"id\":\"w1\",\"status\":\"active\"}]"));
+          exchange ->
+              respond(exchange, 200, "[{\"id\":\"w1\",\"slots\":2,\"status\":\"active\"}]"));
       server.start();
       return fake;
     } catch (IOException e) {
@@ -114,7 +123,26 @@ final class FakeSchedulerCore implements AutoCloseable {
   }
 
   static String storedJob(String id) {
-    return "{\"id\":\"" + id + "\",\"command\":\"echo stored\",\"status\":\"pending\"}";
+    return job(id, "pending", "");
+  }
+
+  /** A job as scheduler-core shows it, in {@code status}, with {@code more} fields (",\"k\":v"). */
+  static String job(String id, String status, String more) {
+    return "{\"id\":\""
+        + id
+        + "\",\"command\":\"echo stored\",\"status\":\""
+        + status
+        + "\",\"created_at\":\"2026-12-01T12:00:00Z\",\"max_retries\":3,\"attempts\":0,"
+        + "\"queue_name\":\"default\""
+        + more
+        + ",\"attempt_history\":[]}";
+  }
+
+  private static String queue(String name) {
+    return "{\"name\":\""
+        + name
+        + "\",\"max_running\":null,\"max_running_per_key\":null,\"paused\":false,"
+        + "\"counts\":{\"pending\":0,\"running\":0}}";
   }
 
   private void jobs(HttpExchange exchange) throws IOException {
@@ -128,14 +156,8 @@ final class FakeSchedulerCore implements AutoCloseable {
       if (id.startsWith("job-done")) {
         respond(exchange, 409, "{\"status\":409,\"job_status\":\"done\",\"detail\":\"no\"}");
       } else {
-        respond(
-            exchange,
-            200,
-            "{\"id\":\""
-                + id
-                + "\",\"status\":\"pending\",\"query_seen\":\""
-                + exchange.getRequestURI().getRawQuery()
-                + "\"}");
+        seen.put("retry query", String.valueOf(exchange.getRequestURI().getRawQuery()));
+        respond(exchange, 200, "{\"id\":\"" + id + "\",\"status\":\"pending\"}");
       }
       return;
     }
@@ -189,17 +211,11 @@ final class FakeSchedulerCore implements AutoCloseable {
               + id
               + " is done; only a pending, blocked or running job can be cancelled\"}");
     } else if (id.startsWith("job-running")) {
+      seen.put("cancel reason", body.path("reason").asString(""));
       respond(
-          exchange,
-          202,
-          "{\"id\":\""
-              + id
-              + "\",\"status\":\"running\",\"cancel_requested_at\":\"2026-12-01T12:00:00Z\""
-              + ",\"reason_seen\":"
-              + JSON.writeValueAsString(body.path("reason").asString(""))
-              + "}");
+          exchange, 202, job(id, "running", ",\"cancel_requested_at\":\"2026-12-01T12:00:00Z\""));
     } else {
-      respond(exchange, 200, "{\"id\":\"" + id + "\",\"status\":\"cancelled\"}");
+      respond(exchange, 200, job(id, "cancelled", ""));
     }
   }
 

@@ -51,7 +51,7 @@ final class GatewayUnderTest implements AutoCloseable {
   }
 
   HttpResponse<String> get(String path, String... headers) {
-    return send(request(path, Duration.ofSeconds(10), headers).GET().build());
+    return send(request(path, Duration.ofSeconds(10), headers).GET().build(), null);
   }
 
   HttpResponse<String> post(String path, String body, String... headers) {
@@ -67,7 +67,8 @@ final class GatewayUnderTest implements AutoCloseable {
         request(path, patience, headers)
             .header("Content-Type", "application/json")
             .POST(HttpRequest.BodyPublishers.ofString(body))
-            .build());
+            .build(),
+        body);
   }
 
   HttpResponse<String> put(String path, String body) {
@@ -75,7 +76,8 @@ final class GatewayUnderTest implements AutoCloseable {
         request(path, Duration.ofSeconds(10))
             .header("Content-Type", "application/json")
             .PUT(HttpRequest.BodyPublishers.ofString(body))
-            .build());
+            .build(),
+        body);
   }
 
   private HttpRequest.Builder request(String path, Duration patience, String... headers) {
@@ -87,9 +89,13 @@ final class GatewayUnderTest implements AutoCloseable {
     return builder;
   }
 
-  private HttpResponse<String> send(HttpRequest request) {
+  /** Sends, and checks the exchange against the committed OpenAPI document. */
+  private HttpResponse<String> send(HttpRequest request, String body) {
     try {
-      return http.send(request, HttpResponse.BodyHandlers.ofString());
+      HttpResponse<String> response = http.send(request, HttpResponse.BodyHandlers.ofString());
+      io.workron.testsupport.OpenApiContract.check(
+          request.method(), request.uri(), request.headers().map(), body, response);
+      return response;
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     } catch (InterruptedException e) {

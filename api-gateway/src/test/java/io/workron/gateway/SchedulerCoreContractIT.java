@@ -210,7 +210,7 @@ class SchedulerCoreContractIT {
     assertThat(stopping.statusCode()).as(stopping.body()).isEqualTo(202);
     JsonNode job = JSON.readTree(stopping.body());
     assertThat(job.path("cancel_requested_at").asString()).isEqualTo("2026-12-01T12:00:00Z");
-    assertThat(job.path("reason_seen").asString()).isEqualTo("wrong input");
+    assertThat(schedulerCore.seen("cancel reason")).isEqualTo("wrong input");
 
     HttpResponse<String> finished = gateway.post("/jobs/job-done-1/cancel", "");
     assertThat(finished.statusCode()).isEqualTo(409);
@@ -255,8 +255,8 @@ class SchedulerCoreContractIT {
   void aRetryIsRelayedWithItsCascadeFlagAndAnUnknownFlagIsRefused() throws Exception {
     HttpResponse<String> retried = gateway.post("/jobs/job-failed-1/retry?cascade=true", "");
     assertThat(retried.statusCode()).as(retried.body()).isEqualTo(200);
-    assertThat(JSON.readTree(retried.body()).path("query_seen").asString())
-        .isEqualTo("cascade=true");
+    assertThat(JSON.readTree(retried.body()).path("status").asString()).isEqualTo("pending");
+    assertThat(schedulerCore.seen("retry query")).isEqualTo("cascade=true");
 
     HttpResponse<String> finished = gateway.post("/jobs/job-done-1/retry", "");
     assertThat(finished.statusCode()).isEqualTo(409);
@@ -276,7 +276,9 @@ class SchedulerCoreContractIT {
     HttpResponse<String> set =
         gateway.put("/queues/reports", "{\"max_running\": 2, \"max_running_per_key\": 1}");
     assertThat(set.statusCode()).as(set.body()).isEqualTo(200);
-    JsonNode relayed = JSON.readTree(JSON.readTree(set.body()).path("body_seen").asString());
+    assertThat(JSON.readTree(set.body()).path("name").asString()).isEqualTo("reports");
+    assertThat(schedulerCore.seen("queue method")).isEqualTo("PUT");
+    JsonNode relayed = JSON.readTree(schedulerCore.seen("queue body"));
     assertThat(relayed.path("max_running").asInt()).isEqualTo(2);
     assertThat(relayed.path("max_running_per_key").asInt()).isEqualTo(1);
 

@@ -97,7 +97,7 @@ class EndToEndIT {
     List<CompletableFuture<HttpResponse<String>>> posts = new ArrayList<>();
     for (int i = 0; i < 200; i++) {
       posts.add(
-          http.sendAsync(
+          sendAsync(
               post("/jobs", "{\"command\":\"echo rest " + i + "\"}"),
               HttpResponse.BodyHandlers.ofString()));
     }
@@ -296,7 +296,7 @@ class EndToEndIT {
               Set<String> scraped = new HashSet<>();
               for (int port : ports) {
                 HttpResponse<String> response =
-                    http.send(
+                    send(
                         HttpRequest.newBuilder(
                                 java.net.URI.create(
                                     "http://127.0.0.1:" + port + "/actuator/prometheus"))
@@ -528,7 +528,7 @@ class EndToEndIT {
                   java.util.Objects::nonNull);
     } finally {
       HttpResponse<String> deleted =
-          http.send(
+          send(
               HttpRequest.newBuilder(uri("/schedules/e2e-every-2s")).DELETE().build(),
               HttpResponse.BodyHandlers.ofString());
       assertThat(deleted.statusCode()).isEqualTo(204);
@@ -545,14 +545,14 @@ class EndToEndIT {
           .atMost(WAIT)
           .until(
               () ->
-                  http.send(
+                  send(
                           HttpRequest.newBuilder(uri("/jobs/" + id + "/output")).build(),
                           HttpResponse.BodyHandlers.ofString())
                       .body(),
               "started\n"::equals);
       assertThat(job(id).get("status").asString()).isEqualTo("running");
       HttpResponse<String> plain =
-          http.send(
+          send(
               HttpRequest.newBuilder(uri("/jobs/" + id + "/output")).build(),
               HttpResponse.BodyHandlers.ofString());
       assertThat(plain.headers().firstValue("Content-Type"))
@@ -561,7 +561,7 @@ class EndToEndIT {
       postJson("/jobs/" + id + "/cancel", "");
     }
     HttpResponse<String> unknown =
-        http.send(
+        send(
             HttpRequest.newBuilder(uri("/jobs/job-never-submitted/output")).build(),
             HttpResponse.BodyHandlers.ofString());
     assertThat(unknown.statusCode()).isEqualTo(404);
@@ -570,7 +570,7 @@ class EndToEndIT {
   // --- helpers
 
   private static HttpResponse<String> put(String path, String body) throws Exception {
-    return http.send(
+    return send(
         HttpRequest.newBuilder(uri(path))
             .header("Content-Type", "application/json")
             .timeout(Duration.ofSeconds(30))
@@ -584,7 +584,7 @@ class EndToEndIT {
   }
 
   private static HttpResponse<String> postJson(String path, String body) throws Exception {
-    return http.send(post(path, body), HttpResponse.BodyHandlers.ofString());
+    return send(post(path, body), HttpResponse.BodyHandlers.ofString());
   }
 
   private static Set<String> activeWorkers() throws Exception {
@@ -609,7 +609,7 @@ class EndToEndIT {
   }
 
   private static HttpResponse<String> postEmpty(String path) throws Exception {
-    return http.send(
+    return send(
         HttpRequest.newBuilder(uri(path))
             .timeout(Duration.ofSeconds(30))
             .POST(HttpRequest.BodyPublishers.noBody())
@@ -623,7 +623,7 @@ class EndToEndIT {
     String script =
         java.nio.file.Path.of("..", "examples", "train.sh").toAbsolutePath().normalize().toString();
     HttpResponse<String> created =
-        http.send(
+        send(
             post(
                 "/jobs",
                 "{\"command\":\"STEPS=6 STEP_SECONDS=0.5 FAIL_RANK=1 FAIL_AT_STEP=3 sh "
@@ -660,7 +660,7 @@ class EndToEndIT {
         assertThat(step).isBetween(1, 6);
       }
       HttpResponse<String> checkpoint =
-          http.send(
+          send(
               HttpRequest.newBuilder(uri("/jobs/" + t.get("id").asString() + "/checkpoint"))
                   .build(),
               HttpResponse.BodyHandlers.ofString());
@@ -676,6 +676,24 @@ class EndToEndIT {
     }
   }
 
+  /** Sends to the gateway, and checks the exchange against the committed OpenAPI document. */
+  private static HttpResponse<String> send(
+      HttpRequest request, HttpResponse.BodyHandler<String> handler) throws Exception {
+    HttpResponse<String> response = http.send(request, handler);
+    io.workron.testsupport.OpenApiContract.check(request, response);
+    return response;
+  }
+
+  private static CompletableFuture<HttpResponse<String>> sendAsync(
+      HttpRequest request, HttpResponse.BodyHandler<String> handler) {
+    return http.sendAsync(request, handler)
+        .thenApply(
+            response -> {
+              io.workron.testsupport.OpenApiContract.check(request, response);
+              return response;
+            });
+  }
+
   private static HttpRequest post(String path, String body) {
     return HttpRequest.newBuilder(uri(path))
         .header("Content-Type", "application/json")
@@ -685,8 +703,7 @@ class EndToEndIT {
   }
 
   private static String submit(String body) throws Exception {
-    HttpResponse<String> response =
-        http.send(post("/jobs", body), HttpResponse.BodyHandlers.ofString());
+    HttpResponse<String> response = send(post("/jobs", body), HttpResponse.BodyHandlers.ofString());
     assertThat(response.statusCode()).as(response.body()).isIn(201, 202);
     String location = response.headers().firstValue("Location").orElseThrow();
     return location.substring(location.lastIndexOf('/') + 1);
@@ -694,7 +711,7 @@ class EndToEndIT {
 
   private static JsonNode job(String id) throws Exception {
     HttpResponse<String> response =
-        http.send(
+        send(
             HttpRequest.newBuilder(uri("/jobs/" + id)).build(),
             HttpResponse.BodyHandlers.ofString());
     if (response.statusCode() == 404) {
@@ -706,7 +723,7 @@ class EndToEndIT {
 
   private static JsonNode get(String path) throws Exception {
     HttpResponse<String> response =
-        http.send(HttpRequest.newBuilder(uri(path)).build(), HttpResponse.BodyHandlers.ofString());
+        send(HttpRequest.newBuilder(uri(path)).build(), HttpResponse.BodyHandlers.ofString());
     assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
     return codec.mapper().readTree(response.body());
   }
@@ -717,7 +734,7 @@ class EndToEndIT {
     String cursor = null;
     do {
       HttpResponse<String> response =
-          http.send(
+          send(
               HttpRequest.newBuilder(
                       uri(
                           "/jobs?status="

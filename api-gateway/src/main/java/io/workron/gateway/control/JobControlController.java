@@ -1,9 +1,15 @@
 package io.workron.gateway.control;
 
+import io.swagger.v3.oas.annotations.Operation;
+import io.swagger.v3.oas.annotations.Parameter;
+import io.swagger.v3.oas.annotations.media.Content;
+import io.swagger.v3.oas.annotations.media.Schema;
+import io.swagger.v3.oas.annotations.responses.ApiResponse;
 import io.workron.gateway.GatewayProperties;
 import io.workron.gateway.http.ConflictException;
 import io.workron.gateway.http.InvalidRequestException;
 import io.workron.gateway.http.NotFoundException;
+import io.workron.gateway.openapi.ApiModel;
 import io.workron.gateway.schedulercore.SchedulerCoreClient;
 import io.workron.gateway.submission.SubmissionOffsets;
 import java.io.IOException;
@@ -63,9 +69,55 @@ class JobControlController {
     this.createdWait = properties.createdWait();
   }
 
+  @Operation(
+      summary = "Cancel a job (a gang task cancels its whole gang)",
+      requestBody =
+          @io.swagger.v3.oas.annotations.parameters.RequestBody(
+              required = false,
+              content =
+                  @Content(
+                      mediaType = "application/json",
+                      schema = @Schema(implementation = ApiModel.CancelRequest.class))),
+      responses = {
+        @ApiResponse(
+            responseCode = "200",
+            description = "cancelled, at once or already",
+            content =
+                @Content(
+                    mediaType = "application/json",
+                    schema = @Schema(implementation = ApiModel.Job.class))),
+        @ApiResponse(
+            responseCode = "202",
+            description = "its running attempt is being stopped; cancel_requested_at is set",
+            content =
+                @Content(
+                    mediaType = "application/json",
+                    schema = @Schema(implementation = ApiModel.Job.class))),
+        @ApiResponse(
+            responseCode = "400",
+            description = "the body is not {\"reason\": \"...\"}",
+            content =
+                @Content(
+                    mediaType = "application/problem+json",
+                    schema = @Schema(ref = "#/components/schemas/Problem"))),
+        @ApiResponse(
+            responseCode = "404",
+            description = "no such job",
+            content =
+                @Content(
+                    mediaType = "application/problem+json",
+                    schema = @Schema(ref = "#/components/schemas/Problem"))),
+        @ApiResponse(
+            responseCode = "409",
+            description = "the job is done or failed",
+            content =
+                @Content(
+                    mediaType = "application/problem+json",
+                    schema = @Schema(ref = "#/components/schemas/Problem")))
+      })
   @PostMapping("/jobs/{id}/cancel")
-  CompletableFuture<ResponseEntity<byte[]>> cancel(@PathVariable String id, InputStream body)
-      throws IOException {
+  CompletableFuture<ResponseEntity<byte[]>> cancel(
+      @PathVariable String id, @Parameter(hidden = true) InputStream body) throws IOException {
     String reason = reason(body.readNBytes(MAX_BODY_BYTES + 1));
     return schedulerCore
         .cancel(id, reason, null, Duration.ZERO)
@@ -89,9 +141,55 @@ class JobControlController {
    * ended, 404 for an unknown gang. Cancelling any one task ({@code POST /jobs/{id}/cancel}) also
    * stops them all.
    */
+  @Operation(
+      summary = "Cancel every task of a gang",
+      requestBody =
+          @io.swagger.v3.oas.annotations.parameters.RequestBody(
+              required = false,
+              content =
+                  @Content(
+                      mediaType = "application/json",
+                      schema = @Schema(implementation = ApiModel.CancelRequest.class))),
+      responses = {
+        @ApiResponse(
+            responseCode = "200",
+            description = "all cancelled",
+            content =
+                @Content(
+                    mediaType = "application/json",
+                    schema = @Schema(implementation = ApiModel.GangSummary.class))),
+        @ApiResponse(
+            responseCode = "202",
+            description = "running tasks are being stopped",
+            content =
+                @Content(
+                    mediaType = "application/json",
+                    schema = @Schema(implementation = ApiModel.GangSummary.class))),
+        @ApiResponse(
+            responseCode = "400",
+            description = "the body is not {\"reason\": \"...\"}",
+            content =
+                @Content(
+                    mediaType = "application/problem+json",
+                    schema = @Schema(ref = "#/components/schemas/Problem"))),
+        @ApiResponse(
+            responseCode = "404",
+            description = "no such gang",
+            content =
+                @Content(
+                    mediaType = "application/problem+json",
+                    schema = @Schema(ref = "#/components/schemas/Problem"))),
+        @ApiResponse(
+            responseCode = "409",
+            description = "the gang already ended",
+            content =
+                @Content(
+                    mediaType = "application/problem+json",
+                    schema = @Schema(ref = "#/components/schemas/Problem")))
+      })
   @PostMapping("/gangs/{id}/cancel")
-  CompletableFuture<ResponseEntity<byte[]>> cancelGang(@PathVariable String id, InputStream body)
-      throws IOException {
+  CompletableFuture<ResponseEntity<byte[]>> cancelGang(
+      @PathVariable String id, @Parameter(hidden = true) InputStream body) throws IOException {
     String reason = reason(body.readNBytes(MAX_BODY_BYTES + 1));
     return schedulerCore
         .cancelGang(id, reason)
@@ -110,10 +208,47 @@ class JobControlController {
    * again (listed in {@code revived}). 409 for a job in another status, or one whose dependency
    * failed or was cancelled (retry that first); 404 for an unknown id.
    */
+  @Operation(
+      summary = "Run a failed or cancelled job again, with a fresh attempt budget",
+      responses = {
+        @ApiResponse(
+            responseCode = "200",
+            description = "the job, pending or blocked again",
+            content =
+                @Content(
+                    mediaType = "application/json",
+                    schema = @Schema(implementation = ApiModel.JobRetried.class))),
+        @ApiResponse(
+            responseCode = "400",
+            description = "cascade is not true or false",
+            content =
+                @Content(
+                    mediaType = "application/problem+json",
+                    schema = @Schema(ref = "#/components/schemas/Problem"))),
+        @ApiResponse(
+            responseCode = "404",
+            description = "no such job",
+            content =
+                @Content(
+                    mediaType = "application/problem+json",
+                    schema = @Schema(ref = "#/components/schemas/Problem"))),
+        @ApiResponse(
+            responseCode = "409",
+            description =
+                "the job is in another status, or a dependency of it failed or was cancelled",
+            content =
+                @Content(
+                    mediaType = "application/problem+json",
+                    schema = @Schema(ref = "#/components/schemas/Problem")))
+      })
   @PostMapping("/jobs/{id}/retry")
   CompletableFuture<ResponseEntity<byte[]>> retry(
       @PathVariable String id,
-      @org.springframework.web.bind.annotation.RequestParam(required = false) String cascade) {
+      @Parameter(
+              description = "also revive the jobs cancelled because of it",
+              schema = @Schema(type = "boolean"))
+          @org.springframework.web.bind.annotation.RequestParam(required = false)
+          String cascade) {
     if (cascade != null && !cascade.equals("true") && !cascade.equals("false")) {
       throw new InvalidRequestException("cascade", "cascade must be true or false");
     }

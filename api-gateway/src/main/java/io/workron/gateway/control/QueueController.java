@@ -1,7 +1,14 @@
 package io.workron.gateway.control;
 
+import io.swagger.v3.oas.annotations.Operation;
+import io.swagger.v3.oas.annotations.Parameter;
+import io.swagger.v3.oas.annotations.media.ArraySchema;
+import io.swagger.v3.oas.annotations.media.Content;
+import io.swagger.v3.oas.annotations.media.Schema;
+import io.swagger.v3.oas.annotations.responses.ApiResponse;
 import io.workron.gateway.http.FieldProblem;
 import io.workron.gateway.http.InvalidRequestException;
+import io.workron.gateway.openapi.ApiModel;
 import io.workron.gateway.schedulercore.SchedulerCoreClient;
 import java.io.IOException;
 import java.io.InputStream;
@@ -41,14 +48,50 @@ class QueueController {
     this.mapper = mapper;
   }
 
+  @Operation(
+      summary = "Queues, with their limits, pause state and jobs per status",
+      responses = {
+        @ApiResponse(
+            responseCode = "200",
+            description = "the queues",
+            content =
+                @Content(
+                    mediaType = "application/json",
+                    array = @ArraySchema(schema = @Schema(implementation = ApiModel.Queue.class))))
+      })
   @GetMapping("/queues")
   CompletableFuture<JsonNode> list() {
     return schedulerCore.queues();
   }
 
+  @Operation(
+      summary = "Set a queue's limits",
+      requestBody =
+          @io.swagger.v3.oas.annotations.parameters.RequestBody(
+              required = true,
+              content =
+                  @Content(
+                      mediaType = "application/json",
+                      schema = @Schema(implementation = ApiModel.QueueLimits.class))),
+      responses = {
+        @ApiResponse(
+            responseCode = "200",
+            description = "the queue",
+            content =
+                @Content(
+                    mediaType = "application/json",
+                    schema = @Schema(implementation = ApiModel.Queue.class))),
+        @ApiResponse(
+            responseCode = "400",
+            description = "a limit or the name is not valid; field names it",
+            content =
+                @Content(
+                    mediaType = "application/problem+json",
+                    schema = @Schema(ref = "#/components/schemas/Problem")))
+      })
   @PutMapping("/queues/{name}")
-  CompletableFuture<ResponseEntity<byte[]>> setLimits(@PathVariable String name, InputStream body)
-      throws IOException {
+  CompletableFuture<ResponseEntity<byte[]>> setLimits(
+      @PathVariable String name, @Parameter(hidden = true) InputStream body) throws IOException {
     checkName(name);
     JsonNode tree = object(body.readNBytes(64 * 1024 + 1));
     List<FieldProblem> problems = new ArrayList<>();
@@ -72,9 +115,29 @@ class QueueController {
         .thenApply(QueueController::relayed);
   }
 
+  @Operation(
+      summary = "Pause a queue (its pending jobs wait; running ones go on) or resume it",
+      responses = {
+        @ApiResponse(
+            responseCode = "200",
+            description = "the queue",
+            content =
+                @Content(
+                    mediaType = "application/json",
+                    schema = @Schema(implementation = ApiModel.Queue.class))),
+        @ApiResponse(
+            responseCode = "400",
+            description = "action is not pause or resume, or the name is not valid",
+            content =
+                @Content(
+                    mediaType = "application/problem+json",
+                    schema = @Schema(ref = "#/components/schemas/Problem")))
+      })
   @PostMapping("/queues/{name}/{action}")
   CompletableFuture<ResponseEntity<byte[]>> act(
-      @PathVariable String name, @PathVariable String action) {
+      @PathVariable String name,
+      @Parameter(schema = @Schema(allowableValues = {"pause", "resume"})) @PathVariable
+          String action) {
     checkName(name);
     if (!action.equals("pause") && !action.equals("resume")) {
       throw new InvalidRequestException(

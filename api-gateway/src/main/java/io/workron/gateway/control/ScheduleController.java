@@ -1,8 +1,15 @@
 package io.workron.gateway.control;
 
+import io.swagger.v3.oas.annotations.Operation;
+import io.swagger.v3.oas.annotations.Parameter;
+import io.swagger.v3.oas.annotations.media.ArraySchema;
+import io.swagger.v3.oas.annotations.media.Content;
+import io.swagger.v3.oas.annotations.media.Schema;
+import io.swagger.v3.oas.annotations.responses.ApiResponse;
 import io.workron.gateway.http.ConflictException;
 import io.workron.gateway.http.InvalidRequestException;
 import io.workron.gateway.http.NotFoundException;
+import io.workron.gateway.openapi.ApiModel;
 import io.workron.gateway.schedulercore.SchedulerCoreClient;
 import io.workron.gateway.submission.SubmissionRequest;
 import java.io.IOException;
@@ -41,8 +48,41 @@ class ScheduleController {
     this.mapper = mapper;
   }
 
+  @Operation(
+      summary = "Create a recurring schedule",
+      requestBody =
+          @io.swagger.v3.oas.annotations.parameters.RequestBody(
+              required = true,
+              content =
+                  @Content(
+                      mediaType = "application/json",
+                      schema = @Schema(implementation = ApiModel.ScheduleRequest.class))),
+      responses = {
+        @ApiResponse(
+            responseCode = "201",
+            description = "created",
+            content =
+                @Content(
+                    mediaType = "application/json",
+                    schema = @Schema(implementation = ApiModel.Schedule.class))),
+        @ApiResponse(
+            responseCode = "400",
+            description = "a field is missing or wrong; field names it",
+            content =
+                @Content(
+                    mediaType = "application/problem+json",
+                    schema = @Schema(ref = "#/components/schemas/Problem"))),
+        @ApiResponse(
+            responseCode = "409",
+            description = "a schedule with this name exists",
+            content =
+                @Content(
+                    mediaType = "application/problem+json",
+                    schema = @Schema(ref = "#/components/schemas/Problem")))
+      })
   @PostMapping("/schedules")
-  CompletableFuture<ResponseEntity<byte[]>> create(InputStream body) throws IOException {
+  CompletableFuture<ResponseEntity<byte[]>> create(@Parameter(hidden = true) InputStream body)
+      throws IOException {
     byte[] bytes = body.readNBytes(128 * 1024 + 1);
     JsonNode tree = checked(bytes);
     return schedulerCore
@@ -50,11 +90,41 @@ class ScheduleController {
         .thenApply(a -> relayed(a, null));
   }
 
+  @Operation(
+      summary = "Schedules, with their next firing",
+      responses = {
+        @ApiResponse(
+            responseCode = "200",
+            description = "the schedules",
+            content =
+                @Content(
+                    mediaType = "application/json",
+                    array =
+                        @ArraySchema(schema = @Schema(implementation = ApiModel.Schedule.class))))
+      })
   @GetMapping("/schedules")
   CompletableFuture<ResponseEntity<byte[]>> list() {
     return schedulerCore.schedules("GET", "", Map.of(), null).thenApply(a -> relayed(a, null));
   }
 
+  @Operation(
+      summary = "A schedule",
+      responses = {
+        @ApiResponse(
+            responseCode = "200",
+            description = "the schedule",
+            content =
+                @Content(
+                    mediaType = "application/json",
+                    schema = @Schema(implementation = ApiModel.Schedule.class))),
+        @ApiResponse(
+            responseCode = "404",
+            description = "no such schedule",
+            content =
+                @Content(
+                    mediaType = "application/problem+json",
+                    schema = @Schema(ref = "#/components/schemas/Problem")))
+      })
   @GetMapping("/schedules/{name}")
   CompletableFuture<ResponseEntity<byte[]>> one(@PathVariable String name) {
     return schedulerCore
@@ -62,6 +132,18 @@ class ScheduleController {
         .thenApply(a -> relayed(a, name));
   }
 
+  @Operation(
+      summary = "Delete a schedule; jobs it fired are kept",
+      responses = {
+        @ApiResponse(responseCode = "204", description = "deleted", content = @Content),
+        @ApiResponse(
+            responseCode = "404",
+            description = "no such schedule",
+            content =
+                @Content(
+                    mediaType = "application/problem+json",
+                    schema = @Schema(ref = "#/components/schemas/Problem")))
+      })
   @DeleteMapping("/schedules/{name}")
   CompletableFuture<ResponseEntity<byte[]>> delete(@PathVariable String name) {
     return schedulerCore
@@ -69,9 +151,36 @@ class ScheduleController {
         .thenApply(a -> relayed(a, name));
   }
 
+  @Operation(
+      summary = "Pause or resume a schedule",
+      responses = {
+        @ApiResponse(
+            responseCode = "200",
+            description = "the schedule",
+            content =
+                @Content(
+                    mediaType = "application/json",
+                    schema = @Schema(implementation = ApiModel.Schedule.class))),
+        @ApiResponse(
+            responseCode = "400",
+            description = "action is not pause or resume",
+            content =
+                @Content(
+                    mediaType = "application/problem+json",
+                    schema = @Schema(ref = "#/components/schemas/Problem"))),
+        @ApiResponse(
+            responseCode = "404",
+            description = "no such schedule",
+            content =
+                @Content(
+                    mediaType = "application/problem+json",
+                    schema = @Schema(ref = "#/components/schemas/Problem")))
+      })
   @PostMapping("/schedules/{name}/{action}")
   CompletableFuture<ResponseEntity<byte[]>> act(
-      @PathVariable String name, @PathVariable String action) {
+      @PathVariable String name,
+      @Parameter(schema = @Schema(allowableValues = {"pause", "resume"})) @PathVariable
+          String action) {
     if (!action.equals("pause") && !action.equals("resume")) {
       throw new InvalidRequestException(
           "action", "unknown schedule action \"" + action + "\"; one of pause, resume");

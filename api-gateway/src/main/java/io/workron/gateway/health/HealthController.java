@@ -1,6 +1,11 @@
 package io.workron.gateway.health;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
+import io.swagger.v3.oas.annotations.Operation;
+import io.swagger.v3.oas.annotations.media.Content;
+import io.swagger.v3.oas.annotations.media.Schema;
+import io.swagger.v3.oas.annotations.responses.ApiResponse;
+import io.workron.gateway.openapi.ApiModel;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -25,6 +30,17 @@ class HealthController {
     this.instanceId = UUID.randomUUID().toString().substring(0, 8);
   }
 
+  @Operation(
+      summary = "The seed's health answer; probes use /actuator/health/liveness and /readiness",
+      responses = {
+        @ApiResponse(
+            responseCode = "200",
+            description = "up",
+            content =
+                @Content(
+                    mediaType = "application/json",
+                    schema = @Schema(implementation = ApiModel.Health.class)))
+      })
   @GetMapping("/health")
   Health health() {
     return new Health(instanceId, goDuration(Duration.between(startedAt, clock.instant())), "ok");

@@ -1,8 +1,16 @@
 package io.workron.gateway.query;
 
+import io.swagger.v3.oas.annotations.Operation;
+import io.swagger.v3.oas.annotations.Parameter;
+import io.swagger.v3.oas.annotations.headers.Header;
+import io.swagger.v3.oas.annotations.media.ArraySchema;
+import io.swagger.v3.oas.annotations.media.Content;
+import io.swagger.v3.oas.annotations.media.Schema;
+import io.swagger.v3.oas.annotations.responses.ApiResponse;
 import io.workron.gateway.http.FieldProblem;
 import io.workron.gateway.http.InvalidRequestException;
 import io.workron.gateway.http.NotFoundException;
+import io.workron.gateway.openapi.ApiModel;
 import io.workron.gateway.schedulercore.JobPage;
 import io.workron.gateway.schedulercore.SchedulerCoreClient;
 import java.util.ArrayList;
@@ -52,11 +60,56 @@ class JobQueryController {
     this.schedulerCore = schedulerCore;
   }
 
+  @Operation(
+      summary = "List jobs, newest first, a page at a time",
+      responses = {
+        @ApiResponse(
+            responseCode = "200",
+            description = "a page of jobs; the next page is in X-Next-Cursor and Link",
+            headers = {
+              @Header(
+                  name = "X-Next-Cursor",
+                  description = "cursor of the next page; absent on the last"),
+              @Header(name = "Link", description = "RFC 8288: <...>; rel=\"next\"")
+            },
+            content =
+                @Content(
+                    mediaType = "application/json",
+                    array = @ArraySchema(schema = @Schema(implementation = ApiModel.Job.class)))),
+        @ApiResponse(
+            responseCode = "400",
+            description = "status, limit or cursor is not valid; field names it",
+            content =
+                @Content(
+                    mediaType = "application/problem+json",
+                    schema = @Schema(ref = "#/components/schemas/Problem")))
+      })
   @GetMapping("/jobs")
   CompletableFuture<ResponseEntity<JsonNode>> list(
-      @RequestParam(required = false) String status,
-      @RequestParam(required = false) String limit,
-      @RequestParam(required = false) String cursor) {
+      @Parameter(
+              description = "only jobs in this status",
+              schema =
+                  @Schema(
+                      allowableValues = {
+                        "blocked",
+                        "pending",
+                        "reserved",
+                        "running",
+                        "preempting",
+                        "preempted",
+                        "done",
+                        "failed",
+                        "cancelled"
+                      }))
+          @RequestParam(required = false)
+          String status,
+      @Parameter(
+              description = "jobs per page, 1 to 1000; default 100",
+              schema = @Schema(type = "integer", minimum = "1", maximum = "1000"))
+          @RequestParam(required = false)
+          String limit,
+      @Parameter(description = "X-Next-Cursor of the previous page") @RequestParam(required = false)
+          String cursor) {
     List<FieldProblem> problems = new ArrayList<>();
     if (status != null && !STATUSES.contains(status)) {
       problems.add(
@@ -89,6 +142,24 @@ class JobQueryController {
             });
   }
 
+  @Operation(
+      summary = "A job, with its attempts and output tail",
+      responses = {
+        @ApiResponse(
+            responseCode = "200",
+            description = "the job",
+            content =
+                @Content(
+                    mediaType = "application/json",
+                    schema = @Schema(implementation = ApiModel.Job.class))),
+        @ApiResponse(
+            responseCode = "404",
+            description = "no such job",
+            content =
+                @Content(
+                    mediaType = "application/problem+json",
+                    schema = @Schema(ref = "#/components/schemas/Problem")))
+      })
   @GetMapping("/jobs/{id}")
   CompletableFuture<ResponseEntity<byte[]>> job(@PathVariable String id) {
     return schedulerCore
@@ -106,6 +177,28 @@ class JobQueryController {
    * {@code GET /jobs/{id}/checkpoint}: the bytes the job last left in its {@code
    * WORKRON_CHECKPOINT_FILE} ({@code application/octet-stream}), or 204 when it has none.
    */
+  @Operation(
+      summary = "The job's last checkpoint, as the job wrote it",
+      responses = {
+        @ApiResponse(
+            responseCode = "200",
+            description = "the checkpoint's bytes",
+            content =
+                @Content(
+                    mediaType = "application/octet-stream",
+                    schema = @Schema(type = "string", format = "binary"))),
+        @ApiResponse(
+            responseCode = "204",
+            description = "the job has no checkpoint",
+            content = @Content),
+        @ApiResponse(
+            responseCode = "404",
+            description = "no such job",
+            content =
+                @Content(
+                    mediaType = "application/problem+json",
+                    schema = @Schema(ref = "#/components/schemas/Problem")))
+      })
   @GetMapping("/jobs/{id}/checkpoint")
   CompletableFuture<ResponseEntity<byte[]>> checkpoint(@PathVariable String id) {
     return schedulerCore
@@ -125,6 +218,24 @@ class JobQueryController {
    * {@code GET /gangs/{id}}: the gang's tasks in {@code gang_index} order (the seed's shape), each
    * with its worker, {@code preemption_epoch} and {@code checkpoint_bytes}.
    */
+  @Operation(
+      summary = "A gang's tasks, in gang_index order",
+      responses = {
+        @ApiResponse(
+            responseCode = "200",
+            description = "the tasks, each with checkpoint_bytes",
+            content =
+                @Content(
+                    mediaType = "application/json",
+                    array = @ArraySchema(schema = @Schema(implementation = ApiModel.Job.class)))),
+        @ApiResponse(
+            responseCode = "404",
+            description = "no such gang",
+            content =
+                @Content(
+                    mediaType = "application/problem+json",
+                    schema = @Schema(ref = "#/components/schemas/Problem")))
+      })
   @GetMapping("/gangs/{id}")
   CompletableFuture<ResponseEntity<byte[]>> gang(@PathVariable String id) {
     return gangView(id, false);
@@ -134,6 +245,24 @@ class JobQueryController {
    * {@code GET /gangs/{id}/summary}: the gang's own status, why it waits if it does, and its drain
    * rounds.
    */
+  @Operation(
+      summary = "A gang as a whole: status, wait reason, drain rounds",
+      responses = {
+        @ApiResponse(
+            responseCode = "200",
+            description = "the gang",
+            content =
+                @Content(
+                    mediaType = "application/json",
+                    schema = @Schema(implementation = ApiModel.GangSummary.class))),
+        @ApiResponse(
+            responseCode = "404",
+            description = "no such gang",
+            content =
+                @Content(
+                    mediaType = "application/problem+json",
+                    schema = @Schema(ref = "#/components/schemas/Problem")))
+      })
   @GetMapping("/gangs/{id}/summary")
   CompletableFuture<ResponseEntity<byte[]>> gangSummary(@PathVariable String id) {
     return gangView(id, true);
@@ -155,6 +284,21 @@ class JobQueryController {
    * {@code GET /jobs/{id}/output}: the job's output tail as {@code text/plain}, so {@code curl}
    * prints it; while the job runs, its recent output (sent by its worker every few seconds).
    */
+  @Operation(
+      summary = "The job's output tail as text; while it runs, its recent output",
+      responses = {
+        @ApiResponse(
+            responseCode = "200",
+            description = "the output",
+            content = @Content(mediaType = "text/plain", schema = @Schema(type = "string"))),
+        @ApiResponse(
+            responseCode = "404",
+            description = "no such job",
+            content =
+                @Content(
+                    mediaType = "application/problem+json",
+                    schema = @Schema(ref = "#/components/schemas/Problem")))
+      })
   @GetMapping("/jobs/{id}/output")
   CompletableFuture<ResponseEntity<byte[]>> output(@PathVariable String id) {
     return schedulerCore

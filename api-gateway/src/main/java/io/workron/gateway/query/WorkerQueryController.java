@@ -1,6 +1,12 @@
 package io.workron.gateway.query;
 
+import io.swagger.v3.oas.annotations.Operation;
+import io.swagger.v3.oas.annotations.media.ArraySchema;
+import io.swagger.v3.oas.annotations.media.Content;
+import io.swagger.v3.oas.annotations.media.Schema;
+import io.swagger.v3.oas.annotations.responses.ApiResponse;
 import io.workron.gateway.http.NotFoundException;
+import io.workron.gateway.openapi.ApiModel;
 import io.workron.gateway.schedulercore.SchedulerCoreClient;
 import java.util.concurrent.CompletableFuture;
 import org.springframework.web.bind.annotation.GetMapping;
@@ -23,16 +29,63 @@ class WorkerQueryController {
     this.schedulerCore = schedulerCore;
   }
 
+  @Operation(
+      summary = "Registered workers",
+      responses = {
+        @ApiResponse(
+            responseCode = "200",
+            description = "the workers",
+            content =
+                @Content(
+                    mediaType = "application/json",
+                    array = @ArraySchema(schema = @Schema(implementation = ApiModel.Worker.class))))
+      })
   @GetMapping("/workers")
   CompletableFuture<JsonNode> workers() {
     return schedulerCore.workers();
   }
 
+  @Operation(
+      summary = "Drain a worker: no new dispatches, running attempts finish",
+      responses = {
+        @ApiResponse(
+            responseCode = "200",
+            description = "the worker, drained",
+            content =
+                @Content(
+                    mediaType = "application/json",
+                    schema = @Schema(implementation = ApiModel.Worker.class))),
+        @ApiResponse(
+            responseCode = "404",
+            description = "no such worker",
+            content =
+                @Content(
+                    mediaType = "application/problem+json",
+                    schema = @Schema(ref = "#/components/schemas/Problem")))
+      })
   @PostMapping("/workers/{id}/drain")
   CompletableFuture<JsonNode> drain(@PathVariable String id) {
     return cordon(id, true);
   }
 
+  @Operation(
+      summary = "Resume a drained worker",
+      responses = {
+        @ApiResponse(
+            responseCode = "200",
+            description = "the worker",
+            content =
+                @Content(
+                    mediaType = "application/json",
+                    schema = @Schema(implementation = ApiModel.Worker.class))),
+        @ApiResponse(
+            responseCode = "404",
+            description = "no such worker",
+            content =
+                @Content(
+                    mediaType = "application/problem+json",
+                    schema = @Schema(ref = "#/components/schemas/Problem")))
+      })
   @PostMapping("/workers/{id}/resume")
   CompletableFuture<JsonNode> resume(@PathVariable String id) {
     return cordon(id, false);

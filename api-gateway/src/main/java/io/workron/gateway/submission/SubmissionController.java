@@ -1,6 +1,13 @@
 package io.workron.gateway.submission;
 
+import io.swagger.v3.oas.annotations.Operation;
+import io.swagger.v3.oas.annotations.Parameter;
+import io.swagger.v3.oas.annotations.headers.Header;
+import io.swagger.v3.oas.annotations.media.Content;
+import io.swagger.v3.oas.annotations.media.Schema;
+import io.swagger.v3.oas.annotations.responses.ApiResponse;
 import io.workron.gateway.http.RequestId;
+import io.workron.gateway.openapi.ApiModel;
 import jakarta.servlet.http.HttpServletRequest;
 import java.io.IOException;
 import java.io.InputStream;
@@ -29,10 +36,73 @@ class SubmissionController {
     this.intake = intake;
   }
 
+  @Operation(
+      summary = "Submit a job, or a gang of tasks (gang_size 2 or more)",
+      description =
+          "201 with the job once scheduler-core has stored it; 202 when it is safely in Kafka but"
+              + " not stored yet (it appears at Location); 200 with the job already stored under"
+              + " the same Idempotency-Key.",
+      requestBody =
+          @io.swagger.v3.oas.annotations.parameters.RequestBody(
+              required = true,
+              content =
+                  @Content(
+                      mediaType = "application/json",
+                      schema = @Schema(implementation = ApiModel.JobSubmission.class))),
+      responses = {
+        @ApiResponse(
+            responseCode = "201",
+            description = "stored",
+            headers = @Header(name = "Location", description = "/jobs/{id} or /gangs/{id}"),
+            content = {
+              @Content(
+                  mediaType = "application/json",
+                  schema = @Schema(oneOf = {ApiModel.Job.class, ApiModel.GangSubmitted.class}))
+            }),
+        @ApiResponse(
+            responseCode = "200",
+            description = "already submitted with this Idempotency-Key",
+            content = {
+              @Content(
+                  mediaType = "application/json",
+                  schema = @Schema(oneOf = {ApiModel.Job.class, ApiModel.GangSubmitted.class}))
+            }),
+        @ApiResponse(
+            responseCode = "202",
+            description = "in Kafka, not stored yet",
+            headers = @Header(name = "Location", description = "/jobs/{id} or /gangs/{id}"),
+            content = {
+              @Content(
+                  mediaType = "application/json",
+                  schema = @Schema(oneOf = {ApiModel.Accepted.class, ApiModel.GangSubmitted.class}))
+            }),
+        @ApiResponse(
+            responseCode = "400",
+            description = "a field is missing or wrong; field names it",
+            content =
+                @Content(
+                    mediaType = "application/problem+json",
+                    schema = @Schema(ref = "#/components/schemas/Problem"))),
+        @ApiResponse(
+            responseCode = "413",
+            description = "the body is too large",
+            content =
+                @Content(
+                    mediaType = "application/problem+json",
+                    schema = @Schema(ref = "#/components/schemas/Problem"))),
+        @ApiResponse(
+            responseCode = "429",
+            description = "too many submissions in progress; try again after Retry-After",
+            content =
+                @Content(
+                    mediaType = "application/problem+json",
+                    schema = @Schema(ref = "#/components/schemas/Problem")))
+      })
   @PostMapping("/jobs")
   CompletableFuture<ResponseEntity<Object>> submit(
-      InputStream body,
-      @RequestHeader(name = SubmissionRules.IDEMPOTENCY_KEY_HEADER, required = false)
+      @Parameter(hidden = true) InputStream body,
+      @Parameter(description = "the same key gives the same job, once")
+          @RequestHeader(name = SubmissionRules.IDEMPOTENCY_KEY_HEADER, required = false)
           String idempotencyKey,
       HttpServletRequest request)
       throws IOException {

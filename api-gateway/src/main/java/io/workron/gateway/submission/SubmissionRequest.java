@@ -51,7 +51,7 @@ public record SubmissionRequest(
    * Keys accepted and ignored: the rest of the seed's job JSON (SEED-BEHAVIOR.md section 2.1),
    * which its clients may send back as they read it.
    */
-  static final Set<String> SEED_JOB_KEYS =
+  public static final Set<String> SEED_JOB_KEYS =
       Set.of(
           "id",
           "status",
