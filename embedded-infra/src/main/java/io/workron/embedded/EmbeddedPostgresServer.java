@@ -35,6 +35,8 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
             .setPGStartupWait(Duration.ofSeconds(60))
             // the owner stops it, after the services that use it
             .setRegisterShutdownHook(false)
+            // reachable from this machine only (standalone runs without authentication)
+            .setServerConfig("listen_addresses", "localhost")
             .setServerConfig("max_connections", "300")
             .setServerConfig("shared_buffers", "256MB")
             .setServerConfig("synchronous_commit", "on")

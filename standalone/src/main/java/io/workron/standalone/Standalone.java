@@ -132,6 +132,7 @@ public final class Standalone implements Callable<Integer> {
             + "  PostgreSQL      %s%n"
             + "  workers         %s, %d slots each%n"
             + "  data            %s%n"
+            + "Authentication is off: every port listens on this machine only (127.0.0.1).%n"
             + "Ctrl-C to stop.%n",
         stack.gatewayPort(),
         stack.gatewayPort(),

@@ -27,6 +27,12 @@ import org.springframework.context.ConfigurableApplicationContext;
 public final class StandaloneStack implements AutoCloseable {
 
   /**
+   * Every port standalone opens (REST, scheduler-core, workers, Kafka) binds here; PostgreSQL
+   * listens on localhost.
+   */
+  public static final String LOOPBACK = "127.0.0.1";
+
+  /**
    * What to start.
    *
    * @param dataDir where embedded PostgreSQL and Kafka keep their data (kept across restarts)
@@ -96,7 +102,7 @@ public final class StandaloneStack implements AutoCloseable {
     }
     if (o.kafkaBootstrap() == null) {
       EmbeddedKafka kafka =
-          EmbeddedKafka.start(o.dataDir().resolve("kafka"), "127.0.0.1", o.kafkaPort());
+          EmbeddedKafka.start(o.dataDir().resolve("kafka"), LOOPBACK, o.kafkaPort());
       closeInReverse.add(kafka);
       kafkaBootstrap = kafka.bootstrapServers();
     } else {
@@ -112,6 +118,8 @@ public final class StandaloneStack implements AutoCloseable {
     common.put("workron.topic-prefix", o.topicPrefix());
     common.put("spring.main.banner-mode", "off");
     common.put("spring.main.log-startup-info", "false");
+    // standalone runs without authentication, so nothing it opens is reachable from elsewhere
+    common.put("server.address", LOOPBACK);
     common.putAll(o.extraProperties());
 
     Map<String, String> scheduler = new LinkedHashMap<>(OWN_BROKER_CONSUMERS);
@@ -125,7 +133,7 @@ public final class StandaloneStack implements AutoCloseable {
 
     Map<String, String> gateway = new LinkedHashMap<>(common);
     gateway.put("server.port", Integer.toString(o.gatewayPort()));
-    gateway.put("workron.gateway.scheduler-url", "http://127.0.0.1:" + schedulerPort);
+    gateway.put("workron.gateway.scheduler-url", "http://" + LOOPBACK + ":" + schedulerPort);
     ConfigurableApplicationContext api = run(ApiGatewayApplication.builder(), gateway);
     gatewayPort = port(api);
 

@@ -229,6 +229,46 @@ class EndToEndIT {
     assertThat(job(id).get("attempt_history")).hasSize(2);
   }
 
+  /**
+   * Standalone runs without authentication, so every port it opens (REST, scheduler-core, the
+   * workers, Kafka, PostgreSQL) must listen on loopback only: read from the kernel's socket table.
+   */
+  @Test
+  void everyPortStandaloneOpensListensOnLoopbackOnly() throws Exception {
+    List<Integer> ports = new ArrayList<>();
+    ports.add(stack.gatewayPort());
+    ports.add(stack.schedulerPort());
+    ports.addAll(stack.workerPorts());
+    ports.add(Integer.parseInt(stack.kafkaBootstrap().replaceAll(".*:", "")));
+    java.util.regex.Matcher pg =
+        java.util.regex.Pattern.compile("//[^/:]+:(\\d+)/").matcher(stack.jdbcUrl());
+    assertThat(pg.find()).as("port in %s", stack.jdbcUrl()).isTrue();
+    ports.add(Integer.parseInt(pg.group(1)));
+
+    Map<Integer, List<String>> listening = new java.util.TreeMap<>();
+    for (String table : List.of("/proc/net/tcp", "/proc/net/tcp6")) {
+      for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of(table))) {
+        String[] f = line.trim().split("\\s+");
+        if (f.length > 3 && "0A".equals(f[3])) { // LISTEN
+          String[] local = f[1].split(":");
+          int port = Integer.parseInt(local[1], 16);
+          if (ports.contains(port)) {
+            listening.computeIfAbsent(port, k -> new ArrayList<>()).add(local[0]);
+          }
+        }
+      }
+    }
+    assertThat(listening.keySet()).as("ports with a listening socket").containsAll(ports);
+    // 127.0.0.1, ::1 and ::ffff:127.0.0.1 as the kernel writes them (32-bit words, host order)
+    Set<String> loopback =
+        Set.of("0100007F", "00000000000000000000000001000000", "0000000000000000FFFF00000100007F");
+    listening.forEach(
+        (port, addresses) ->
+            assertThat(addresses)
+                .as("addresses port %d listens on", port)
+                .allMatch(loopback::contains));
+  }
+
   @Test
   void aShellPipelineRuns() throws Exception {
     String id = submit("{\"command\":\"echo a | tr a b\"}");
