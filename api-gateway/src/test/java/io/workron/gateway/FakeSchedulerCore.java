@@ -42,7 +42,8 @@ final class FakeSchedulerCore implements AutoCloseable {
 
   /**
    * What the last call of a kind brought: {@code "retry query"}, {@code "queue body"}, {@code
-   * "queue method"}, {@code "cancel reason"}; null when none came.
+   * "queue method"}, {@code "cancel reason"}, {@code "cancel actor"} (its X-Workron-Actor), {@code
+   * "cancel authorization"}; null when none came.
    */
   String seen(String what) {
     return seen.get(what);
@@ -133,9 +134,20 @@ final class FakeSchedulerCore implements AutoCloseable {
         + "\",\"command\":\"echo stored\",\"status\":\""
         + status
         + "\",\"created_at\":\"2026-12-01T12:00:00Z\",\"max_retries\":3,\"attempts\":0,"
-        + "\"queue_name\":\"default\""
+        + "\"queue_name\":\""
+        + queueOf(id)
+        + "\""
         + more
         + ",\"attempt_history\":[]}";
+  }
+
+  /** Job {@code job-q-<queue>-...} is in that queue; every other job in {@code default}. */
+  static String queueOf(String id) {
+    if (id.startsWith("job-q-")) {
+      String rest = id.substring("job-q-".length());
+      return rest.substring(0, rest.indexOf('-'));
+    }
+    return "default";
   }
 
   private static String queue(String name) {
@@ -199,6 +211,11 @@ final class FakeSchedulerCore implements AutoCloseable {
 
   private void cancel(HttpExchange exchange, String id) throws IOException {
     lastCancelRequestId.set(exchange.getRequestHeaders().getFirst("X-Request-ID"));
+    seen.put(
+        "cancel actor", String.valueOf(exchange.getRequestHeaders().getFirst("X-Workron-Actor")));
+    seen.put(
+        "cancel authorization",
+        String.valueOf(exchange.getRequestHeaders().getFirst("Authorization")));
     JsonNode body = JSON.readTree(exchange.getRequestBody().readAllBytes());
     boolean catchUp = body.path("submitted_before").isObject();
     if (id.startsWith("job-missing") || (id.startsWith("job-late") && !catchUp)) {

@@ -27,9 +27,32 @@ final class GatewayUnderTest implements AutoCloseable {
     this.port = Integer.parseInt(context.getEnvironment().getProperty("local.server.port"));
   }
 
-  /** Settings win over api-gateway.properties (they are passed as command-line arguments). */
+  /** The token every request of these tests carries unless it names its own: scope admin. */
+  static final String ADMIN_TOKEN = "wrk_test-admin-token-of-the-gateway-tests";
+
+  /** Hex SHA-256 of a token, as the configuration wants it. */
+  static String sha256(String token) {
+    try {
+      return java.util.HexFormat.of()
+          .formatHex(
+              java.security.MessageDigest.getInstance("SHA-256")
+                  .digest(token.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /**
+   * Settings win over api-gateway.properties (they are passed as command-line arguments). Unless
+   * they configure tokens themselves, {@link #ADMIN_TOKEN} is the one token.
+   */
   static GatewayUnderTest start(String... settings) {
     List<String> args = new ArrayList<>(List.of("--server.port=0"));
+    if (java.util.Arrays.stream(settings).noneMatch(s -> s.startsWith("workron.auth."))) {
+      args.add("--workron.auth.tokens[0].name=test-admin");
+      args.add("--workron.auth.tokens[0].sha256=" + sha256(ADMIN_TOKEN));
+      args.add("--workron.auth.tokens[0].scopes=admin");
+    }
     for (String setting : settings) {
       args.add("--" + setting);
     }
@@ -71,9 +94,9 @@ final class GatewayUnderTest implements AutoCloseable {
         body);
   }
 
-  HttpResponse<String> put(String path, String body) {
+  HttpResponse<String> put(String path, String body, String... headers) {
     return send(
-        request(path, Duration.ofSeconds(10))
+        request(path, Duration.ofSeconds(10), headers)
             .header("Content-Type", "application/json")
             .PUT(HttpRequest.BodyPublishers.ofString(body))
             .build(),
@@ -86,7 +109,39 @@ final class GatewayUnderTest implements AutoCloseable {
     if (headers.length > 0) {
       builder.headers(headers);
     }
+    boolean ownAuthorization = false;
+    for (int i = 0; i < headers.length; i += 2) {
+      ownAuthorization |= headers[i].equalsIgnoreCase("Authorization");
+    }
+    if (!ownAuthorization) {
+      builder.header("Authorization", "Bearer " + ADMIN_TOKEN);
+    }
     return builder;
+  }
+
+  /**
+   * {@code method path} with exactly these headers (none added: no token unless given), and a JSON
+   * body unless null.
+   */
+  HttpResponse<String> exchange(String method, String path, String body, String... headers) {
+    HttpRequest.Builder builder =
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+            .timeout(Duration.ofSeconds(10));
+    if (headers.length > 0) {
+      builder.headers(headers);
+    }
+    if (body != null) {
+      builder.header("Content-Type", "application/json");
+    }
+    return send(
+        builder
+            .method(
+                method,
+                body == null
+                    ? HttpRequest.BodyPublishers.noBody()
+                    : HttpRequest.BodyPublishers.ofString(body))
+            .build(),
+        body);
   }
 
   /** Sends, and checks the exchange against the committed OpenAPI document. */

@@ -110,8 +110,13 @@ class OpenApiDocumentIT {
         if (!success) {
           problems.add(where + " lists no success");
         }
-        for (String always :
-            path.getKey().equals("/health") ? List.of("500") : List.of("500", "503")) {
+        boolean open = path.getKey().equals("/health");
+        // open operations say so with an empty security list; the others need the bearer token
+        // of the document-wide requirement and list what refusing it looks like
+        if (open != (op.getValue().has("security") && op.getValue().get("security").isEmpty())) {
+          problems.add(where + (open ? " is open but does not say so" : " must not be open"));
+        }
+        for (String always : open ? List.of("500") : List.of("401", "403", "500", "503")) {
           if (!responses.has(always)) {
             problems.add(where + " does not list " + always);
           }
@@ -122,6 +127,15 @@ class OpenApiDocumentIT {
       }
     }
     assertThat(operations).isGreaterThanOrEqualTo(22);
+    assertThat(document.path("security").toString()).isEqualTo("[{\"bearer\":[]}]");
+    assertThat(
+            document
+                .path("components")
+                .path("securitySchemes")
+                .path("bearer")
+                .path("scheme")
+                .asString())
+        .isEqualTo("bearer");
     assertThat(problems).isEmpty();
   }
 

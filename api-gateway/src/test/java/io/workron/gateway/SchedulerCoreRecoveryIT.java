@@ -52,7 +52,11 @@ class SchedulerCoreRecoveryIT {
                 "--spring.kafka.bootstrap-servers=" + infra.kafkaBootstrapServers(),
                 "--workron.topic-prefix=" + infra.newTopicPrefix(),
                 "--workron.gateway.scheduler-url=http://127.0.0.1:" + schedulerCorePort,
-                "--workron.gateway.retry-after=" + RETRY_AFTER.toSeconds() + "s");
+                "--workron.gateway.retry-after=" + RETRY_AFTER.toSeconds() + "s",
+                "--workron.auth.tokens[0].name=test-admin",
+                "--workron.auth.tokens[0].sha256="
+                    + GatewayUnderTest.sha256(GatewayUnderTest.ADMIN_TOKEN),
+                "--workron.auth.tokens[0].scopes=admin");
   }
 
   @AfterAll
@@ -98,6 +102,7 @@ class SchedulerCoreRecoveryIT {
     int port = gateway.getEnvironment().getRequiredProperty("local.server.port", Integer.class);
     HttpRequest request =
         HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/jobs/" + id))
+            .header("Authorization", "Bearer " + GatewayUnderTest.ADMIN_TOKEN)
             .timeout(PATIENCE)
             .build();
     try {

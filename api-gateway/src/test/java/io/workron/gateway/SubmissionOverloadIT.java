@@ -76,6 +76,7 @@ class SubmissionOverloadIT {
           http.sendAsync(
               HttpRequest.newBuilder(URI.create(gateway.url() + "/jobs"))
                   .header("Idempotency-Key", key)
+                  .header("Authorization", "Bearer " + GatewayUnderTest.ADMIN_TOKEN)
                   .timeout(Duration.ofSeconds(30))
                   .POST(HttpRequest.BodyPublishers.ofString("{\"command\":\"echo " + i + "\"}"))
                   .build(),

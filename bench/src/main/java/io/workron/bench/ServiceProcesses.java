@@ -71,6 +71,8 @@ final class ServiceProcesses implements AutoCloseable {
       common.put("spring.kafka.bootstrap-servers", kafka);
       common.put("workron.topic-prefix", topicPrefix);
       common.put("spring.main.banner-mode", "off");
+      // as standalone: every service on loopback, the gateway without tokens
+      common.put("server.address", "127.0.0.1");
       common.putAll(extra);
       int schedulerPort = 0;
       for (int i = 1; i <= schedulers; i++) {
@@ -89,6 +91,7 @@ final class ServiceProcesses implements AutoCloseable {
       }
       Map<String, String> gateway = new LinkedHashMap<>(common);
       gateway.put("workron.gateway.scheduler-url", "http://127.0.0.1:" + schedulerPort);
+      gateway.put("workron.auth.enabled", "false");
       p.launch(dir, "api-gateway", ServiceMain.GATEWAY, gateway);
       for (int i = 1; i <= workers; i++) {
         Map<String, String> props = new LinkedHashMap<>(common);

@@ -115,6 +115,8 @@ class HealthProbesIT {
     return SchedulerCoreApplication.builder()
         .run(
             "--server.port=0",
+            // no internal API token: then it may only listen on loopback
+            "--server.address=127.0.0.1",
             "--spring.datasource.url=" + jdbc,
             "--spring.datasource.username=" + infra.username(),
             "--spring.datasource.password=" + infra.password(),

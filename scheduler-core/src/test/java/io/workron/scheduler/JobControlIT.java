@@ -96,6 +96,52 @@ class JobControlIT {
   }
 
   @Test
+  void everyChangeIsAnAuditEventInTheJobsHistoryNamingTheTokenAndTheRequest() throws Exception {
+    String id = sut.submit("true", 1); // no worker: it stays pending
+    await().atMost(WAIT).until(() -> "pending".equals(sut.status(id)));
+
+    HttpResponse<String> cancelled =
+        sut.post("/internal/jobs/" + id + "/cancel", "{}", "req-audit-1", "team-a");
+    assertThat(cancelled.statusCode()).as(cancelled.body()).isEqualTo(200);
+    HttpResponse<String> retried =
+        sut.post("/internal/jobs/" + id + "/retry", "", "req-audit-2", "ops");
+    assertThat(retried.statusCode()).as(retried.body()).isEqualTo(200);
+    // refused (it is pending again): nothing was changed, so nothing is recorded
+    assertThat(sut.post("/internal/jobs/" + id + "/retry", "", "req-audit-3", "ops").statusCode())
+        .isEqualTo(409);
+
+    JsonNode audit = sut.job(id).get("audit");
+    assertThat(audit).hasSize(2);
+    assertThat(audit.get(0).get("action").asString()).isEqualTo("job.cancel");
+    assertThat(audit.get(0).get("actor").asString()).isEqualTo("team-a");
+    assertThat(audit.get(0).get("request_id").asString()).isEqualTo("req-audit-1");
+    assertThat(audit.get(0).has("at")).isTrue();
+    assertThat(audit.get(1).get("action").asString()).isEqualTo("job.retry");
+    assertThat(audit.get(1).get("actor").asString()).isEqualTo("ops");
+
+    // a change to a queue is no job's: it is recorded with the queue as its subject
+    String queue = "audited-" + System.nanoTime();
+    assertThat(
+            sut.post("/internal/queues/" + queue + "/pause", "", "req-audit-4", "ops").statusCode())
+        .isEqualTo(200);
+    try (java.sql.Connection c =
+            java.sql.DriverManager.getConnection(
+                sut.jdbcUrl, sut.infra.username(), sut.infra.password());
+        java.sql.PreparedStatement q =
+            c.prepareStatement(
+                "select action, actor, request_id from audit_events where subject = ?")) {
+      q.setString(1, queue);
+      try (java.sql.ResultSet r = q.executeQuery()) {
+        assertThat(r.next()).isTrue();
+        assertThat(r.getString(1)).isEqualTo("queue.pause");
+        assertThat(r.getString(2)).isEqualTo("ops");
+        assertThat(r.getString(3)).isEqualTo("req-audit-4");
+        assertThat(r.next()).isFalse();
+      }
+    }
+  }
+
+  @Test
   void aRunningJobIsOrderedStoppedAndIsCancelledWhenItsWorkerReportsTheStop() throws Exception {
     String worker = sut.worker("w");
     String id = sut.submit("sleep 600", 3);

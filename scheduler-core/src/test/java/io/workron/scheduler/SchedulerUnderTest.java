@@ -39,6 +39,9 @@ final class SchedulerUnderTest implements AutoCloseable {
 
   private static final AtomicLong seq = new AtomicLong();
 
+  /** The shared token of the internal API, as the gateway sends it; every call here carries it. */
+  static final String INTERNAL_TOKEN = "internal-token-of-the-scheduler-tests";
+
   final WireCodec codec = new WireCodec();
   final TestInfrastructure infra = TestInfrastructure.get();
   final Topics topics;
@@ -64,6 +67,7 @@ final class SchedulerUnderTest implements AutoCloseable {
         Stream.concat(
                 Stream.of(
                     "--server.port=0",
+                    "--workron.internal-api.token=" + INTERNAL_TOKEN,
                     "--spring.datasource.url=" + jdbcUrl,
                     "--spring.datasource.username=" + infra.username(),
                     "--spring.datasource.password=" + infra.password(),
@@ -274,7 +278,7 @@ final class SchedulerUnderTest implements AutoCloseable {
     try {
       HttpResponse<String> response =
           http.send(
-              HttpRequest.newBuilder(uri("/internal/jobs/" + id)).build(),
+              authorized(uri("/internal/jobs/" + id)).build(),
               HttpResponse.BodyHandlers.ofString());
       if (response.statusCode() == 404) {
         return null;
@@ -289,6 +293,27 @@ final class SchedulerUnderTest implements AutoCloseable {
     }
   }
 
+  /** A request to the internal API with the shared token, as the gateway makes it. */
+  private static HttpRequest.Builder authorized(URI uri) {
+    return HttpRequest.newBuilder(uri).header("Authorization", "Bearer " + INTERNAL_TOKEN);
+  }
+
+  /** {@code GET path} with exactly these headers (name, value, ...): no token unless given. */
+  HttpResponse<String> getWith(String path, String... headers) throws Exception {
+    HttpRequest.Builder request = HttpRequest.newBuilder(uri(path));
+    if (headers.length > 0) {
+      request.headers(headers);
+    }
+    return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  /** {@code POST path} without the internal API's token. */
+  HttpResponse<String> postWithout(String path) throws Exception {
+    return http.send(
+        HttpRequest.newBuilder(uri(path)).POST(HttpRequest.BodyPublishers.noBody()).build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
   String status(String id) {
     JsonNode j = job(id);
     return j == null ? null : j.get("status").asString();
@@ -296,14 +321,14 @@ final class SchedulerUnderTest implements AutoCloseable {
 
   JsonNode get(String path) throws Exception {
     HttpResponse<String> response =
-        http.send(HttpRequest.newBuilder(uri(path)).build(), HttpResponse.BodyHandlers.ofString());
+        http.send(authorized(uri(path)).build(), HttpResponse.BodyHandlers.ofString());
     assertThat(response.statusCode()).isEqualTo(200);
     return codec.mapper().readTree(response.body());
   }
 
   HttpResponse<String> post(String path, String json) throws Exception {
     return http.send(
-        HttpRequest.newBuilder(uri(path))
+        authorized(uri(path))
             .header("Content-Type", "application/json")
             .POST(HttpRequest.BodyPublishers.ofString(json))
             .build(),
@@ -313,7 +338,7 @@ final class SchedulerUnderTest implements AutoCloseable {
   /** As the gateway calls: with its request id. */
   HttpResponse<String> post(String path, String json, String requestId) throws Exception {
     return http.send(
-        HttpRequest.newBuilder(uri(path))
+        authorized(uri(path))
             .header("Content-Type", "application/json")
             .header("X-Request-ID", requestId)
             .POST(HttpRequest.BodyPublishers.ofString(json))
@@ -321,9 +346,22 @@ final class SchedulerUnderTest implements AutoCloseable {
         HttpResponse.BodyHandlers.ofString());
   }
 
+  /** As the gateway calls for a caller: with its request id and the name of the caller's token. */
+  HttpResponse<String> post(String path, String json, String requestId, String actor)
+      throws Exception {
+    return http.send(
+        authorized(uri(path))
+            .header("Content-Type", "application/json")
+            .header("X-Request-ID", requestId)
+            .header("X-Workron-Actor", actor)
+            .POST(HttpRequest.BodyPublishers.ofString(json))
+            .build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
   HttpResponse<String> put(String path, String json) throws Exception {
     return http.send(
-        HttpRequest.newBuilder(uri(path))
+        authorized(uri(path))
             .header("Content-Type", "application/json")
             .PUT(HttpRequest.BodyPublishers.ofString(json))
             .build(),
@@ -331,18 +369,15 @@ final class SchedulerUnderTest implements AutoCloseable {
   }
 
   HttpResponse<String> delete(String path) throws Exception {
-    return http.send(
-        HttpRequest.newBuilder(uri(path)).DELETE().build(), HttpResponse.BodyHandlers.ofString());
+    return http.send(authorized(uri(path)).DELETE().build(), HttpResponse.BodyHandlers.ofString());
   }
 
   HttpResponse<String> getResponse(String path) throws Exception {
-    return http.send(
-        HttpRequest.newBuilder(uri(path)).build(), HttpResponse.BodyHandlers.ofString());
+    return http.send(authorized(uri(path)).build(), HttpResponse.BodyHandlers.ofString());
   }
 
   int statusCode(String path) throws Exception {
-    return http.send(
-            HttpRequest.newBuilder(uri(path)).build(), HttpResponse.BodyHandlers.discarding())
+    return http.send(authorized(uri(path)).build(), HttpResponse.BodyHandlers.discarding())
         .statusCode();
   }
 

@@ -127,12 +127,12 @@ public final class Standalone implements Callable<Integer> {
     System.out.printf(
         "%nworkron is running%n"
             + "  REST API        http://localhost:%d  (try: curl -X POST localhost:%d/jobs -d '{\"command\":\"echo hello\"}')%n"
-            + "  scheduler-core  http://localhost:%d/internal/jobs%n"
+            + "  scheduler-core  http://localhost:%d/actuator/health  (its internal API answers the gateway only)%n"
             + "  Kafka           %s  (submit to topic %s.submissions)%n"
             + "  PostgreSQL      %s%n"
             + "  workers         %s, %d slots each%n"
             + "  data            %s%n"
-            + "Authentication is off: every port listens on this machine only (127.0.0.1).%n"
+            + "%s%n"
             + "Ctrl-C to stop.%n",
         stack.gatewayPort(),
         stack.gatewayPort(),
@@ -142,7 +142,11 @@ public final class Standalone implements Callable<Integer> {
         stack.jdbcUrl(),
         String.join(", ", stack.workerIds()),
         slots,
-        dataDir.toAbsolutePath());
+        dataDir.toAbsolutePath(),
+        "true".equals(properties.get("workron.auth.enabled"))
+            ? "Authentication is on (workron.auth.tokens); every port listens on this machine only"
+                + " (127.0.0.1)."
+            : "Authentication is off: every port listens on this machine only (127.0.0.1).");
     stopped.await();
     return 0;
   }

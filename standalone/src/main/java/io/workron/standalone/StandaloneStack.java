@@ -122,8 +122,12 @@ public final class StandaloneStack implements AutoCloseable {
     common.put("server.address", LOOPBACK);
     common.putAll(o.extraProperties());
 
+    // the gateway still proves itself to scheduler-core: a token made for this run, so that
+    // another user of this machine cannot reach the internal API either
+    String internalToken = newInternalToken();
     Map<String, String> scheduler = new LinkedHashMap<>(OWN_BROKER_CONSUMERS);
     scheduler.putAll(common);
+    scheduler.putIfAbsent("workron.internal-api.token", internalToken);
     scheduler.put("server.port", Integer.toString(o.schedulerPort()));
     scheduler.put("spring.datasource.url", jdbcUrl);
     scheduler.put("spring.datasource.username", user);
@@ -134,6 +138,8 @@ public final class StandaloneStack implements AutoCloseable {
     Map<String, String> gateway = new LinkedHashMap<>(common);
     gateway.put("server.port", Integer.toString(o.gatewayPort()));
     gateway.put("workron.gateway.scheduler-url", "http://" + LOOPBACK + ":" + schedulerPort);
+    gateway.putIfAbsent("workron.internal-api.token", scheduler.get("workron.internal-api.token"));
+    gateway.putIfAbsent("workron.auth.enabled", "false");
     ConfigurableApplicationContext api = run(ApiGatewayApplication.builder(), gateway);
     gatewayPort = port(api);
 
@@ -160,6 +166,12 @@ public final class StandaloneStack implements AutoCloseable {
     ConfigurableApplicationContext context = builder.registerShutdownHook(false).run(args);
     closeInReverse.add(context::close);
     return context;
+  }
+
+  private static String newInternalToken() {
+    byte[] random = new byte[32];
+    new java.security.SecureRandom().nextBytes(random);
+    return java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(random);
   }
 
   private static int port(ConfigurableApplicationContext context) {

@@ -332,6 +332,24 @@ class ComposeFileTest {
   }
 
   @Test
+  void theGatewayAsksForTokensAndSchedulerCoreForTheGatewaysOwn() {
+    Map<String, String> gateway = environment("api-gateway");
+    assertThat(gateway).doesNotContainKey("WORKRON_AUTH_ENABLED");
+    assertThat(readKeys.get("api-gateway").valueOf("workron.auth.enabled")).isEqualTo("true");
+    // an admin token whose hash compose refuses to start without
+    assertThat(gateway.get("WORKRON_AUTH_TOKENS_0_SCOPES")).isEqualTo("admin");
+    assertThat(gateway.get("WORKRON_AUTH_TOKENS_0_SHA256"))
+        .isEqualTo("<required WORKRON_ADMIN_TOKEN_SHA256>");
+    // the same shared token on both sides of the internal API, also required
+    assertThat(gateway.get("WORKRON_INTERNAL_API_TOKEN"))
+        .isEqualTo("<required WORKRON_INTERNAL_API_TOKEN>")
+        .isEqualTo(environment("scheduler-core").get("WORKRON_INTERNAL_API_TOKEN"));
+    for (String worker : servicesRunning("worker-runtime").keySet()) {
+      assertThat(environment(worker)).doesNotContainKey("WORKRON_INTERNAL_API_TOKEN");
+    }
+  }
+
+  @Test
   void everyWorkronServiceLogsJsonLines() {
     for (String service : workronServices().keySet()) {
       assertThat(setting(service, "logging.structured.format.console"))
@@ -638,15 +656,20 @@ class ComposeFileTest {
   }
 
   /**
-   * Compose's ${VAR:-default} and ${VAR-default}, resolved to their defaults (not the host's env).
+   * Compose's ${VAR:-default} and ${VAR-default}, resolved to their defaults (not the host's env);
+   * ${VAR:?message}, which compose refuses to start without, to {@code <required VAR>}.
    */
-  private static String interpolate(String value) {
+  static String interpolate(String value) {
     Matcher m =
-        Pattern.compile("\\$\\{([A-Za-z0-9_]+)(?::?-([^}]*))?}")
+        Pattern.compile("\\$\\{([A-Za-z0-9_]+)(?::?([-?])([^}]*))?}")
             .matcher(value.replace("$$", "\u0000"));
     StringBuilder out = new StringBuilder();
     while (m.find()) {
-      m.appendReplacement(out, Matcher.quoteReplacement(m.group(2) == null ? "" : m.group(2)));
+      String resolved =
+          m.group(2) == null
+              ? ""
+              : m.group(2).equals("?") ? "<required " + m.group(1) + ">" : m.group(3);
+      m.appendReplacement(out, Matcher.quoteReplacement(resolved));
     }
     m.appendTail(out);
     return out.toString().replace("\u0000", "$");
@@ -1068,7 +1091,10 @@ class ComposeFileTest {
         Set<String> mapPrefixes,
         Map<String, String> defaults) {
       keys.put(canonical(key), key);
-      if (Map.class.isAssignableFrom(type) || Properties.class.isAssignableFrom(type)) {
+      if (Map.class.isAssignableFrom(type)
+          || Properties.class.isAssignableFrom(type)
+          // a list of records (workron.auth.tokens[0].name): WORKRON_AUTH_TOKENS_0_NAME
+          || java.util.List.class.isAssignableFrom(type)) {
         mapPrefixes.add(canonical(key));
       } else if (type.getName().startsWith("io.workron.") && !type.isEnum()) {
         bind(key, type, keys, mapPrefixes, defaults);

@@ -85,7 +85,8 @@ class KubernetesManifestsTest {
   private static final Map<String, Set<String>> EXTERNAL_SECRETS =
       Map.of(
           "workron-kafka", Set.of("bootstrap-servers"),
-          "workron-postgres", Set.of("jdbc-url", "username", "password"));
+          "workron-postgres", Set.of("jdbc-url", "username", "password"),
+          "workron-auth", Set.of("admin-token-sha256", "internal-api-token"));
 
   private static Path root;
 
@@ -489,6 +490,37 @@ class KubernetesManifestsTest {
       assertThat(workers.getSpec().getTemplate().getSpec().getShareProcessNamespace())
           .as("%s: a PID 1 that reaps the orphans of jobs (shareProcessNamespace)", overlay)
           .isTrue();
+    }
+  }
+
+  @Test
+  void theGatewayAsksForTokensAndBothSidesOfTheInternalApiShareOneSecretKey() throws Exception {
+    for (String overlay : rendered.keySet()) {
+      V1Container gateway =
+          workron(typed(overlay, V1Deployment.class, "api-gateway").getSpec().getTemplate()).get(0);
+      V1Container scheduler =
+          workron(typed(overlay, V1Deployment.class, "scheduler-core").getSpec().getTemplate())
+              .get(0);
+      assertThat(nullSafe(gateway.getEnv()).stream().map(V1EnvVar::getName))
+          .as("%s: the gateway keeps authentication on", overlay)
+          .doesNotContain("WORKRON_AUTH_ENABLED");
+      assertThat(env(gateway, "WORKRON_AUTH_TOKENS_0_SCOPES").getValue()).isEqualTo("admin");
+      var hash = env(gateway, "WORKRON_AUTH_TOKENS_0_SHA256").getValueFrom().getSecretKeyRef();
+      assertThat(baseName(hash.getName())).isEqualTo("workron-auth");
+      assertThat(env(gateway, "WORKRON_INTERNAL_API_TOKEN").getValueFrom().getSecretKeyRef())
+          .as("%s: the gateway sends what scheduler-core asks for", overlay)
+          .isEqualTo(env(scheduler, "WORKRON_INTERNAL_API_TOKEN").getValueFrom().getSecretKeyRef());
+      if (overlay.equals("dev")) {
+        // the published dev token is the one whose hash dev configures
+        assertThat(secretValue("dev", "workron-auth", hash.getKey()))
+            .isEqualTo(
+                java.util.HexFormat.of()
+                    .formatHex(
+                        java.security.MessageDigest.getInstance("SHA-256")
+                            .digest(
+                                "wrk_dev-only-admin-token-do-not-use-elsewhere"
+                                    .getBytes(StandardCharsets.UTF_8))));
+      }
     }
   }
 

@@ -94,10 +94,11 @@ public final class OpenApiContract {
       String requestBody,
       HttpResponse<String> response) {
     String path = uri.getRawPath();
-    if (path.startsWith("/actuator")
-        || path.startsWith("/internal/")
-        || path.startsWith("/v3/api-docs")
-        || path.startsWith("/swagger-ui")) {
+    String decoded = uri.getPath();
+    if (decoded.startsWith("/actuator")
+        || decoded.startsWith("/internal/")
+        || decoded.startsWith("/v3/api-docs")
+        || decoded.startsWith("/swagger-ui")) {
       return;
     }
     SimpleRequest.Builder request = new SimpleRequest.Builder(method, path);

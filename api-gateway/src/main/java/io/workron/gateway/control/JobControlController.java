@@ -7,11 +7,14 @@ import io.swagger.v3.oas.annotations.media.Schema;
 import io.swagger.v3.oas.annotations.responses.ApiResponse;
 import io.workron.gateway.GatewayProperties;
 import io.workron.gateway.http.ConflictException;
+import io.workron.gateway.http.ForbiddenException;
 import io.workron.gateway.http.InvalidRequestException;
 import io.workron.gateway.http.NotFoundException;
 import io.workron.gateway.openapi.ApiModel;
 import io.workron.gateway.schedulercore.SchedulerCoreClient;
+import io.workron.gateway.security.Scopes;
 import io.workron.gateway.submission.SubmissionOffsets;
+import io.workron.schemas.JobSubmission;
 import java.io.IOException;
 import java.io.InputStream;
 import java.time.Duration;
@@ -119,6 +122,18 @@ class JobControlController {
   CompletableFuture<ResponseEntity<byte[]>> cancel(
       @PathVariable String id, @Parameter(hidden = true) InputStream body) throws IOException {
     String reason = reason(body.readNBytes(MAX_BODY_BYTES + 1));
+    Scopes.Grant caller = Scopes.current();
+    // calls made on another thread carry the request id and caller all the same
+    Map<String, String> fields = org.slf4j.MDC.getCopyOfContextMap();
+    if (!caller.mayWriteEveryQueue()) {
+      // a jobs:write:<queue> token: only its queues' jobs, and only jobs already stored (the
+      // grace for one accepted moments ago would cancel before its queue is known)
+      return inAllowedQueue(id, id, caller)
+          .thenCompose(
+              allowed ->
+                  withFields(fields, () -> schedulerCore.cancel(id, reason, null, Duration.ZERO)))
+          .thenApply(answer -> response(id, answer));
+    }
     return schedulerCore
         .cancel(id, reason, null, Duration.ZERO)
         .thenCompose(
@@ -130,7 +145,10 @@ class JobControlController {
               // ingestion has handled everything submitted until now
               return CompletableFuture.supplyAsync(offsets::endOffsets, continuations)
                   .thenCompose(
-                      submitted -> schedulerCore.cancel(id, reason, submitted, createdWait));
+                      submitted ->
+                          withFields(
+                              fields,
+                              () -> schedulerCore.cancel(id, reason, submitted, createdWait)));
             })
         .thenApply(answer -> response(id, answer));
   }
@@ -191,8 +209,15 @@ class JobControlController {
   CompletableFuture<ResponseEntity<byte[]>> cancelGang(
       @PathVariable String id, @Parameter(hidden = true) InputStream body) throws IOException {
     String reason = reason(body.readNBytes(MAX_BODY_BYTES + 1));
-    return schedulerCore
-        .cancelGang(id, reason)
+    Scopes.Grant caller = Scopes.current();
+    Map<String, String> fields = org.slf4j.MDC.getCopyOfContextMap();
+    CompletableFuture<Void> allowed =
+        caller.mayWriteEveryQueue()
+            ? CompletableFuture.completedFuture(null)
+            // a gang's tasks share its queue: task 0's is the gang's
+            : inAllowedQueue(JobSubmission.gangTaskId(id, 0), "gang \"" + id + "\"", caller);
+    return allowed
+        .thenCompose(ok -> withFields(fields, () -> schedulerCore.cancelGang(id, reason)))
         .thenApply(
             answer -> {
               if (answer.status() == 404) {
@@ -255,6 +280,50 @@ class JobControlController {
     return schedulerCore
         .retry(id, "true".equals(cascade))
         .thenApply(answer -> response(id, answer));
+  }
+
+  private static <T> T withFields(Map<String, String> fields, java.util.function.Supplier<T> call) {
+    Map<String, String> before = org.slf4j.MDC.getCopyOfContextMap();
+    if (fields != null) {
+      org.slf4j.MDC.setContextMap(fields);
+    }
+    try {
+      return call.get();
+    } finally {
+      // the thread may be the request's own, when the step before had already completed
+      if (before != null) {
+        org.slf4j.MDC.setContextMap(before);
+      } else {
+        org.slf4j.MDC.clear();
+      }
+    }
+  }
+
+  /**
+   * Completes when job {@code jobId} is in a queue the caller may write to; fails with 404 when it
+   * is not stored, 403 when its queue is another's.
+   */
+  private CompletableFuture<Void> inAllowedQueue(String jobId, String what, Scopes.Grant caller) {
+    return schedulerCore
+        .job(jobId)
+        .thenAccept(
+            found -> {
+              if (found.isEmpty()) {
+                throw new NotFoundException(
+                    what.equals(jobId)
+                        ? "job \"" + jobId + "\" does not exist"
+                        : what + " does not exist");
+              }
+              String queue = mapper.readTree(found.get()).path("queue_name").asString(null);
+              if (queue == null) {
+                throw new IllegalStateException(
+                    "scheduler-core's job " + jobId + " has no queue_name");
+              }
+              if (!caller.mayWrite(queue)) {
+                throw new ForbiddenException(
+                    caller.name(), Scopes.WRITE + ":" + queue, "cancelling in queue " + queue);
+              }
+            });
   }
 
   private static ResponseEntity<byte[]> response(String id, SchedulerCoreClient.Answer answer) {

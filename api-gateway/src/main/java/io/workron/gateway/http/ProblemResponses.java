@@ -1,6 +1,7 @@
 package io.workron.gateway.http;
 
 import io.workron.gateway.GatewayProperties;
+import io.workron.gateway.security.AuthFailures;
 import jakarta.servlet.http.HttpServletRequest;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -26,9 +27,21 @@ class ProblemResponses extends ResponseEntityExceptionHandler {
   private static final Logger log = LoggerFactory.getLogger(ProblemResponses.class);
 
   private final GatewayProperties properties;
+  private final AuthFailures authFailures;
 
-  ProblemResponses(GatewayProperties properties) {
+  ProblemResponses(GatewayProperties properties, AuthFailures authFailures) {
     this.properties = properties;
+    this.authFailures = authFailures;
+  }
+
+  /** A {@code jobs:write:<queue>} token used on another queue's job. */
+  @ExceptionHandler
+  ResponseEntity<ProblemDetail> forbidden(ForbiddenException e, HttpServletRequest request) {
+    authFailures.forbidden(
+        e.caller(), e.scope(), request.getMethod() + " " + request.getRequestURI());
+    ProblemDetail problem = ProblemDetail.forStatusAndDetail(HttpStatus.FORBIDDEN, e.getMessage());
+    problem.setProperty("required_scope", e.scope());
+    return respond(problem, request, new HttpHeaders());
   }
 
   @ExceptionHandler

@@ -92,7 +92,27 @@ public final class ApiModel {
       @JsonProperty("checkpoint_bytes")
           @Schema(description = "in GET /gangs/{id}: the size of the task's last checkpoint")
           Long checkpointBytes,
-      @JsonProperty("attempt_history") List<Attempt> attemptHistory) {}
+      @JsonProperty("attempt_history") List<Attempt> attemptHistory,
+      @Schema(description = "changes made to the job or its gang through the API, oldest first")
+          List<AuditEvent> audit) {}
+
+  @Schema(
+      name = "AuditEvent",
+      description =
+          "A change made through the API: who (the token's name, never the token) and which"
+              + " request")
+  public record AuditEvent(
+      @Schema(requiredMode = RequiredMode.REQUIRED, format = "date-time") String at,
+      @Schema(
+              requiredMode = RequiredMode.REQUIRED,
+              example = "job.cancel",
+              description = "job.cancel, job.retry or gang.cancel")
+          String action,
+      @Schema(
+              requiredMode = RequiredMode.REQUIRED,
+              description = "the name of the token that asked; anonymous when auth is off")
+          String actor,
+      @JsonProperty("request_id") String requestId) {}
 
   @Schema(name = "Accepted", description = "In Kafka, not stored yet: it appears at Location.")
   public record Accepted(
@@ -288,5 +308,8 @@ public final class ApiModel {
           String dependency,
       @JsonProperty("job_status")
           @Schema(description = "409: the job's status, which does not allow the change")
-          String jobStatus) {}
+          String jobStatus,
+      @JsonProperty("required_scope")
+          @Schema(description = "403: the scope the token lacks (jobs:read, jobs:write, ...)")
+          String requiredScope) {}
 }

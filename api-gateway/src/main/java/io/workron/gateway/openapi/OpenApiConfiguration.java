@@ -3,6 +3,8 @@ package io.workron.gateway.openapi;
 import io.swagger.v3.core.converter.ModelConverters;
 import io.swagger.v3.oas.models.Components;
 import io.swagger.v3.oas.models.OpenAPI;
+import io.swagger.v3.oas.models.Operation;
+import io.swagger.v3.oas.models.PathItem;
 import io.swagger.v3.oas.models.headers.Header;
 import io.swagger.v3.oas.models.info.Info;
 import io.swagger.v3.oas.models.info.License;
@@ -10,9 +12,14 @@ import io.swagger.v3.oas.models.media.Content;
 import io.swagger.v3.oas.models.media.IntegerSchema;
 import io.swagger.v3.oas.models.media.MediaType;
 import io.swagger.v3.oas.models.media.Schema;
+import io.swagger.v3.oas.models.media.StringSchema;
 import io.swagger.v3.oas.models.responses.ApiResponse;
 import io.swagger.v3.oas.models.responses.ApiResponses;
+import io.swagger.v3.oas.models.security.SecurityRequirement;
+import io.swagger.v3.oas.models.security.SecurityScheme;
 import io.swagger.v3.oas.models.servers.Server;
+import io.workron.gateway.security.AccessRules;
+import io.workron.gateway.security.Scopes;
 import io.workron.gateway.submission.SubmissionRequest;
 import java.util.List;
 import java.util.Map;
@@ -31,6 +38,7 @@ import org.springframework.context.annotation.Configuration;
 @Configuration
 class OpenApiConfiguration {
 
+  static final String BEARER = "bearer";
   static final String PROBLEM_JSON = "application/problem+json";
   static final String PROBLEM_REF = "#/components/schemas/Problem";
 
@@ -43,6 +51,20 @@ class OpenApiConfiguration {
       schemas.putAll(ModelConverters.getInstance().readAll(type));
     }
     schemas.forEach(components::addSchemas);
+    components.addSecuritySchemes(
+        BEARER,
+        new SecurityScheme()
+            .type(SecurityScheme.Type.HTTP)
+            .scheme("bearer")
+            .description(
+                "A token from scripts/new-token.sh whose SHA-256 the gateway is configured with."
+                    + " Scopes: jobs:read (every GET), jobs:write or jobs:write:<queue> (submit,"
+                    + " cancel), admin (everything)."));
+    components.addHeaders(
+        "WWW-Authenticate",
+        new Header()
+            .description("Bearer realm=\"workron\", with error=\"invalid_token\" for a bad token")
+            .schema(new StringSchema()));
     components.addHeaders(
         "Retry-After",
         new Header()
@@ -61,7 +83,8 @@ class OpenApiConfiguration {
                 .license(new License().name("Apache-2.0")))
         // relative, so the document is the same whatever host and port serve it
         .servers(List.of(new Server().url("/").description("this gateway")))
-        .components(components);
+        .components(components)
+        .addSecurityItem(new SecurityRequirement().addList(BEARER));
   }
 
   /**
@@ -81,6 +104,26 @@ class OpenApiConfiguration {
                             responses.addApiResponse(
                                 "500",
                                 problem("an unexpected error; the log has it under request_id"));
+                            String scope = AccessRules.requiredScope(method(path, op), name);
+                            if (scope == null) {
+                              op.setSecurity(List.of()); // open: no token needed
+                            } else {
+                              ApiResponse unauthorized =
+                                  problem("no bearer token, or one that is not configured");
+                              unauthorized.addHeaderObject(
+                                  "WWW-Authenticate",
+                                  new Header().$ref("#/components/headers/WWW-Authenticate"));
+                              responses.addApiResponse("401", unauthorized);
+                              responses.addApiResponse(
+                                  "403",
+                                  problem(
+                                      "the token lacks the scope "
+                                          + scope
+                                          + (scope.equals(Scopes.WRITE)
+                                              ? " (or jobs:write:<queue> for the job's queue)"
+                                              : "")
+                                          + "; required_scope names it"));
+                            }
                             if (name.equals("/health")) {
                               return; // answered by the gateway alone
                             }
@@ -107,6 +150,15 @@ class OpenApiConfiguration {
             key ->
                 submission.addProperty(
                     key, new Schema<>().description("accepted and ignored: the seed's job JSON")));
+  }
+
+  /** The HTTP method of {@code op} within {@code path}. */
+  private static String method(PathItem path, Operation op) {
+    return path.readOperationsMap().entrySet().stream()
+        .filter(e -> e.getValue() == op)
+        .map(e -> e.getKey().name())
+        .findFirst()
+        .orElseThrow();
   }
 
   static ApiResponse problem(String description) {

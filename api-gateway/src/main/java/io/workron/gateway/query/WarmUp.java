@@ -1,5 +1,6 @@
 package io.workron.gateway.query;
 
+import io.workron.gateway.security.WarmUpToken;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -24,9 +25,11 @@ class WarmUp implements ApplicationRunner {
   private static final Logger log = LoggerFactory.getLogger(WarmUp.class);
 
   private final Environment environment;
+  private final WarmUpToken token;
 
-  WarmUp(Environment environment) {
+  WarmUp(Environment environment, WarmUpToken token) {
     this.environment = environment;
+    this.token = token;
   }
 
   @Override
@@ -40,6 +43,7 @@ class WarmUp implements ApplicationRunner {
       try {
         http.send(
             HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+                .header("Authorization", "Bearer " + token.value())
                 .timeout(Duration.ofSeconds(30))
                 .GET()
                 .build(),

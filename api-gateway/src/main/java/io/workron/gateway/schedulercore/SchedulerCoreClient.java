@@ -59,6 +59,13 @@ public final class SchedulerCoreClient {
   private final ScheduledExecutorService retryTimer;
   private final JsonMapper mapper;
   private final Duration timeout;
+  private final String internalToken;
+
+  /** The header naming the caller's token to scheduler-core, for its audit events. */
+  public static final String ACTOR_HEADER = "X-Workron-Actor";
+
+  /** MDC key of the caller's token name while a request is served (logs and the actor header). */
+  public static final String ACTOR_MDC_KEY = "token_name";
 
   SchedulerCoreClient(
       HttpClient http,
@@ -68,8 +75,10 @@ public final class SchedulerCoreClient {
       Bulkhead bulkhead,
       ScheduledExecutorService retryTimer,
       JsonMapper mapper,
-      Duration timeout) {
+      Duration timeout,
+      String internalToken) {
     this.http = http;
+    this.internalToken = internalToken.strip();
     this.base = base;
     this.breaker = breaker;
     this.retry = retry;
@@ -374,6 +383,11 @@ public final class SchedulerCoreClient {
     if (requestId != null) {
       request.header(io.workron.gateway.http.RequestId.HEADER, requestId);
     }
+    String actor = org.slf4j.MDC.get(ACTOR_MDC_KEY);
+    request.header(ACTOR_HEADER, actor != null ? actor : "anonymous");
+    if (!internalToken.isEmpty()) {
+      request.header("Authorization", "Bearer " + internalToken);
+    }
     HttpRequest built = request.timeout(limit).build();
     if (bulkheaded && !bulkhead.tryAcquirePermission()) {
       return CompletableFuture.failedFuture(
@@ -450,6 +464,12 @@ public final class SchedulerCoreClient {
     }
     if (response.statusCode() >= 500) {
       throw new Failed(response.statusCode());
+    }
+    if (response.statusCode() == 401) {
+      // a configuration error, not the client's: every call fails until it is fixed
+      throw new IllegalStateException(
+          "scheduler-core refused the internal API token: set the same"
+              + " WORKRON_INTERNAL_API_TOKEN on the gateway and on scheduler-core");
     }
     return response;
   }

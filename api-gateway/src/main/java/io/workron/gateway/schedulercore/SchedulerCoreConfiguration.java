@@ -11,6 +11,7 @@ import java.net.http.HttpClient;
 import java.time.Duration;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import org.springframework.beans.factory.annotation.Value;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import tools.jackson.databind.json.JsonMapper;
@@ -25,7 +26,9 @@ class SchedulerCoreConfiguration {
       RetryRegistry retries,
       BulkheadRegistry bulkheads,
       ScheduledExecutorService retryTimer,
-      JsonMapper mapper) {
+      JsonMapper mapper,
+      // the shared token scheduler-core's internal API asks for (WORKRON_INTERNAL_API_TOKEN)
+      @Value("${workron.internal-api.token:}") String internalToken) {
     Duration timeout = properties.queryTimeout();
     HttpClient http =
         HttpClient.newBuilder()
@@ -40,7 +43,8 @@ class SchedulerCoreConfiguration {
         bulkheads.bulkhead(SchedulerCoreClient.NAME, bulkheadConfig(properties)),
         retryTimer,
         mapper,
-        timeout);
+        timeout,
+        internalToken);
   }
 
   /**

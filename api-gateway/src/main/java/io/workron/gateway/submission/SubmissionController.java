@@ -8,6 +8,7 @@ import io.swagger.v3.oas.annotations.media.Schema;
 import io.swagger.v3.oas.annotations.responses.ApiResponse;
 import io.workron.gateway.http.RequestId;
 import io.workron.gateway.openapi.ApiModel;
+import io.workron.gateway.security.Scopes;
 import jakarta.servlet.http.HttpServletRequest;
 import java.io.IOException;
 import java.io.InputStream;
@@ -108,7 +109,7 @@ class SubmissionController {
       throws IOException {
     byte[] bytes = body.readNBytes(SubmissionIntake.MAX_BODY_BYTES + 1);
     return intake
-        .submit(bytes, idempotencyKey, RequestId.of(request))
+        .submit(bytes, idempotencyKey, RequestId.of(request), Scopes.current())
         .thenApply(SubmissionController::response);
   }
 

@@ -5,10 +5,12 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.workron.gateway.GatewayProperties;
 import io.workron.gateway.http.FieldProblem;
+import io.workron.gateway.http.ForbiddenException;
 import io.workron.gateway.http.InvalidRequestException;
 import io.workron.gateway.http.OverloadedException;
 import io.workron.gateway.http.UnavailableException;
 import io.workron.gateway.schedulercore.SchedulerCoreClient;
+import io.workron.gateway.security.Scopes;
 import io.workron.schemas.Ids;
 import io.workron.schemas.JobSubmission;
 import java.time.Clock;
@@ -115,10 +117,11 @@ class SubmissionIntake {
    * Checks and submits; what can be decided at once (a bad request, overload, a dependency problem)
    * is thrown at once, the rest completes the returned future.
    */
-  CompletableFuture<Outcome> submit(byte[] body, String idempotencyKey, String requestId) {
+  CompletableFuture<Outcome> submit(
+      byte[] body, String idempotencyKey, String requestId, Scopes.Grant caller) {
     CompletableFuture<Outcome> outcome;
     try {
-      outcome = admitted(body, idempotencyKey, requestId);
+      outcome = admitted(body, idempotencyKey, requestId, caller);
     } catch (RuntimeException e) {
       countFailure(e);
       throw e;
@@ -139,11 +142,19 @@ class SubmissionIntake {
   }
 
   private CompletableFuture<Outcome> admitted(
-      byte[] body, String idempotencyKey, String requestId) {
+      byte[] body, String idempotencyKey, String requestId, Scopes.Grant caller) {
     SubmissionRequest request = parse(body);
     List<FieldProblem> problems = SubmissionRules.check(request, idempotencyKey);
     if (!problems.isEmpty()) {
       throw new InvalidRequestException(problems);
+    }
+    String queue =
+        request.queueName() == null || request.queueName().isBlank()
+            ? JobSubmission.DEFAULT_QUEUE
+            : request.queueName();
+    if (!caller.mayWrite(queue)) {
+      throw new ForbiddenException(
+          caller.name(), Scopes.WRITE + ":" + queue, "submitting to queue " + queue);
     }
     if (!admission.tryAcquirePermission()) {
       throw new OverloadedException(
@@ -153,7 +164,7 @@ class SubmissionIntake {
     }
     CompletableFuture<Outcome> outcome;
     try {
-      outcome = submitAdmitted(request, idempotencyKey, requestId);
+      outcome = submitAdmitted(request, idempotencyKey, requestId, caller);
     } catch (RuntimeException e) {
       admission.onComplete();
       throw e;
@@ -162,7 +173,7 @@ class SubmissionIntake {
   }
 
   private CompletableFuture<Outcome> submitAdmitted(
-      SubmissionRequest request, String idempotencyKey, String requestId) {
+      SubmissionRequest request, String idempotencyKey, String requestId, Scopes.Grant caller) {
     if (request.isGang()) {
       // a gang's id, like a job's, is chosen here; the outcome is that of its task 0, stored with
       // all the others in one transaction
@@ -172,14 +183,14 @@ class SubmissionIntake {
               : "gang-" + Ids.jobIdForIdempotencyKey(idempotencyKey).substring("job-".length());
       JobSubmission gang =
           SubmissionRules.toSubmission(request, gangId, idempotencyKey, clock.instant());
-      return submitOne(gang, JobSubmission.gangTaskId(gangId, 0), idempotencyKey, requestId)
+      return submitOne(gang, JobSubmission.gangTaskId(gangId, 0), idempotencyKey, requestId, caller)
           .thenApply(o -> o.ofGang(gangId, gang.gangTaskIds()));
     }
     String jobId =
         idempotencyKey == null ? Ids.newJobId(clock) : Ids.jobIdForIdempotencyKey(idempotencyKey);
     JobSubmission submission =
         SubmissionRules.toSubmission(request, jobId, idempotencyKey, clock.instant());
-    return submitOne(submission, jobId, idempotencyKey, requestId);
+    return submitOne(submission, jobId, idempotencyKey, requestId, caller);
   }
 
   /**
@@ -187,7 +198,11 @@ class SubmissionIntake {
    * {@code jobId} (the job itself, or a gang's task 0) to be stored.
    */
   private CompletableFuture<Outcome> submitOne(
-      JobSubmission submission, String jobId, String idempotencyKey, String requestId) {
+      JobSubmission submission,
+      String jobId,
+      String idempotencyKey,
+      String requestId,
+      Scopes.Grant caller) {
     CompletableFuture<Optional<byte[]>> existing =
         idempotencyKey == null
             ? CompletableFuture.completedFuture(Optional.empty())
@@ -195,6 +210,14 @@ class SubmissionIntake {
     return existing.thenCompose(
         found -> {
           if (found.isPresent()) {
+            // a queue token may not learn of, or answer with, another queue's job by its key
+            String queue = mapper.readTree(found.get()).path("queue_name").asString("");
+            if (!caller.mayWrite(queue)) {
+              throw new ForbiddenException(
+                  caller.name(),
+                  Scopes.WRITE + ":" + queue,
+                  "the job this Idempotency-Key names, in queue " + queue + ",");
+            }
             log.atInfo()
                 .addKeyValue("job_id", jobId)
                 .log(
@@ -409,7 +432,9 @@ class SubmissionIntake {
 
   private void countFailure(Throwable failure) {
     Throwable e = unwrap(failure);
-    if (e instanceof InvalidRequestException || e instanceof ErrorResponseException) {
+    if (e instanceof InvalidRequestException
+        || e instanceof ErrorResponseException
+        || e instanceof ForbiddenException) {
       count("rejected");
     } else if (e instanceof UnavailableException) {
       count("unavailable");

@@ -1,11 +1,13 @@
 package io.workron.scheduler.api;
 
+import static io.workron.scheduler.db.Tables.AUDIT_EVENTS;
 import static io.workron.scheduler.db.Tables.JOBS;
 import static io.workron.scheduler.db.Tables.JOB_ATTEMPTS;
 import static io.workron.scheduler.db.Tables.JOB_DEPENDENCIES;
 import static io.workron.scheduler.db.Tables.JOB_OUTPUTS;
 import static io.workron.scheduler.db.Tables.WORKERS;
 
+import io.workron.scheduler.db.tables.records.AuditEventsRecord;
 import io.workron.scheduler.db.tables.records.JobAttemptsRecord;
 import io.workron.scheduler.db.tables.records.JobsRecord;
 import io.workron.scheduler.db.tables.records.WorkersRecord;
@@ -122,7 +124,43 @@ class JobQueries {
       histories.computeIfAbsent(a.getJobId(), k -> new ArrayList<>()).add(h);
     }
     views.forEach((id, view) -> view.put("attempt_history", histories.getOrDefault(id, List.of())));
+    audit(rows, views);
     return views;
+  }
+
+  /**
+   * Each job's audit events, oldest first: changes made to it, or to its gang, through the API,
+   * with the name of the token that made them ({@code audit}).
+   */
+  private void audit(List<JobsRecord> rows, Map<String, Map<String, Object>> views) {
+    Map<String, List<String>> jobsOfGang = new java.util.HashMap<>();
+    for (JobsRecord job : rows) {
+      views.get(job.getId()).put("audit", new ArrayList<Map<String, Object>>());
+      if (job.getGangId() != null) {
+        jobsOfGang.computeIfAbsent(job.getGangId(), g -> new ArrayList<>()).add(job.getId());
+      }
+    }
+    Condition about = AUDIT_EVENTS.JOB_ID.in(views.keySet());
+    if (!jobsOfGang.isEmpty()) {
+      about = about.or(AUDIT_EVENTS.GANG_ID.in(jobsOfGang.keySet()));
+    }
+    for (AuditEventsRecord e :
+        db.selectFrom(AUDIT_EVENTS).where(about).orderBy(AUDIT_EVENTS.ID).fetch()) {
+      Map<String, Object> event = new LinkedHashMap<>();
+      put(event, "at", e.getAt());
+      event.put("action", e.getAction());
+      event.put("actor", e.getActor());
+      put(event, "request_id", e.getRequestId());
+      List<String> ids =
+          e.getJobId() != null
+              ? List.of(e.getJobId())
+              : jobsOfGang.getOrDefault(e.getGangId(), List.of());
+      for (String id : ids) {
+        @SuppressWarnings("unchecked")
+        List<Map<String, Object>> list = (List<Map<String, Object>>) views.get(id).get("audit");
+        list.add(event);
+      }
+    }
   }
 
   /** Which of {@code ids} are stored. */

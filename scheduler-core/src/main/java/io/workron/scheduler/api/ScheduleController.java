@@ -39,7 +39,9 @@ class ScheduleController {
   }
 
   @PostMapping
-  ResponseEntity<?> create(@RequestBody(required = false) JsonNode body) {
+  ResponseEntity<?> create(
+      @RequestBody(required = false) JsonNode body,
+      jakarta.servlet.http.HttpServletRequest request) {
     if (body == null || !body.isObject()) {
       return problem(HttpStatus.BAD_REQUEST, "the body must be a JSON object", null);
     }
@@ -52,6 +54,7 @@ class ScheduleController {
               body.get("job"),
               text(body, "missed"),
               text(body, "overlap"));
+      request.setAttribute(io.workron.scheduler.audit.AuditTrail.SUBJECT, d.name());
       Optional<Map<String, Object>> created =
           tx.execute(status -> schedules.create(d, OffsetDateTime.now(clock)));
       return created

@@ -7,6 +7,7 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.annotation.Value;
 import org.springframework.boot.ApplicationArguments;
 import org.springframework.boot.ApplicationRunner;
 import org.springframework.core.env.Environment;
@@ -24,9 +25,11 @@ class WarmUp implements ApplicationRunner {
   private static final Logger log = LoggerFactory.getLogger(WarmUp.class);
 
   private final Environment environment;
+  private final String token;
 
-  WarmUp(Environment environment) {
+  WarmUp(Environment environment, @Value("${workron.internal-api.token:}") String internalToken) {
     this.environment = environment;
+    this.token = internalToken.strip();
   }
 
   @Override
@@ -43,7 +46,7 @@ class WarmUp implements ApplicationRunner {
           get(base + "/workers"),
           get(base + "/jobs?limit=1"),
           get(base + "/jobs/warm-up"),
-          HttpRequest.newBuilder(URI.create(base + "/jobs/existing"))
+          authorized(base + "/jobs/existing")
               .timeout(Duration.ofSeconds(30))
               .header("Content-Type", "application/json")
               .POST(HttpRequest.BodyPublishers.ofString("{\"ids\":[\"warm-up\"]}"))
@@ -62,7 +65,13 @@ class WarmUp implements ApplicationRunner {
     log.info("query API warmed up in {} ms", (System.nanoTime() - started) / 1_000_000);
   }
 
-  private static HttpRequest get(String uri) {
-    return HttpRequest.newBuilder(URI.create(uri)).timeout(Duration.ofSeconds(30)).GET().build();
+  private HttpRequest get(String uri) {
+    return authorized(uri).timeout(Duration.ofSeconds(30)).GET().build();
+  }
+
+  /** With the internal API's token, as the gateway sends it (InternalApiGuard). */
+  private HttpRequest.Builder authorized(String uri) {
+    HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(uri));
+    return token.isEmpty() ? request : request.header("Authorization", "Bearer " + token);
   }
 }

@@ -127,12 +127,17 @@ public class Retention {
                 + "g as (delete from gangs where finished_at < ?::timestamptz returning id), "
                 + "d as (delete from gang_drains where gang_id in (select id from g)), "
                 + "e as (delete from job_dependencies where job_id in (select id from doomed)), "
+                + "v as (delete from audit_events where job_id in (select id from doomed) "
+                + "  or gang_id in (select id from g) "
+                // changes to queues, schedules and workers go at the same age as jobs
+                + "  or (job_id is null and gang_id is null and at < ?::timestamptz)), "
                 + "p as (insert into pruned_jobs (id, pruned_at) select id, ?::timestamptz "
                 + "  from doomed on conflict (id) do nothing), "
                 + "j as (delete from jobs where id in (select id from doomed) returning id) "
                 + "select count(*) from j",
             cutoff,
             properties.retentionBatchSize(),
+            cutoff,
             cutoff,
             now)
         .fetchOne(r -> r.get(0, Integer.class));

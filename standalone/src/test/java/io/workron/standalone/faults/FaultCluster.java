@@ -95,6 +95,8 @@ final class FaultCluster implements AutoCloseable {
         new ArrayList<>(
             List.of(
                 "--server.port=" + port,
+                // one machine: the internal API needs no token where only loopback reaches it
+                "--server.address=127.0.0.1",
                 "--spring.main.banner-mode=off",
                 "--spring.datasource.url=" + jdbcUrl(),
                 "--spring.datasource.username=" + dbUser(),

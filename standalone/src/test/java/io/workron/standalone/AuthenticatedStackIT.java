@@ -1,0 +1,223 @@
+package io.workron.standalone;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.workron.testsupport.OpenApiContract;
+import io.workron.testsupport.TestInfrastructure;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * The whole stack with authentication on, configured the documented way: tokens made by {@code
+ * scripts/new-token.sh}, whose printed lines configure the gateway. A token's job runs on a real
+ * worker; its cancel is an audit event in the job's history naming the token and the request;
+ * scheduler-core's internal API refuses a caller without the gateway's shared token.
+ */
+class AuthenticatedStackIT {
+
+  private static final JsonMapper JSON = JsonMapper.builder().build();
+  private static final HttpClient http = HttpClient.newHttpClient();
+
+  private static StandaloneStack stack;
+  private static String ciToken;
+  private static String readerToken;
+
+  /** What {@code scripts/new-token.sh NAME SCOPES} printed: the token and its env lines. */
+  private record Made(String token, String sha256, Map<String, String> env) {}
+
+  private static Made newToken(String name, String scopes) throws Exception {
+    Path script = ComposeFileTest.repositoryRoot().resolve("scripts/new-token.sh");
+    Process p =
+        new ProcessBuilder("bash", script.toString(), name, scopes)
+            .redirectErrorStream(true)
+            .start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
+    assertThat(p.exitValue()).as(out).isZero();
+    String token = field(out, "token");
+    String sha256 = field(out, "sha256");
+    Map<String, String> env = new LinkedHashMap<>();
+    Matcher line = Pattern.compile("(?m)^\\s+(WORKRON_AUTH_TOKENS_N_\\w+)=(\\S+)$").matcher(out);
+    while (line.find()) {
+      env.put(line.group(1), line.group(2));
+    }
+    return new Made(token, sha256, env);
+  }
+
+  private static String field(String out, String name) {
+    Matcher m = Pattern.compile("(?m)^" + name + ":\\s+(\\S+)$").matcher(out);
+    assertThat(m.find()).as("%s: in %s", name, out).isTrue();
+    return m.group(1);
+  }
+
+  /** The script's {@code WORKRON_AUTH_TOKENS_N_*} lines as properties of token number {@code n}. */
+  private static void configure(Map<String, String> properties, int n, Made made) {
+    made.env()
+        .forEach(
+            (variable, value) ->
+                properties.put(
+                    "workron.auth.tokens["
+                        + n
+                        + "]."
+                        + variable.substring("WORKRON_AUTH_TOKENS_N_".length()).toLowerCase(),
+                    value));
+  }
+
+  @BeforeAll
+  static void start() throws Exception {
+    Made ci = newToken("ci", "jobs:read,jobs:write");
+    Made reader = newToken("dashboard", "jobs:read");
+    ciToken = ci.token();
+    readerToken = reader.token();
+    Map<String, String> properties = new LinkedHashMap<>();
+    properties.put("workron.auth.enabled", "true");
+    configure(properties, 0, ci);
+    configure(properties, 1, reader);
+
+    TestInfrastructure infra = TestInfrastructure.get();
+    stack =
+        StandaloneStack.start(
+            new StandaloneStack.Options(
+                Files.createTempDirectory("workron-auth"),
+                infra.kafkaBootstrapServers(),
+                0,
+                infra.newDatabase(),
+                infra.username(),
+                infra.password(),
+                0,
+                0,
+                0,
+                1,
+                2,
+                infra.newTopicPrefix(),
+                properties));
+  }
+
+  @AfterAll
+  static void stop() {
+    if (stack != null) {
+      stack.close();
+    }
+  }
+
+  @Test
+  void theScriptsTokenIsOfTheHashItPrintsAndEachRunMakesANewOne() throws Exception {
+    Made made = newToken("x", "jobs:write:batch");
+    assertThat(made.token()).startsWith("wrk_").hasSizeGreaterThanOrEqualTo(4 + 43);
+    assertThat(made.sha256())
+        .isEqualTo(
+            HexFormat.of()
+                .formatHex(
+                    MessageDigest.getInstance("SHA-256")
+                        .digest(made.token().getBytes(StandardCharsets.UTF_8))));
+    assertThat(made.env())
+        .containsEntry("WORKRON_AUTH_TOKENS_N_NAME", "x")
+        .containsEntry("WORKRON_AUTH_TOKENS_N_SHA256", made.sha256())
+        .containsEntry("WORKRON_AUTH_TOKENS_N_SCOPES", "jobs:write:batch");
+    assertThat(newToken("x", "jobs:write:batch").token()).isNotEqualTo(made.token());
+  }
+
+  @Test
+  void aTokensJobRunsAndItsCancelIsInTheJobsHistory() throws Exception {
+    assertThat(call("POST", "/jobs", "{\"command\":\"true\"}", null, null).statusCode())
+        .isEqualTo(401);
+    assertThat(call("POST", "/jobs", "{\"command\":\"true\"}", readerToken, null).statusCode())
+        .isEqualTo(403);
+
+    String done = submit("{\"command\":\"echo hello\"}");
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .until(() -> "done".equals(job(done, readerToken).path("status").asString()));
+    assertThat(job(done, readerToken).path("output").asString()).contains("hello");
+
+    String running = submit("{\"command\":\"sleep 600\"}");
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .until(() -> "running".equals(job(running, ciToken).path("status").asString()));
+    HttpResponse<String> cancel =
+        call("POST", "/jobs/" + running + "/cancel", "", ciToken, "req-cancel-by-ci");
+    assertThat(cancel.statusCode()).as(cancel.body()).isEqualTo(202);
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .until(() -> "cancelled".equals(job(running, ciToken).path("status").asString()));
+
+    JsonNode audit = job(running, readerToken).path("audit");
+    assertThat(audit).hasSize(1);
+    assertThat(audit.get(0).path("action").asString()).isEqualTo("job.cancel");
+    assertThat(audit.get(0).path("actor").asString()).isEqualTo("ci");
+    assertThat(audit.get(0).path("request_id").asString()).isEqualTo("req-cancel-by-ci");
+    assertThat(job(done, readerToken).path("audit")).isEmpty();
+  }
+
+  @Test
+  void schedulerCoresInternalApiRefusesCallersWithoutTheGatewaysToken() throws Exception {
+    HttpResponse<String> direct =
+        http.send(
+            HttpRequest.newBuilder(
+                    URI.create("http://127.0.0.1:" + stack.schedulerPort() + "/internal/jobs"))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    assertThat(direct.statusCode()).isEqualTo(401);
+  }
+
+  private static String submit(String body) throws Exception {
+    HttpResponse<String> response = call("POST", "/jobs", body, ciToken, null);
+    assertThat(response.statusCode()).as(response.body()).isIn(201, 202);
+    String location = response.headers().firstValue("Location").orElseThrow();
+    return location.substring(location.lastIndexOf('/') + 1);
+  }
+
+  private static JsonNode job(String id, String token) throws Exception {
+    HttpResponse<String> response = call("GET", "/jobs/" + id, null, token, null);
+    if (response.statusCode() == 404) {
+      return JSON.createObjectNode();
+    }
+    assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+    return JSON.readTree(response.body());
+  }
+
+  /** One call to the gateway, checked against the committed OpenAPI document. */
+  private static HttpResponse<String> call(
+      String method, String path, String body, String token, String requestId) throws Exception {
+    HttpRequest.Builder request =
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + stack.gatewayPort() + path))
+            .timeout(Duration.ofSeconds(30))
+            .method(
+                method,
+                body == null
+                    ? HttpRequest.BodyPublishers.noBody()
+                    : HttpRequest.BodyPublishers.ofString(body));
+    if (body != null) {
+      request.header("Content-Type", "application/json");
+    }
+    if (token != null) {
+      request.header("Authorization", "Bearer " + token);
+    }
+    if (requestId != null) {
+      request.header("X-Request-ID", requestId);
+    }
+    HttpRequest built = request.build();
+    HttpResponse<String> response = http.send(built, HttpResponse.BodyHandlers.ofString());
+    OpenApiContract.check(built, response);
+    return response;
+  }
+}
