@@ -32,14 +32,7 @@ final class GatewayUnderTest implements AutoCloseable {
 
   /** Hex SHA-256 of a token, as the configuration wants it. */
   static String sha256(String token) {
-    try {
-      return java.util.HexFormat.of()
-          .formatHex(
-              java.security.MessageDigest.getInstance("SHA-256")
-                  .digest(token.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
-    } catch (java.security.NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
+    return io.workron.gateway.security.HashedTokens.sha256(token);
   }
 
   /**

@@ -8,7 +8,6 @@ import org.springframework.security.authorization.AuthorizationDecision;
 import org.springframework.security.authorization.AuthorizationManager;
 import org.springframework.security.authorization.AuthorizationResult;
 import org.springframework.security.core.Authentication;
-import org.springframework.security.core.GrantedAuthority;
 import org.springframework.security.oauth2.core.OAuth2AuthenticatedPrincipal;
 import org.springframework.security.web.access.intercept.RequestAuthorizationContext;
 
@@ -84,15 +83,6 @@ public final class AccessRules implements AuthorizationManager<RequestAuthorizat
         || !(caller.getPrincipal() instanceof OAuth2AuthenticatedPrincipal)) {
       return new AuthorizationDecision(false); // anonymous: answered 401
     }
-    for (GrantedAuthority a : caller.getAuthorities()) {
-      String held = a.getAuthority();
-      if (held.equals(Scopes.authority(scope))
-          || held.equals(Scopes.authority(Scopes.ADMIN))
-          || (scope.equals(Scopes.WRITE)
-              && held.startsWith(Scopes.authority(Scopes.WRITE + ":")))) {
-        return new AuthorizationDecision(true);
-      }
-    }
-    return new AuthorizationDecision(false);
+    return new AuthorizationDecision(Scopes.of(caller).holds(scope));
   }
 }

@@ -2,6 +2,7 @@ package io.workron.gateway.security;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.workron.gateway.http.ForbiddenException;
 import io.workron.gateway.http.RequestId;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
@@ -96,7 +97,7 @@ public final class AuthFailures implements AuthenticationEntryPoint, AccessDenie
         response,
         403,
         "Forbidden",
-        "token " + caller + " lacks the scope " + scope + " that " + what + " needs",
+        new ForbiddenException(caller, scope, what).getMessage(),
         Map.of("required_scope", scope));
   }
 

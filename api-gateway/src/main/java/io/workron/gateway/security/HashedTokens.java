@@ -25,7 +25,7 @@ import org.springframework.security.oauth2.server.resource.introspection.OpaqueT
  * <p>Looking the hash up in a map leaks nothing useful through timing: an attacker learns, at best,
  * how a hash of their own guess compares with a stored hash, which says nothing about the token.
  */
-final class HashedTokens implements OpaqueTokenIntrospector {
+public final class HashedTokens implements OpaqueTokenIntrospector {
 
   private final Map<String, OAuth2AuthenticatedPrincipal> byHash;
 
@@ -61,7 +61,7 @@ final class HashedTokens implements OpaqueTokenIntrospector {
   }
 
   /** Hex SHA-256 of the token's UTF-8 bytes, as {@code scripts/new-token.sh} prints it. */
-  static String sha256(String token) {
+  public static String sha256(String token) {
     try {
       return HexFormat.of()
           .formatHex(

@@ -55,7 +55,11 @@ public final class Scopes {
    * consulted later, in a continuation on another thread.
    */
   public static Grant current() {
-    Authentication caller = SecurityContextHolder.getContext().getAuthentication();
+    return of(SecurityContextHolder.getContext().getAuthentication());
+  }
+
+  /** What {@code caller} may do; {@link Grant#OPEN} when it holds no token (authentication off). */
+  static Grant of(Authentication caller) {
     if (caller == null || !(caller.getPrincipal() instanceof OAuth2AuthenticatedPrincipal p)) {
       return Grant.OPEN; // no token was asked for: authentication is off
     }
@@ -88,6 +92,18 @@ public final class Scopes {
     /** May submit to or cancel in {@code queue}: the above, or {@code jobs:write:<queue>}. */
     public boolean mayWrite(String queue) {
       return mayWriteEveryQueue() || authorities.contains(authority(WRITE + ":" + queue));
+    }
+
+    /**
+     * Holds {@code scope} (or admin); for {@code jobs:write}, a write scope of one queue is enough
+     * here, the controller holding it to that queue.
+     */
+    boolean holds(String scope) {
+      return open
+          || authorities.contains(authority(ADMIN))
+          || authorities.contains(authority(scope))
+          || (scope.equals(WRITE)
+              && authorities.stream().anyMatch(a -> a.startsWith(authority(WRITE + ":"))));
     }
   }
 
