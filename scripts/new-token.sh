@@ -7,14 +7,14 @@
 #                                         (default: admin), and the lines that configure it
 #   scripts/new-token.sh --internal       a shared token for scheduler-core's internal API
 #                                         (WORKRON_INTERNAL_API_TOKEN, the same on the gateway)
-#   scripts/new-token.sh --compose [FILE] writes WORKRON_ADMIN_TOKEN_SHA256 and
-#                                         WORKRON_INTERNAL_API_TOKEN to FILE (default: .env next
-#                                         to docker-compose.yml) unless set there, and prints the
-#                                         admin token
+#   scripts/new-token.sh --compose [FILE] writes WORKRON_ADMIN_TOKEN_SHA256,
+#                                         WORKRON_INTERNAL_API_TOKEN and WORKRON_KAFKA_PASSWORD
+#                                         to FILE (default: .env next to docker-compose.yml)
+#                                         unless set there, and prints the admin token
 #
 # Needs only bash, head, base64 and sha256sum (or shasum), so it runs where the JDK is not.
 set -euo pipefail
-umask 077 # .env holds the internal API token
+umask 077 # .env holds the internal API token and the Kafka password
 
 random_token() { # 32 random bytes, base64url without padding
   head -c 32 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n'
@@ -46,22 +46,24 @@ case "${1:-}" in
     file="${2:-$(cd "$(dirname "$0")/.." && pwd)/.env}"
     touch "$file"
     chmod 600 "$file"
-    if grep -q '^WORKRON_ADMIN_TOKEN_SHA256=' "$file"; then
-      echo "$file already has WORKRON_ADMIN_TOKEN_SHA256; remove that line to make a new admin token" >&2
-      exit 1
-    fi
-    token="wrk_$(random_token)"
-    hash="$(sha256_of "$token")"
-    internal="$(random_token)"
-    [ ${#hash} -eq 64 ] || { echo "could not hash the token (no sha256sum or shasum)" >&2; exit 1; }
     # a last line without its newline would be joined with ours
     if [ -s "$file" ] && [ "$(tail -c 1 "$file" | od -An -c | tr -d ' ')" != '\n' ]; then
       echo >>"$file"
     fi
-    echo "WORKRON_ADMIN_TOKEN_SHA256=$hash" >>"$file"
-    if ! grep -q '^WORKRON_INTERNAL_API_TOKEN=' "$file"; then
-      echo "WORKRON_INTERNAL_API_TOKEN=$internal" >>"$file"
+    # the shared secrets docker-compose.yml asks for; one already in the file is kept
+    for secret in WORKRON_INTERNAL_API_TOKEN WORKRON_KAFKA_PASSWORD; do
+      if ! grep -q "^$secret=" "$file"; then
+        echo "$secret=$(random_token)" >>"$file"
+      fi
+    done
+    if grep -q '^WORKRON_ADMIN_TOKEN_SHA256=' "$file"; then
+      echo "$file already has WORKRON_ADMIN_TOKEN_SHA256 (kept); remove that line to make a new admin token" >&2
+      exit 0
     fi
+    token="wrk_$(random_token)"
+    hash="$(sha256_of "$token")"
+    [ ${#hash} -eq 64 ] || { echo "could not hash the token (no sha256sum or shasum)" >&2; exit 1; }
+    echo "WORKRON_ADMIN_TOKEN_SHA256=$hash" >>"$file"
     echo "token:  $token"
     echo "name:   admin"
     echo "scopes: admin"

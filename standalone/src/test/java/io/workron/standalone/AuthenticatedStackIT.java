@@ -3,6 +3,7 @@ package io.workron.standalone;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.workron.embedded.EmbeddedKafka;
 import io.workron.testsupport.OpenApiContract;
 import io.workron.testsupport.TestInfrastructure;
 import java.net.URI;
@@ -30,13 +31,17 @@ import tools.jackson.databind.json.JsonMapper;
  * The whole stack with authentication on, configured the documented way: tokens made by {@code
  * scripts/new-token.sh}, whose printed lines configure the gateway. A token's job runs on a real
  * worker; its cancel is an audit event in the job's history naming the token and the request;
- * scheduler-core's internal API refuses a caller without the gateway's shared token.
+ * scheduler-core's internal API refuses a caller without the gateway's shared token. The broker
+ * asks every client for a SASL/PLAIN login, and every service logs in with {@code
+ * workron.kafka.username} and {@code .password}: a job that runs shows that each Kafka client of
+ * the gateway, scheduler-core and the worker did.
  */
 class AuthenticatedStackIT {
 
   private static final JsonMapper JSON = JsonMapper.builder().build();
   private static final HttpClient http = HttpClient.newHttpClient();
 
+  private static EmbeddedKafka kafka;
   private static StandaloneStack stack;
   private static String ciToken;
   private static String readerToken;
@@ -93,12 +98,24 @@ class AuthenticatedStackIT {
     configure(properties, 0, ci);
     configure(properties, 1, reader);
 
+    String kafkaPassword = newSecret();
+    Path dir = Files.createTempDirectory("workron-auth");
+    kafka =
+        EmbeddedKafka.start(
+            dir.resolve("kafka"),
+            "127.0.0.1",
+            0,
+            new EmbeddedKafka.Sasl("PLAIN", Map.of("workron", kafkaPassword)));
+    properties.put("workron.kafka.username", "workron");
+    properties.put("workron.kafka.password", kafkaPassword);
+    properties.put("workron.kafka.sasl-mechanism", "PLAIN");
+
     TestInfrastructure infra = TestInfrastructure.get();
     stack =
         StandaloneStack.start(
             new StandaloneStack.Options(
-                Files.createTempDirectory("workron-auth"),
-                infra.kafkaBootstrapServers(),
+                dir,
+                kafka.bootstrapServers(),
                 0,
                 infra.newDatabase(),
                 infra.username(),
@@ -117,6 +134,20 @@ class AuthenticatedStackIT {
     if (stack != null) {
       stack.close();
     }
+    if (kafka != null) {
+      kafka.close();
+    }
+  }
+
+  /** A secret as {@code scripts/new-token.sh --internal} makes one. */
+  private static String newSecret() throws Exception {
+    Path script = ComposeFileTest.repositoryRoot().resolve("scripts/new-token.sh");
+    Process p = new ProcessBuilder("bash", script.toString(), "--internal").start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+    assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
+    assertThat(p.exitValue()).isZero();
+    assertThat(out).matches("[A-Za-z0-9_-]{43}");
+    return out;
   }
 
   @Test

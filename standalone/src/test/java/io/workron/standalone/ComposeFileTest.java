@@ -13,10 +13,12 @@ import java.lang.reflect.Method;
 import java.lang.reflect.Parameter;
 import java.lang.reflect.RecordComponent;
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.PathMatcher;
+import java.nio.file.attribute.PosixFilePermission;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -28,6 +30,8 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
@@ -278,7 +282,15 @@ class ComposeFileTest {
     assertThat(voter.group(1))
         .as("%s: the voter's id is KAFKA_NODE_ID", kafka.service())
         .isEqualTo(env.get("KAFKA_NODE_ID"));
-    assertThat(kafka.names()).as("%s: the voter's host", kafka.service()).contains(voter.group(2));
+    // the controller takes no login, so nothing but the broker itself may reach it
+    assertThat(voter.group(2))
+        .as("%s: the voter's host is loopback", kafka.service())
+        .isIn("localhost", "127.0.0.1");
+    for (String controller : kafka.controllerListeners()) {
+      assertThat(kafka.bindHosts().get(controller))
+          .as("%s: the controller listener %s binds to loopback", kafka.service(), controller)
+          .isIn("localhost", "127.0.0.1");
+    }
     assertThat(kafka.listenerOnPort(Integer.parseInt(voter.group(3))))
         .as("%s: the voter's port %s is a controller listener", kafka.service(), voter.group(3))
         .isIn(kafka.controllerListeners());
@@ -347,6 +359,93 @@ class ComposeFileTest {
     for (String worker : servicesRunning("worker-runtime").keySet()) {
       assertThat(environment(worker)).doesNotContainKey("WORKRON_INTERNAL_API_TOKEN");
     }
+  }
+
+  @Test
+  void everyListenerButTheControllerAsksForTheScramLoginEveryServiceLogsInWith() {
+    KafkaListeners kafka = kafkaListeners();
+    Map<String, String> env = environment(kafka.service());
+    Map<String, String> protocols = new LinkedHashMap<>();
+    for (String entry : env.getOrDefault("KAFKA_LISTENER_SECURITY_PROTOCOL_MAP", "").split(",")) {
+      String[] pair = entry.trim().split(":");
+      protocols.put(pair[0], pair.length > 1 ? pair[1] : "");
+    }
+    Set<String> mechanisms =
+        Set.of(env.getOrDefault("KAFKA_SASL_ENABLED_MECHANISMS", "").split("\\s*,\\s*"));
+    Properties server = ComposeKafkaIT.serverProperties(env);
+    for (String listener : kafka.listeners().keySet()) {
+      if (kafka.controllerListeners().contains(listener)) {
+        continue;
+      }
+      assertThat(protocols.get(listener))
+          .as("%s: listener %s's security protocol", kafka.service(), listener)
+          .isIn("SASL_PLAINTEXT", "SASL_SSL");
+      for (String mechanism : mechanisms) {
+        String jaas =
+            "listener.name."
+                + listener.toLowerCase(Locale.ROOT)
+                + "."
+                + mechanism.toLowerCase(Locale.ROOT)
+                + ".sasl.jaas.config";
+        assertThat(server.getProperty(jaas))
+            .as("%s: %s (from its KAFKA_ variable)", kafka.service(), jaas)
+            .contains("ScramLoginModule required");
+      }
+    }
+    String user = env.get("WORKRON_KAFKA_USERNAME");
+    assertThat(user).as("%s: WORKRON_KAFKA_USERNAME, the SCRAM user", kafka.service()).isNotBlank();
+    assertThat(env.get("WORKRON_KAFKA_PASSWORD"))
+        .as("%s: its password comes from .env", kafka.service())
+        .isEqualTo("<required WORKRON_KAFKA_PASSWORD>");
+    for (String service : workronServices().keySet()) {
+      assertThat(setting(service, "workron.kafka.username"))
+          .as("%s: WORKRON_KAFKA_USERNAME", service)
+          .isEqualTo(user);
+      assertThat(setting(service, "workron.kafka.password"))
+          .as("%s: WORKRON_KAFKA_PASSWORD", service)
+          .isEqualTo(env.get("WORKRON_KAFKA_PASSWORD"));
+      assertThat(mechanisms)
+          .as("%s: its SASL mechanism is one the broker offers", service)
+          .contains(setting(service, "workron.kafka.sasl-mechanism"));
+    }
+  }
+
+  @Test
+  void theTokenScriptWritesEverySecretComposeAsksForAndKeepsThemOnASecondRun() throws Exception {
+    Set<String> required = new TreeSet<>();
+    Matcher m =
+        Pattern.compile("\\$\\{([A-Z0-9_]+):\\?")
+            .matcher(Files.readString(root.resolve("docker-compose.yml")));
+    while (m.find()) {
+      required.add(m.group(1));
+    }
+    assertThat(required).contains("WORKRON_KAFKA_PASSWORD", "WORKRON_INTERNAL_API_TOKEN");
+    Path env = Files.createTempDirectory("workron-env").resolve(".env");
+    Properties first = runComposeTokenScript(env);
+    assertThat(first.stringPropertyNames()).containsAll(required);
+    first.forEach((k, v) -> assertThat(v.toString()).as("%s", k).hasSizeGreaterThanOrEqualTo(43));
+    assertThat(runComposeTokenScript(env)).isEqualTo(first);
+    assertThat(Files.getPosixFilePermissions(env))
+        .containsExactlyInAnyOrder(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE);
+  }
+
+  private static Properties runComposeTokenScript(Path env) throws Exception {
+    Process p =
+        new ProcessBuilder(
+                "bash",
+                root.resolve("scripts/new-token.sh").toString(),
+                "--compose",
+                env.toString())
+            .redirectErrorStream(true)
+            .start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
+    assertThat(p.exitValue()).as(out).isZero();
+    Properties written = new Properties();
+    try (Reader in = Files.newBufferedReader(env)) {
+      written.load(in);
+    }
+    return written;
   }
 
   @Test
@@ -782,6 +881,7 @@ class ComposeFileTest {
       String service,
       Set<String> names,
       Map<String, Integer> listeners,
+      Map<String, String> bindHosts,
       Map<String, String> advertised,
       Set<String> controllerListeners) {
 
@@ -803,17 +903,20 @@ class ComposeFileTest {
       names.add(hostname.toString());
     }
     Map<String, Integer> listeners = new LinkedHashMap<>();
+    Map<String, String> bindHosts = new LinkedHashMap<>();
     listenerUris(env.get("KAFKA_LISTENERS"), service, "KAFKA_LISTENERS")
         .forEach(
-            (name, hostPort) ->
-                listeners.put(
-                    name, Integer.parseInt(hostPort.substring(hostPort.lastIndexOf(':') + 1))));
+            (name, hostPort) -> {
+              int colon = hostPort.lastIndexOf(':');
+              listeners.put(name, Integer.parseInt(hostPort.substring(colon + 1)));
+              bindHosts.put(name, hostPort.substring(0, colon));
+            });
     Map<String, String> advertised =
         listenerUris(env.get("KAFKA_ADVERTISED_LISTENERS"), service, "KAFKA_ADVERTISED_LISTENERS");
     Set<String> controllers =
         Set.of(
             env.getOrDefault("KAFKA_CONTROLLER_LISTENER_NAMES", "CONTROLLER").split("\\s*,\\s*"));
-    return new KafkaListeners(service, names, listeners, advertised, controllers);
+    return new KafkaListeners(service, names, listeners, bindHosts, advertised, controllers);
   }
 
   private static Map<String, String> listenerUris(String value, String service, String variable) {

@@ -40,6 +40,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Properties;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
@@ -84,7 +85,7 @@ class KubernetesManifestsTest {
    */
   private static final Map<String, Set<String>> EXTERNAL_SECRETS =
       Map.of(
-          "workron-kafka", Set.of("bootstrap-servers"),
+          "workron-kafka", Set.of("bootstrap-servers", "username", "password"),
           "workron-postgres", Set.of("jdbc-url", "username", "password"),
           "workron-auth", Set.of("admin-token-sha256", "internal-api-token"));
 
@@ -586,6 +587,65 @@ class KubernetesManifestsTest {
     int minimum = Integer.parseInt(env(broker, "KAFKA_GROUP_MIN_SESSION_TIMEOUT_MS").getValue());
     assertThat(session).isBetween(minimum, 4999);
     assertThat(heartbeat * 3).isLessThanOrEqualTo(session);
+  }
+
+  @Test
+  void devsBrokerRunsComposesTestedStartScriptAndAsksEveryWorkronContainerForItsScramUser()
+      throws Exception {
+    V1StatefulSet kafka = typed("dev", V1StatefulSet.class, "kafka");
+    V1Container broker = kafka.getSpec().getTemplate().getSpec().getContainers().get(0);
+    // the start script that formats the log directory with the SCRAM user is the one
+    // ComposeKafkaIT runs (compose writes $$ for the shell's $)
+    Map<String, Object> compose;
+    try (var reader = Files.newBufferedReader(root.resolve("docker-compose.yml"))) {
+      compose = new Yaml(new SafeConstructor(new LoaderOptions())).load(reader);
+    }
+    @SuppressWarnings("unchecked")
+    Map<String, Map<String, Object>> services =
+        (Map<String, Map<String, Object>>) compose.get("services");
+    List<?> composeCommand = (List<?>) services.get("kafka").get("command");
+    assertThat(broker.getCommand())
+        .isEqualTo(
+            List.of(
+                composeCommand.get(0).toString(),
+                composeCommand.get(1).toString(),
+                composeCommand.get(2).toString().replace("$$", "$")));
+
+    Map<String, String> env = new LinkedHashMap<>();
+    nullSafe(broker.getEnv()).forEach(v -> env.put(v.getName(), v.getValue()));
+    Properties server = ComposeKafkaIT.serverProperties(env);
+    assertThat(server.getProperty("listeners"))
+        .as("the controller takes no login, so it listens on loopback only")
+        .contains("CONTROLLER://localhost:");
+    assertThat(server.getProperty("listener.security.protocol.map"))
+        .isEqualTo("INTERNAL:SASL_PLAINTEXT,CONTROLLER:PLAINTEXT");
+    assertThat(server.getProperty("sasl.enabled.mechanisms")).isEqualTo("SCRAM-SHA-512");
+    assertThat(server.getProperty("listener.name.internal.scram-sha-512.sasl.jaas.config"))
+        .isEqualTo(
+            "org.apache.kafka.common.security.scram.ScramLoginModule required"
+                + " username=\"$(WORKRON_KAFKA_USERNAME)\" password=\"$(WORKRON_KAFKA_PASSWORD)\";");
+    // $(...) is expanded from variables defined before it, which come from the Secret every
+    // Workron container logs in with
+    List<String> names = nullSafe(broker.getEnv()).stream().map(V1EnvVar::getName).toList();
+    assertThat(names.indexOf("WORKRON_KAFKA_PASSWORD"))
+        .isBetween(
+            0, names.indexOf("KAFKA_LISTENER_NAME_INTERNAL_SCRAM___SHA___512_SASL_JAAS_CONFIG"));
+    for (String variable : List.of("WORKRON_KAFKA_USERNAME", "WORKRON_KAFKA_PASSWORD")) {
+      var brokers = env(broker, variable).getValueFrom().getSecretKeyRef();
+      forEachWorkronContainer(
+          (overlay, workload, container, module) -> {
+            var ref = env(container, variable).getValueFrom().getSecretKeyRef();
+            assertThat(baseName(ref.getName()) + "/" + ref.getKey())
+                .as("%s: %s's %s", overlay, workload, variable)
+                .isEqualTo(
+                    "workron-kafka/" + (variable.endsWith("USERNAME") ? "username" : "password"));
+            if (overlay.equals("dev")) {
+              assertThat(ref.getName()).isEqualTo(brokers.getName());
+              assertThat(ref.getKey()).isEqualTo(brokers.getKey());
+            }
+          });
+    }
+    assertThat(secretValue("dev", "workron-kafka", "password")).isNotBlank();
   }
 
   @Test
