@@ -65,6 +65,13 @@ public final class KafkaSaslSettings implements EnvironmentPostProcessor, Ordere
     if (password.isEmpty()) {
       throw new IllegalStateException(USERNAME + " is set but " + PASSWORD + " is not");
     }
+    // a JAAS quoted string ends at a line break (a password file's trailing newline, say)
+    if (username.chars().anyMatch(Character::isISOControl)) {
+      throw new IllegalStateException(USERNAME + " holds a control character (a line break?)");
+    }
+    if (password.chars().anyMatch(Character::isISOControl)) {
+      throw new IllegalStateException(PASSWORD + " holds a control character (a line break?)");
+    }
     String sasl = mechanism.isBlank() ? "SCRAM-SHA-512" : mechanism.trim().toUpperCase(Locale.ROOT);
     String module =
         switch (sasl) {

@@ -57,6 +57,9 @@ class KafkaSaslSettingsTest {
         .hasMessageContaining(KafkaSaslSettings.PASSWORD);
     assertThatThrownBy(() -> KafkaSaslSettings.settings(" ", "pw", "SCRAM-SHA-512", "PLAINTEXT"))
         .hasMessageContaining(KafkaSaslSettings.USERNAME);
+    assertThatThrownBy(
+            () -> KafkaSaslSettings.settings("workron", "pw\n", "SCRAM-SHA-512", "PLAINTEXT"))
+        .hasMessageContaining(KafkaSaslSettings.PASSWORD + " holds a control character");
     assertThatThrownBy(() -> KafkaSaslSettings.settings("workron", "pw", "GSSAPI", "PLAINTEXT"))
         .hasMessageContaining(KafkaSaslSettings.MECHANISM + "=GSSAPI");
     assertThatThrownBy(() -> KafkaSaslSettings.settings("workron", "pw", "PLAIN", "TLS"))

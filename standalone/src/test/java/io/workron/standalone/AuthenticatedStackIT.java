@@ -17,6 +17,7 @@ import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
@@ -197,6 +198,23 @@ class AuthenticatedStackIT {
     assertThat(audit.get(0).path("actor").asString()).isEqualTo("ci");
     assertThat(audit.get(0).path("request_id").asString()).isEqualTo("req-cancel-by-ci");
     assertThat(job(done, readerToken).path("audit")).isEmpty();
+  }
+
+  @Test
+  void everyServicesKafkaHealthCheckLoggedInToo() throws Exception {
+    // the readiness groups hold each service's own admin-client check of the broker
+    List<Integer> ports = new java.util.ArrayList<>(stack.workerPorts());
+    ports.add(stack.gatewayPort());
+    ports.add(stack.schedulerPort());
+    for (int port : ports) {
+      HttpResponse<String> ready =
+          http.send(
+              HttpRequest.newBuilder(
+                      URI.create("http://127.0.0.1:" + port + "/actuator/health/readiness"))
+                  .build(),
+              HttpResponse.BodyHandlers.ofString());
+      assertThat(ready.statusCode()).as("port %d: %s", port, ready.body()).isEqualTo(200);
+    }
   }
 
   @Test

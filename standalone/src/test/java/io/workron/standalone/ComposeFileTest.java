@@ -394,6 +394,20 @@ class ComposeFileTest {
     }
     String user = env.get("WORKRON_KAFKA_USERNAME");
     assertThat(user).as("%s: WORKRON_KAFKA_USERNAME, the SCRAM user", kafka.service()).isNotBlank();
+    // the broker logs in to its inter-broker listener as that user, with the same password
+    String interBroker = env.get("KAFKA_INTER_BROKER_LISTENER_NAME");
+    for (String mechanism : mechanisms) {
+      assertThat(
+              server.getProperty(
+                  "listener.name."
+                      + interBroker.toLowerCase(Locale.ROOT)
+                      + "."
+                      + mechanism.toLowerCase(Locale.ROOT)
+                      + ".sasl.jaas.config"))
+          .as("%s: the broker's own login", kafka.service())
+          .contains("username=\"" + user + "\"")
+          .contains("password=\"" + env.get("WORKRON_KAFKA_PASSWORD") + "\"");
+    }
     assertThat(env.get("WORKRON_KAFKA_PASSWORD"))
         .as("%s: its password comes from .env", kafka.service())
         .isEqualTo("<required WORKRON_KAFKA_PASSWORD>");

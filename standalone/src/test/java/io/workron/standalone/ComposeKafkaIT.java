@@ -158,6 +158,19 @@ class ComposeKafkaIT {
     }
   }
 
+  @Test
+  void theStartScriptRefusesAPasswordThatWouldBreakTheScramArgumentsBeforeFormatting()
+      throws Exception {
+    Map<String, Object> kafkaService = section(services(), "kafka");
+    Map<String, String> env = environment(kafkaService);
+    env.put("WORKRON_KAFKA_PASSWORD", "a,b]c");
+    Path data = dir.resolve("refused");
+    String out =
+        runStartScript(kafkaService, env, data, Files.createDirectories(dir.resolve("t")), 1);
+    assertThat(out).contains("WORKRON_KAFKA_PASSWORD");
+    assertThat(data.resolve("meta.properties")).doesNotExist();
+  }
+
   /**
    * Runs the service's {@code bash -ec} command with its environment, the container's paths moved
    * into the test's directory, Kafka's storage tool from this classpath, and the image's own start
@@ -165,6 +178,13 @@ class ComposeKafkaIT {
    */
   private void runStartScript(
       Map<String, Object> kafkaService, Map<String, String> env, Path data, Path tmp)
+      throws Exception {
+    runStartScript(kafkaService, env, data, tmp, 0);
+  }
+
+  /** As above, expecting {@code exitCode}; returns what the script printed. */
+  private String runStartScript(
+      Map<String, Object> kafkaService, Map<String, String> env, Path data, Path tmp, int exitCode)
       throws Exception {
     Object command = kafkaService.get("command");
     assertThat(command).as("the kafka service's command").isInstanceOf(List.class);
@@ -204,24 +224,35 @@ class ComposeKafkaIT {
     Process p = bash.start();
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     assertThat(p.waitFor(120, TimeUnit.SECONDS)).as(out).isTrue();
-    assertThat(p.exitValue()).as("the start script: %s", out).isZero();
+    assertThat(p.exitValue()).as("the start script: %s", out).isEqualTo(exitCode);
+    return out;
   }
 
-  /** The image's rule: KAFKA_A_B becomes a.b, a double underscore _ and a triple one -. */
+  /**
+   * The image's rule: KAFKA_A_B becomes a.b, a double underscore _ and a triple one -, written as
+   * {@code key=value} lines of server.properties, which the broker reads with {@link
+   * Properties#load} (so a backslash in a value is read as an escape, as it would be there).
+   */
   static Properties serverProperties(Map<String, String> env) {
-    Properties server = new Properties();
+    StringBuilder file = new StringBuilder();
     env.forEach(
         (name, value) -> {
           if (name.startsWith("KAFKA_") && !NOT_SERVER_PROPERTIES.contains(name)) {
             String key =
-                name.substring("KAFKA_".length())
+                name.replace("KAFKA_", "")
                     .toLowerCase(java.util.Locale.ROOT)
                     .replace("_", ".")
                     .replace("...", "-")
                     .replace("..", "_");
-            server.put(key, value);
+            file.append(key).append('=').append(value).append('\n');
           }
         });
+    Properties server = new Properties();
+    try {
+      server.load(new java.io.StringReader(file.toString()));
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
     return server;
   }
 

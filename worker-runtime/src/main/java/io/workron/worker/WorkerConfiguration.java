@@ -1,5 +1,8 @@
 package io.workron.worker;
 
+import io.micrometer.tracing.Tracer;
+import io.micrometer.tracing.propagation.Propagator;
+import io.workron.kafka.JobTraces;
 import io.workron.schemas.JobResult;
 import io.workron.schemas.Topics;
 import io.workron.schemas.WireCodec;
@@ -7,6 +10,7 @@ import io.workron.worker.execution.CommandRunner;
 import io.workron.worker.execution.ProcessLedger;
 import java.security.SecureRandom;
 import java.time.Clock;
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.annotation.Value;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -18,6 +22,12 @@ class WorkerConfiguration {
   @Bean
   Clock clock() {
     return Clock.systemUTC();
+  }
+
+  /** The attempt's span, carried by hand from the dispatch to the result and the process. */
+  @Bean
+  JobTraces jobTraces(ObjectProvider<Tracer> tracer, ObjectProvider<Propagator> propagator) {
+    return JobTraces.of(tracer, propagator);
   }
 
   @Bean

@@ -38,8 +38,8 @@ import tools.jackson.databind.JsonNode;
  * A worker run as the compose and Kubernetes shapes run it: its own JVM, Spring Boot's own logging
  * (no test logback file on the class path), {@code LOGGING_STRUCTURED_FORMAT_CONSOLE=ecs}. Every
  * line it writes to stdout is one JSON object, and the line that reports a job carries the job's
- * {@code job_id}, {@code attempt}, {@code worker_id} and the submission's {@code request_id} as
- * fields.
+ * {@code job_id}, {@code attempt}, {@code worker_id}, the submission's {@code request_id} and the
+ * attempt's {@code trace_id} and {@code span_id} as fields.
  */
 class StructuredLogsIT {
 
@@ -124,6 +124,14 @@ class StructuredLogsIT {
       ProducerRecord<String, byte[]> record =
           new ProducerRecord<>(topics.dispatch(workerId), jobId, codec.encode(envelope));
       record.headers().add(Topics.REQUEST_ID_HEADER, "req-json".getBytes(StandardCharsets.UTF_8));
+      // as scheduler-core's dispatch span sends it: the attempt's lines carry its trace
+      String traceId = "4bf92f3577b34da6a3ce929d0e0e4736";
+      String dispatchSpan = "00f067aa0ba902b7";
+      record
+          .headers()
+          .add(
+              "traceparent",
+              ("00-" + traceId + "-" + dispatchSpan + "-01").getBytes(StandardCharsets.UTF_8));
       producer.send(record).get(30, TimeUnit.SECONDS);
 
       JsonNode finished =
@@ -141,6 +149,11 @@ class StructuredLogsIT {
       assertThat(finished.get("attempt").asString()).isEqualTo("2");
       assertThat(finished.get("worker_id").asString()).isEqualTo(workerId);
       assertThat(finished.get("request_id").asString()).isEqualTo("req-json");
+      assertThat(finished.get("trace_id").asString()).isEqualTo(traceId);
+      assertThat(finished.get("span_id").asString())
+          .as("the attempt's own span, a child of the dispatch's")
+          .matches("[0-9a-f]{16}")
+          .isNotEqualTo(dispatchSpan);
       assertThat(finished.get("service").get("name").asString()).isEqualTo("worker-runtime");
       assertThat(finished.get("log").get("level").asString()).isEqualTo("INFO");
     } finally {

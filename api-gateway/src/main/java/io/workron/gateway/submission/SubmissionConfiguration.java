@@ -6,8 +6,11 @@ import io.github.resilience4j.bulkhead.BulkheadRegistry;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.tracing.Tracer;
+import io.micrometer.tracing.propagation.Propagator;
 import io.workron.gateway.GatewayProperties;
 import io.workron.gateway.schedulercore.SchedulerCoreClient;
+import io.workron.kafka.JobTraces;
 import io.workron.schemas.Topics;
 import io.workron.schemas.WireCodec;
 import java.time.Clock;
@@ -19,6 +22,7 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.annotation.Qualifier;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -39,14 +43,17 @@ class SubmissionConfiguration {
       WireCodec codec,
       CircuitBreakerRegistry breakers,
       GatewayProperties properties,
-      Clock clock) {
+      Clock clock,
+      ObjectProvider<Tracer> tracer,
+      ObjectProvider<Propagator> propagator) {
     return new SubmissionPublisher(
         kafka,
         topics,
         codec,
         breakers.circuitBreaker(SubmissionPublisher.BREAKER, breakerConfig(properties)),
         properties.produceTimeout(),
-        clock);
+        clock,
+        JobTraces.of(tracer, propagator));
   }
 
   @Bean

@@ -2,7 +2,9 @@ package io.workron.gateway.submission;
 
 import io.github.resilience4j.circuitbreaker.CallNotPermittedException;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+import io.micrometer.tracing.Span;
 import io.workron.gateway.http.UnavailableException;
+import io.workron.kafka.JobTraces;
 import io.workron.schemas.Envelope;
 import io.workron.schemas.Ids;
 import io.workron.schemas.JobSubmission;
@@ -40,6 +42,7 @@ class SubmissionPublisher {
   private final CircuitBreaker breaker;
   private final Duration produceTimeout;
   private final Clock clock;
+  private final JobTraces traces;
 
   SubmissionPublisher(
       KafkaTemplate<String, byte[]> kafka,
@@ -47,7 +50,9 @@ class SubmissionPublisher {
       WireCodec codec,
       CircuitBreaker breaker,
       Duration produceTimeout,
-      Clock clock) {
+      Clock clock,
+      JobTraces traces) {
+    this.traces = traces;
     this.kafka = kafka;
     this.topics = topics;
     this.codec = codec;
@@ -75,6 +80,12 @@ class SubmissionPublisher {
     ProducerRecord<String, byte[]> record =
         new ProducerRecord<>(topics.submissions(), submission.id(), document);
     record.headers().add(Topics.REQUEST_ID_HEADER, requestId.getBytes(StandardCharsets.UTF_8));
+    // the produce is a child of the REST call's span, and scheduler-core's ingest of this one (by
+    // hand: Spring Kafka's template observation would ask the broker for its cluster id first,
+    // and so hang a request while Kafka is down)
+    Span span = traces.startChildOfCurrent("workron.submit", Span.Kind.PRODUCER);
+    span.tag("workron.job_id", submission.id());
+    traces.inject(span, record.headers());
     Supplier<CompletionStage<SendResult<String, byte[]>>> send =
         () -> {
           try {
@@ -90,8 +101,11 @@ class SubmissionPublisher {
         .handle(
             (sent, failure) -> {
               if (failure == null) {
+                span.end();
                 return sent.getRecordMetadata();
               }
+              span.error(failure);
+              span.end();
               throw unavailable(failure);
             });
   }

@@ -1,10 +1,14 @@
 package io.workron.scheduler.config;
 
+import io.micrometer.tracing.Tracer;
+import io.micrometer.tracing.propagation.Propagator;
+import io.workron.kafka.JobTraces;
 import io.workron.schemas.Topics;
 import io.workron.schemas.WireCodec;
 import java.time.Clock;
 import java.util.random.RandomGenerator;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.annotation.Value;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -26,6 +30,12 @@ public class SchedulerConfig {
   @Bean
   RandomGenerator random() {
     return RandomGenerator.getDefault();
+  }
+
+  /** Spans carried by hand through batch listeners, job rows and the outbox relay. */
+  @Bean
+  JobTraces jobTraces(ObjectProvider<Tracer> tracer, ObjectProvider<Propagator> propagator) {
+    return JobTraces.of(tracer, propagator);
   }
 
   @Bean

@@ -1,5 +1,7 @@
 package io.workron.scheduler.ingest;
 
+import io.micrometer.tracing.Span;
+import io.workron.kafka.JobTraces;
 import io.workron.scheduler.consume.PollApplier;
 import io.workron.schemas.Envelope;
 import io.workron.schemas.JobCancel;
@@ -8,6 +10,7 @@ import io.workron.schemas.MessageType;
 import io.workron.schemas.Topics;
 import io.workron.schemas.WireCodec;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -29,11 +32,14 @@ class SubmissionListener {
   private final WireCodec codec;
   private final PollApplier applier;
   private final SubmissionStore store;
+  private final JobTraces traces;
 
-  SubmissionListener(WireCodec codec, PollApplier applier, SubmissionStore store) {
+  SubmissionListener(
+      WireCodec codec, PollApplier applier, SubmissionStore store, JobTraces traces) {
     this.codec = codec;
     this.applier = applier;
     this.store = store;
+    this.traces = traces;
   }
 
   @KafkaListener(
@@ -43,17 +49,37 @@ class SubmissionListener {
       concurrency = "${workron.scheduler.ingest-concurrency:2}",
       batch = "true")
   void onBatch(List<ConsumerRecord<String, byte[]>> records) {
-    applier.apply(
-        "submissions",
-        records,
-        this::decode,
-        store::store,
-        // only now: every record of the poll is stored or dead-lettered
-        () -> store.recordProgress(nextOffsets(records)));
+    // Spring Kafka observes no batch listener: each record's span continues the trace of its
+    // producer (the gateway's REST call) by hand, and lasts until the poll is stored
+    List<Span> spans = new ArrayList<>(records.size());
+    try {
+      applier.apply(
+          "submissions",
+          records,
+          record -> decode(record, spans),
+          store::store,
+          // only now: every record of the poll is stored or dead-lettered
+          () -> store.recordProgress(nextOffsets(records)));
+    } finally {
+      spans.forEach(Span::end);
+    }
+  }
+
+  private SubmissionStore.Intake decode(ConsumerRecord<String, byte[]> record, List<Span> spans)
+      throws io.workron.schemas.InvalidMessageException {
+    Span span = traces.start("workron.ingest", Span.Kind.CONSUMER, record.headers());
+    spans.add(span);
+    span.tag("workron.job_id", String.valueOf(record.key()));
+    try {
+      return decode(record, traces.traceparent(span));
+    } catch (io.workron.schemas.InvalidMessageException e) {
+      span.error(e);
+      throw e;
+    }
   }
 
   /** A submission, or else a cancel ({@code job.cancel.v1} shares the topic, keyed by job id). */
-  private SubmissionStore.Intake decode(ConsumerRecord<String, byte[]> record)
+  private SubmissionStore.Intake decode(ConsumerRecord<String, byte[]> record, String traceparent)
       throws io.workron.schemas.InvalidMessageException {
     Envelope<JobSubmission> envelope;
     try {
@@ -78,7 +104,7 @@ class SubmissionListener {
           "a job cannot depend on itself");
     }
     return new SubmissionStore.Accepted(
-        envelope.payload().withDefaults(), requestId(record), envelope.time());
+        envelope.payload().withDefaults(), requestId(record), envelope.time(), traceparent);
   }
 
   /** Per partition, the offset after the last record of the poll. */

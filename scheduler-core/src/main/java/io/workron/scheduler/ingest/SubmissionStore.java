@@ -4,6 +4,8 @@ import static io.workron.scheduler.db.Tables.JOBS;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.tracing.Span;
+import io.workron.kafka.JobTraces;
 import io.workron.scheduler.cancel.Cancellations;
 import io.workron.scheduler.consume.RecordRefused;
 import io.workron.scheduler.core.JobStatus;
@@ -41,7 +43,12 @@ public class SubmissionStore {
   sealed interface Intake permits Accepted, Cancel {}
 
   /** A valid submission with what travelled beside it. */
-  record Accepted(JobSubmission job, String requestId, Instant messageTime) implements Intake {}
+  /**
+   * A submission to store; {@code traceparent} is its ingest span's, kept with the job so its
+   * dispatch and events continue the trace.
+   */
+  record Accepted(JobSubmission job, String requestId, Instant messageTime, String traceparent)
+      implements Intake {}
 
   /** A {@code job.cancel.v1}: cancel the job, now or when it arrives. */
   record Cancel(String jobId, String reason) implements Intake {}
@@ -62,6 +69,8 @@ public class SubmissionStore {
   private final Counter submitted;
   private final Counter duplicates;
 
+  private final JobTraces traces;
+
   SubmissionStore(
       DSLContext db,
       TransactionTemplate tx,
@@ -74,7 +83,9 @@ public class SubmissionStore {
       IngestWaits waits,
       Cancellations cancellations,
       io.workron.scheduler.config.SchedulerProperties properties,
-      MeterRegistry meters) {
+      MeterRegistry meters,
+      JobTraces traces) {
+    this.traces = traces;
     this.db = db;
     this.tx = tx;
     this.clock = clock;
@@ -132,8 +143,16 @@ public class SubmissionStore {
    */
   public int storeFired(JobSubmission job, Instant fireTime) {
     Map<String, Accepted> one = new LinkedHashMap<>();
-    one.put(job.id(), new Accepted(job.withDefaults(), null, fireTime));
-    int inserted = tx.execute(status -> insert(one));
+    // a fired job starts a trace of its own
+    Span span = traces.start("workron.schedule.fire", null, (String) null);
+    span.tag("workron.job_id", job.id());
+    one.put(job.id(), new Accepted(job.withDefaults(), null, fireTime, traces.traceparent(span)));
+    int inserted;
+    try {
+      inserted = tx.execute(status -> insert(one));
+    } finally {
+      span.end();
+    }
     submitted.increment(inserted);
     return inserted;
   }
@@ -235,7 +254,8 @@ public class SubmissionStore {
                 j.delaySeconds(),
                 j.gangSize(),
                 j.preemptible());
-        expanded.putIfAbsent(taskId, new Accepted(task, a.requestId(), a.messageTime()));
+        expanded.putIfAbsent(
+            taskId, new Accepted(task, a.requestId(), a.messageTime(), a.traceparent()));
       }
     }
     return expanded;
@@ -292,7 +312,8 @@ public class SubmissionStore {
             JOBS.GANG_ID,
             JOBS.GANG_INDEX,
             JOBS.PREEMPTIBLE,
-            JOBS.WAIT_REASON);
+            JOBS.WAIT_REASON,
+            JOBS.TRACEPARENT);
     for (Accepted a : byId.values()) {
       JobSubmission j = a.job();
       JobStatus status = statusOf(j);
@@ -317,7 +338,8 @@ public class SubmissionStore {
               gangId,
               gangId == null ? null : Integer.valueOf(j.id().substring(gangId.length() + 1)),
               Boolean.TRUE.equals(j.preemptible()),
-              gangId == null ? null : "waiting for gang admission");
+              gangId == null ? null : "waiting for gang admission",
+              a.traceparent());
     }
     List<String> stored =
         insert.onConflictDoNothing().returningResult(JOBS.ID).fetch(r -> r.value1());

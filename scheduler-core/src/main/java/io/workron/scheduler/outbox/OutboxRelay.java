@@ -4,6 +4,8 @@ import static io.workron.scheduler.db.Tables.OUTBOX;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.tracing.Span;
+import io.workron.kafka.JobTraces;
 import io.workron.scheduler.config.SchedulerProperties;
 import io.workron.schemas.Topics;
 import java.nio.charset.StandardCharsets;
@@ -85,7 +87,8 @@ public class OutboxRelay implements SmartLifecycle {
       byte[] payload,
       String requestId,
       String dispatchJobId,
-      Integer dispatchAttempt) {}
+      Integer dispatchAttempt,
+      String traceparent) {}
 
   private final DSLContext db;
   private final KafkaTemplate<String, byte[]> kafka;
@@ -94,6 +97,7 @@ public class OutboxRelay implements SmartLifecycle {
   private final SchedulerProperties properties;
   private final Topics topics;
   private final Counter published;
+  private final JobTraces traces;
   private final ReentrantLock lock = new ReentrantLock();
   private final Condition work = lock.newCondition();
   private boolean pending;
@@ -116,7 +120,9 @@ public class OutboxRelay implements SmartLifecycle {
       Clock clock,
       SchedulerProperties properties,
       Topics topics,
-      MeterRegistry meters) {
+      MeterRegistry meters,
+      JobTraces traces) {
+    this.traces = traces;
     this.db = db;
     this.kafka = kafka;
     this.tx = tx;
@@ -425,7 +431,11 @@ public class OutboxRelay implements SmartLifecycle {
                     + "    order by p.topic, p.msg_key, p.id limit 1) "
                     + "  order by c.id limit ? for update skip locked) "
                     + "returning o.id, o.topic, o.msg_key, o.payload, o.request_id, "
-                    + "o.dispatch_job_id, o.dispatch_attempt",
+                    + "o.dispatch_job_id, o.dispatch_attempt, "
+                    // a message about a job continues the job's trace (keyed by its id)
+                    + (traces.on()
+                        ? "(select j.traceparent from jobs j where j.id = o.msg_key)"
+                        : "null::varchar"),
                 lease,
                 now.plus(properties.outboxLease()),
                 whichValue,
@@ -440,7 +450,8 @@ public class OutboxRelay implements SmartLifecycle {
                         r.get(3, byte[].class),
                         r.get(4, String.class),
                         r.get(5, String.class),
-                        r.get(6, Integer.class)));
+                        r.get(6, Integer.class),
+                        r.get(7, String.class)));
     List<Row> ordered = new ArrayList<>(rows);
     ordered.sort(Comparator.comparingLong(Row::id));
     return ordered;
@@ -466,6 +477,19 @@ public class OutboxRelay implements SmartLifecycle {
 
   private void sendAndDelete(List<Row> rows, String lease) {
     List<CompletableFuture<SendResult<String, byte[]>>> acks = new ArrayList<>(rows.size());
+    List<Span> spans = new ArrayList<>();
+    try {
+      sendAndDelete(rows, lease, acks, spans);
+    } finally {
+      spans.forEach(Span::end);
+    }
+  }
+
+  private void sendAndDelete(
+      List<Row> rows,
+      String lease,
+      List<CompletableFuture<SendResult<String, byte[]>>> acks,
+      List<Span> spans) {
     for (Row row : rows) {
       ProducerRecord<String, byte[]> record =
           new ProducerRecord<>(row.topic(), row.key(), row.payload());
@@ -473,6 +497,18 @@ public class OutboxRelay implements SmartLifecycle {
         record
             .headers()
             .add(Topics.REQUEST_ID_HEADER, row.requestId().getBytes(StandardCharsets.UTF_8));
+      }
+      if (row.traceparent() != null) {
+        // the dispatch (or event) is a child of the job's trace; the worker continues it
+        Span span =
+            traces.start(
+                row.dispatchJobId() != null ? "workron.dispatch" : "workron.publish",
+                Span.Kind.PRODUCER,
+                row.traceparent());
+        span.tag("workron.job_id", row.key());
+        span.tag("messaging.destination.name", row.topic());
+        spans.add(span);
+        traces.inject(span, record.headers());
       }
       CompletableFuture<SendResult<String, byte[]>> ack;
       try {

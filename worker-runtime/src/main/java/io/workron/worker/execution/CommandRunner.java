@@ -75,8 +75,23 @@ public final class CommandRunner {
   }
 
   /**
-   * Starts {@code command} with the worker's environment plus {@code env}. The variables in {@code
-   * env} replace inherited ones of the same name.
+   * Whether a variable of the worker's own environment is kept from the jobs it runs: its Kafka
+   * login and client settings, and any other service's secrets a shared environment might hold. A
+   * job still runs as the worker's user (docs/security.md says what that means); this keeps the
+   * login out of a plain {@code env} in a job's output.
+   */
+  static boolean withheld(String name) {
+    return name.startsWith("WORKRON_KAFKA_")
+        || name.startsWith("SPRING_KAFKA_")
+        || name.startsWith("SPRING_DATASOURCE_")
+        || name.startsWith("WORKRON_AUTH_")
+        || name.equals("WORKRON_INTERNAL_API_TOKEN")
+        || name.equals("SPRING_APPLICATION_JSON");
+  }
+
+  /**
+   * Starts {@code command} with the worker's environment, less what {@link #withheld} names, plus
+   * {@code env}. The variables in {@code env} replace inherited ones of the same name.
    *
    * @throws IOException when the process could not be started (no shell, missing directory, …)
    */
@@ -98,6 +113,7 @@ public final class CommandRunner {
             .redirectErrorStream(true)
             // a job has no input: a command that reads stdin gets end-of-file instead of hanging
             .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
+    builder.environment().keySet().removeIf(CommandRunner::withheld);
     builder.environment().putAll(env);
     Instant startedAt = clock.instant();
     if (guardian != null) {

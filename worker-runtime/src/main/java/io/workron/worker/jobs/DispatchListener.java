@@ -1,6 +1,7 @@
 package io.workron.worker.jobs;
 
 import io.workron.kafka.DeadLetter;
+import io.workron.kafka.JobTraces;
 import io.workron.schemas.Envelope;
 import io.workron.schemas.InvalidMessageException;
 import io.workron.schemas.JobDispatch;
@@ -88,7 +89,8 @@ class DispatchListener implements MessageListener<String, byte[]> {
           refusal.get().tag());
       return;
     }
-    slots.accept(dispatch, requestId(record));
+    // the dispatch's span in scheduler-core is the parent of the attempt's
+    slots.accept(dispatch, requestId(record), JobTraces.traceparent(record.headers()));
   }
 
   /**

@@ -1,6 +1,9 @@
 package io.workron.worker.jobs;
 
 import io.micrometer.core.instrument.Gauge;
+import io.micrometer.tracing.Span;
+import io.micrometer.tracing.Tracer;
+import io.workron.kafka.JobTraces;
 import io.workron.schemas.JobDispatch;
 import io.workron.schemas.JobOutput;
 import io.workron.schemas.JobResult;
@@ -95,13 +98,17 @@ public final class JobSlots implements AutoCloseable {
     this.gangTaskStarted = r;
   }
 
+  private final JobTraces traces;
+
   JobSlots(
       WorkerIdentity identity,
       WorkerProperties properties,
       CommandRunner runner,
       ResultPublisher results,
       JobMetrics metrics,
-      Clock clock) {
+      Clock clock,
+      JobTraces traces) {
+    this.traces = traces;
     this.identity = identity;
     this.properties = properties;
     this.runner = runner;
@@ -140,12 +147,12 @@ public final class JobSlots implements AutoCloseable {
   }
 
   /** Queues an admitted dispatch; it starts as soon as a slot is free. */
-  void accept(JobDispatch dispatch, String requestId) {
+  void accept(JobDispatch dispatch, String requestId, String traceparent) {
     Attempt attempt = Attempt.of(dispatch);
     synchronized (lock) {
       accepted.put(attempt, Boolean.TRUE);
     }
-    executor.execute(() -> run(dispatch, attempt, requestId));
+    executor.execute(() -> run(dispatch, attempt, requestId, traceparent));
   }
 
   /**
@@ -357,17 +364,26 @@ public final class JobSlots implements AutoCloseable {
     executor.shutdownNow();
   }
 
-  private void run(JobDispatch dispatch, Attempt attempt, String requestId) {
+  private void run(JobDispatch dispatch, Attempt attempt, String requestId, String traceparent) {
     MDC.put("job_id", attempt.jobId());
     MDC.put("worker_id", identity.workerId());
     MDC.put("attempt", Integer.toString(attempt.attempt()));
     if (requestId != null) {
       MDC.put("request_id", requestId);
     }
-    try {
+    // the attempt's span: a child of the dispatch, the parent of the process (TRACEPARENT) and of
+    // scheduler-core's handling of the result
+    Span span = traces.start("workron.job.run", Span.Kind.CONSUMER, traceparent);
+    span.tag("workron.job_id", attempt.jobId());
+    span.tag("workron.attempt", attempt.attempt());
+    span.tag("workron.worker_id", identity.workerId());
+    String own = traces.traceparent(span);
+    try (Tracer.SpanInScope scope = traces.tracer().withSpan(span)) {
       JobResult result =
-          withEpoch(withCheckpoint(execute(dispatch, attempt), checkpoints.get(attempt)), attempt);
-      boolean delivered = results.publish(result, requestId);
+          withEpoch(
+              withCheckpoint(execute(dispatch, attempt, own), checkpoints.get(attempt)), attempt);
+      span.tag("workron.outcome", result.outcome().name().toLowerCase(java.util.Locale.ROOT));
+      boolean delivered = results.publish(result, requestId, own);
       metrics.finished(result.outcome());
       log.info(
           "job finished job_id={} attempt={} outcome={} exit_code={} duration_ms={}{}",
@@ -379,8 +395,10 @@ public final class JobSlots implements AutoCloseable {
           delivered ? "" : " (result not delivered)");
     } catch (RuntimeException e) {
       // a bug must not kill the slot thread silently; the attempt is re-queued by the scheduler
+      span.error(e);
       log.error("job {} crashed the worker's job thread", attempt, e);
     } finally {
+      span.end();
       synchronized (lock) {
         accepted.remove(attempt);
         stopOrders.remove(attempt);
@@ -395,7 +413,7 @@ public final class JobSlots implements AutoCloseable {
     }
   }
 
-  private JobResult execute(JobDispatch dispatch, Attempt attempt) {
+  private JobResult execute(JobDispatch dispatch, Attempt attempt, String traceparent) {
     RunningCommand command;
     synchronized (lock) {
       if (draining) {
@@ -412,6 +430,10 @@ public final class JobSlots implements AutoCloseable {
       // set last so a dispatch cannot disguise which attempt is running
       env.put("WORKRON_JOB_ID", dispatch.jobId());
       env.put("WORKRON_ATTEMPT", Integer.toString(dispatch.attempt()));
+      if (traceparent != null) {
+        // W3C Trace Context for the job's own work: its spans join the job's trace
+        env.put("TRACEPARENT", traceparent);
+      }
       try {
         CheckpointFile file =
             CheckpointFile.prepare(

@@ -1,5 +1,6 @@
 package io.workron.worker.jobs;
 
+import io.workron.kafka.JobTraces;
 import io.workron.schemas.Envelope;
 import io.workron.schemas.Ids;
 import io.workron.schemas.JobResult;
@@ -52,7 +53,7 @@ class ResultPublisher {
    * Sends {@code result} and blocks until the broker has it. Returns false only when {@link
    * #close()} ended the retries first.
    */
-  boolean publish(JobResult result, String requestId) {
+  boolean publish(JobResult result, String requestId, String traceparent) {
     Envelope<JobResult> envelope =
         WireCodec.envelope(
             MessageType.JOB_RESULT, Ids.newMessageId("result", clock), clock.instant(), result);
@@ -61,7 +62,8 @@ class ResultPublisher {
     for (int attempt = 1; ; attempt++) {
       boolean lastChance = closed.isDone();
       try {
-        CompletableFuture<?> sent = kafka.send(record(result.jobId(), value, requestId));
+        CompletableFuture<?> sent =
+            kafka.send(record(result.jobId(), value, requestId, traceparent));
         // while the worker runs, a send only waits until it is acknowledged or the worker closes
         CompletableFuture<?> done = lastChance ? sent : CompletableFuture.anyOf(sent, closed);
         done.get((lastChance ? LAST_CHANCE : SEND_TIMEOUT).toMillis(), TimeUnit.MILLISECONDS);
@@ -103,7 +105,7 @@ class ResultPublisher {
                 clock.instant(),
                 output));
     kafka
-        .send(record(output.jobId(), value, null))
+        .send(record(output.jobId(), value, null, null))
         .whenComplete(
             (sent, failure) -> {
               if (failure != null) {
@@ -125,7 +127,7 @@ class ResultPublisher {
                 clock.instant(),
                 checkpoint));
     kafka
-        .send(record(checkpoint.jobId(), value, null))
+        .send(record(checkpoint.jobId(), value, null, null))
         .whenComplete(
             (sent, failure) -> {
               if (failure != null) {
@@ -135,10 +137,15 @@ class ResultPublisher {
             });
   }
 
-  private ProducerRecord<String, byte[]> record(String jobId, byte[] value, String requestId) {
+  private ProducerRecord<String, byte[]> record(
+      String jobId, byte[] value, String requestId, String traceparent) {
     ProducerRecord<String, byte[]> record = new ProducerRecord<>(topics.results(), jobId, value);
     if (requestId != null) {
       record.headers().add(Topics.REQUEST_ID_HEADER, requestId.getBytes(StandardCharsets.UTF_8));
+    }
+    if (traceparent != null) {
+      // scheduler-core's result span continues the attempt's
+      record.headers().add(JobTraces.TRACEPARENT, traceparent.getBytes(StandardCharsets.UTF_8));
     }
     return record;
   }

@@ -139,6 +139,24 @@ class CommandRunnerTest {
   }
 
   @Test
+  void theWorkersKafkaLoginAndOtherServicesSecretsAreKeptFromTheJobAndItsOwnVariablesAreNot()
+      throws Exception {
+    assertThat(CommandRunner.withheld("WORKRON_KAFKA_PASSWORD")).isTrue();
+    assertThat(CommandRunner.withheld("WORKRON_KAFKA_USERNAME")).isTrue();
+    assertThat(CommandRunner.withheld("SPRING_KAFKA_PROPERTIES_SASL_JAAS_CONFIG")).isTrue();
+    assertThat(CommandRunner.withheld("SPRING_DATASOURCE_PASSWORD")).isTrue();
+    assertThat(CommandRunner.withheld("WORKRON_INTERNAL_API_TOKEN")).isTrue();
+    assertThat(CommandRunner.withheld("PATH")).isFalse();
+    assertThat(CommandRunner.withheld("WORKRON_JOB_ID")).isFalse();
+    // what the job itself asks for reaches it, even under a withheld name
+    CommandCompletion done =
+        runner()
+            .start("echo \"$WORKRON_KAFKA_TOPIC|$PATH\"", Map.of("WORKRON_KAFKA_TOPIC", "mine"))
+            .await();
+    assertThat(done.output()).startsWith("mine|/");
+  }
+
+  @Test
   void runsARealShellPipeline() throws Exception {
     CommandCompletion done = runner().start("echo a | tr a b", Map.of()).await();
 
