@@ -17,8 +17,8 @@ import org.springframework.beans.factory.ObjectProvider;
  * outbox relay writes, in the job's row between its submission and a dispatch minutes later, and in
  * the job process's {@code TRACEPARENT}.
  *
- * <p>With tracing off (no {@link Tracer} bean) every span is a no-op and {@link #traceparent} is
- * null, so nothing is written.
+ * <p>With tracing off ({@link TracingSwitch}: Spring Boot's no-op tracer) every span is a no-op and
+ * {@link #traceparent} is null, so nothing is written.
  */
 public final class JobTraces {
 

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.workron.embedded.EmbeddedKafka;
-import io.workron.testsupport.OpenApiContract;
 import io.workron.testsupport.TestInfrastructure;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -26,7 +25,6 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import tools.jackson.databind.JsonNode;
-import tools.jackson.databind.json.JsonMapper;
 
 /**
  * The whole stack with authentication on, configured the documented way: tokens made by {@code
@@ -39,11 +37,11 @@ import tools.jackson.databind.json.JsonMapper;
  */
 class AuthenticatedStackIT {
 
-  private static final JsonMapper JSON = JsonMapper.builder().build();
   private static final HttpClient http = HttpClient.newHttpClient();
 
   private static EmbeddedKafka kafka;
   private static StandaloneStack stack;
+  private static GatewayCalls gateway;
   private static String ciToken;
   private static String readerToken;
 
@@ -128,6 +126,7 @@ class AuthenticatedStackIT {
                 2,
                 infra.newTopicPrefix(),
                 properties));
+    gateway = new GatewayCalls(stack.gatewayPort());
   }
 
   @AfterAll
@@ -229,44 +228,19 @@ class AuthenticatedStackIT {
   }
 
   private static String submit(String body) throws Exception {
-    HttpResponse<String> response = call("POST", "/jobs", body, ciToken, null);
-    assertThat(response.statusCode()).as(response.body()).isIn(201, 202);
-    String location = response.headers().firstValue("Location").orElseThrow();
-    return location.substring(location.lastIndexOf('/') + 1);
+    return gateway.submit(body, GatewayCalls.bearer(ciToken));
   }
 
   private static JsonNode job(String id, String token) throws Exception {
-    HttpResponse<String> response = call("GET", "/jobs/" + id, null, token, null);
-    if (response.statusCode() == 404) {
-      return JSON.createObjectNode();
-    }
-    assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
-    return JSON.readTree(response.body());
+    return gateway.job(id, GatewayCalls.bearer(token));
   }
 
-  /** One call to the gateway, checked against the committed OpenAPI document. */
   private static HttpResponse<String> call(
       String method, String path, String body, String token, String requestId) throws Exception {
-    HttpRequest.Builder request =
-        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + stack.gatewayPort() + path))
-            .timeout(Duration.ofSeconds(30))
-            .method(
-                method,
-                body == null
-                    ? HttpRequest.BodyPublishers.noBody()
-                    : HttpRequest.BodyPublishers.ofString(body));
-    if (body != null) {
-      request.header("Content-Type", "application/json");
-    }
-    if (token != null) {
-      request.header("Authorization", "Bearer " + token);
-    }
+    Map<String, String> headers = new LinkedHashMap<>(GatewayCalls.bearer(token));
     if (requestId != null) {
-      request.header("X-Request-ID", requestId);
+      headers.put("X-Request-ID", requestId);
     }
-    HttpRequest built = request.build();
-    HttpResponse<String> response = http.send(built, HttpResponse.BodyHandlers.ofString());
-    OpenApiContract.check(built, response);
-    return response;
+    return gateway.call(method, path, body, headers);
   }
 }

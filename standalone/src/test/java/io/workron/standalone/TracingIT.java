@@ -11,13 +11,8 @@ import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest;
 import io.opentelemetry.sdk.testing.exporter.InMemorySpanExporter;
 import io.opentelemetry.sdk.trace.data.SpanData;
 import io.opentelemetry.sdk.trace.export.SpanExporter;
-import io.workron.testsupport.OpenApiContract;
 import io.workron.testsupport.TestInfrastructure;
 import java.net.InetSocketAddress;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.time.Duration;
 import java.util.List;
@@ -31,7 +26,6 @@ import org.junit.jupiter.api.Test;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import tools.jackson.databind.JsonNode;
-import tools.jackson.databind.json.JsonMapper;
 
 /**
  * One job submitted over REST is one trace: the gateway's REST call and its Kafka producer,
@@ -43,8 +37,6 @@ import tools.jackson.databind.json.JsonMapper;
  */
 class TracingIT {
 
-  private static final JsonMapper JSON = JsonMapper.builder().build();
-  private static final HttpClient http = HttpClient.newHttpClient();
   private static final AttributeKey<String> SERVICE = AttributeKey.stringKey("service.name");
   private static final Pattern TRACEPARENT = Pattern.compile("00-([0-9a-f]{32})-([0-9a-f]{16})-01");
 
@@ -61,6 +53,7 @@ class TracingIT {
   }
 
   private static StandaloneStack stack;
+  private static GatewayCalls gateway;
 
   /** An OTLP/HTTP collector: what each service's configured exporter sent, decoded. */
   private static HttpServer collector;
@@ -111,6 +104,7 @@ class TracingIT {
                     // export at once rather than every 5 s
                     "management.opentelemetry.tracing.export.schedule-delay",
                     "50ms")));
+    gateway = new GatewayCalls(stack.gatewayPort());
   }
 
   @AfterAll
@@ -125,11 +119,7 @@ class TracingIT {
 
   @Test
   void oneJobIsOneTraceFromTheRestCallThroughEveryServiceToItsProcess() throws Exception {
-    HttpResponse<String> submitted =
-        call("POST", "/jobs", "{\"command\":\"echo \\\"trace=$TRACEPARENT\\\"\"}");
-    assertThat(submitted.statusCode()).as(submitted.body()).isIn(201, 202);
-    String location = submitted.headers().firstValue("Location").orElseThrow();
-    String id = location.substring(location.lastIndexOf('/') + 1);
+    String id = gateway.submit("{\"command\":\"echo \\\"trace=$TRACEPARENT\\\"\"}", Map.of());
     await()
         .atMost(Duration.ofSeconds(60))
         .until(() -> "done".equals(job(id).path("status").asString()));
@@ -257,30 +247,6 @@ class TracingIT {
   }
 
   private static JsonNode job(String id) throws Exception {
-    HttpResponse<String> response = call("GET", "/jobs/" + id, null);
-    if (response.statusCode() == 404) {
-      return JSON.createObjectNode();
-    }
-    assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
-    return JSON.readTree(response.body());
-  }
-
-  private static HttpResponse<String> call(String method, String path, String body)
-      throws Exception {
-    HttpRequest.Builder request =
-        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + stack.gatewayPort() + path))
-            .timeout(Duration.ofSeconds(30))
-            .method(
-                method,
-                body == null
-                    ? HttpRequest.BodyPublishers.noBody()
-                    : HttpRequest.BodyPublishers.ofString(body));
-    if (body != null) {
-      request.header("Content-Type", "application/json");
-    }
-    HttpRequest built = request.build();
-    HttpResponse<String> response = http.send(built, HttpResponse.BodyHandlers.ofString());
-    OpenApiContract.check(built, response);
-    return response;
+    return gateway.job(id, Map.of());
   }
 }
