@@ -53,6 +53,50 @@ class OutboxRelayIT {
     sut.close();
   }
 
+  /**
+   * An outbox that sat empty (an idle spell) and was analyzed so, then a burst: the relay's claim,
+   * planned once for the empty table and kept, read the whole table for every row it looked at, and
+   * a round over 10,000 rows took from 35 s to minutes while every dispatch waited (a bench
+   * burn-down stalled on it). Autovacuum is off on the table here so its statistics stay those of
+   * the empty table, as they do until the next analyze.
+   */
+  @Test
+  void aBurstIntoAnOutboxLastSeenEmptyIsRelayedWithoutAStall() throws Exception {
+    String topic = topic("burst");
+    int burst = 10_000;
+    sut.execute("delete from outbox");
+    sut.execute("alter table outbox set (autovacuum_enabled = false)");
+    try {
+      sut.execute("analyze outbox");
+      // enough rounds on the empty table for PgJDBC to prepare the claim on the server and for
+      // PostgreSQL to keep one plan for it
+      for (int i = 0; i < 20; i++) {
+        assertThat(relay.relayOwnRows()).isZero();
+      }
+      sut.execute(
+          "insert into outbox (topic, msg_key, payload, owner, created_at) "
+              + "select '"
+              + topic
+              + "', 'job-' || g, convert_to('v' || g, 'UTF8'), '"
+              + me
+              + "', now() from generate_series(1, "
+              + burst
+              + ") g");
+      try (TopicReader reader = sut.kafka.read(topic)) {
+        await()
+            .atMost(Duration.ofSeconds(60))
+            .until(
+                () -> {
+                  relay.relayOwnRows();
+                  return sut.count("select count(*) from outbox") == 0;
+                });
+        assertThat(reader.until(seen -> seen.size() >= burst, WAIT)).hasSize(burst);
+      }
+    } finally {
+      sut.execute("alter table outbox reset (autovacuum_enabled)");
+    }
+  }
+
   @Test
   void aSendFailureHalfwayThroughARoundDoesNotPublishTheAcknowledgedRowsAgain() throws Exception {
     String good = topic("good");

@@ -415,10 +415,18 @@ public class OutboxRelay implements SmartLifecycle {
    * one behind an older row of the same topic and key.
    */
   private List<Row> claim(String which, Object whichValue, String lease, OffsetDateTime now) {
+    // Planned for this round, from the table as it is now. A plan PostgreSQL keeps for a prepared
+    // statement may have been made while the outbox was empty (after an idle spell, and analyzed
+    // so): it read the whole table for every row it looked at, and a burst of 10,000 rows made a
+    // round of 35 s to minutes while every dispatch waited. One statement per round, next to a
+    // plan of about 0.5 ms. (docs/performance.md, "A relay stalled by a plan of an empty outbox")
+    db.execute("set local plan_cache_mode = force_custom_plan");
     List<Row> rows =
         db.resultQuery(
-                "update outbox o set leased_by = ?, leased_until = ?::timestamptz "
-                    + "where o.id in (select c.id from outbox c "
+                // the rows are locked once, in the CTE, whatever the plan; the update finds them
+                // by primary key (as "o.id in (select ...)" it could rerun the locking select for
+                // every row of the table)
+                "with c as materialized (select c.id from outbox c "
                     + "  where "
                     + which
                     + "  and (c.leased_until is null or c.leased_until < ?::timestamptz) "
@@ -430,17 +438,19 @@ public class OutboxRelay implements SmartLifecycle {
                     + "    where p.topic = c.topic and p.msg_key = c.msg_key "
                     + "    order by p.topic, p.msg_key, p.id limit 1) "
                     + "  order by c.id limit ? for update skip locked) "
+                    + "update outbox o set leased_by = ?, leased_until = ?::timestamptz "
+                    + "where o.id = any(array(select id from c)) "
                     + "returning o.id, o.topic, o.msg_key, o.payload, o.request_id, "
                     + "o.dispatch_job_id, o.dispatch_attempt, "
                     // a message about a job continues the job's trace (keyed by its id)
                     + (traces.on()
                         ? "(select j.traceparent from jobs j where j.id = o.msg_key)"
                         : "null::varchar"),
-                lease,
-                now.plus(properties.outboxLease()),
                 whichValue,
                 now,
-                properties.outboxBatchSize())
+                properties.outboxBatchSize(),
+                lease,
+                now.plus(properties.outboxLease()))
             .fetch(
                 r ->
                     new Row(
