@@ -15,7 +15,7 @@ public final class ExitCodes {
   /** A usage error: an unknown option, a missing argument, a malformed value. */
   public static final int USAGE = 2;
 
-  /** The gateway could not be reached (refused, timed out, not a Workron gateway). */
+  /** The gateway could not be reached, or did not answer in time (30 s). */
   public static final int UNREACHABLE = 3;
 
   /** The gateway asked for a token (401) or the token lacks the scope (403). */

@@ -179,7 +179,7 @@ final class Gateway {
     if (status == 401) {
       line.append(" — set WORKRON_TOKEN or --token");
     }
-    return new CliException(code, line.toString().replace('\n', ' '));
+    return new CliException(code, status, line.toString().replace('\n', ' '));
   }
 
   private static Optional<String> text(JsonNode node, String field) {

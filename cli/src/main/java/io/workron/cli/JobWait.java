@@ -15,6 +15,9 @@ final class JobWait {
   /** How long a job accepted but not yet stored (202) may stay unknown before the wait gives up. */
   private static final long UNKNOWN_FOR_MS = 60_000;
 
+  /** How long a wait rides out a gateway that is away (no connection, 429, 5xx). */
+  static final long PATIENCE_MS = 300_000;
+
   private final Gateway gateway;
   private final Progress progress;
   private long pauseMs = 100;
@@ -63,9 +66,9 @@ final class JobWait {
    * into Kafka (202) is stored by scheduler-core a moment later. Unknown for longer than a minute,
    * it is not coming.
    */
-  private JsonNode known(String path) {
+  JsonNode known(String path) {
     try {
-      JsonNode found = gateway.get(path).json();
+      JsonNode found = patiently(() -> gateway.get(path).json());
       unknownSince = -1;
       return found;
     } catch (CliException e) {
@@ -79,6 +82,32 @@ final class JobWait {
         throw e;
       }
       return null;
+    }
+  }
+
+  /**
+   * {@code call}'s answer, asked again while the gateway is passingly away (a restart, Kafka or
+   * scheduler-core down for a moment: 503, 429, no connection): a wait outlives them, as the job
+   * does. Given up after {@link #PATIENCE_MS} of nothing but such answers.
+   */
+  <T> T patiently(java.util.function.Supplier<T> call) {
+    long failingSince = -1;
+    while (true) {
+      try {
+        return call.get();
+      } catch (CliException e) {
+        long now = System.nanoTime();
+        if (!e.passing()) {
+          throw e;
+        }
+        if (failingSince < 0) {
+          failingSince = now;
+        } else if ((now - failingSince) / 1_000_000 > PATIENCE_MS) {
+          throw e;
+        }
+        progress.show("gateway: " + e.getMessage() + "; asking again", 0, 0);
+        pause();
+      }
     }
   }
 
@@ -111,8 +140,8 @@ final class JobWait {
       return ExitCodes.CANCELLED;
     }
     String reason = Table.text(job, "failure_reason");
-    if (job.path("attempts").asInt() == 0) {
-      // the only way to fail without an attempt: no worker could ever hold it
+    if (job.path("attempts").asInt() == 0 && Table.text(job, "gang_id") == null) {
+      // the only way a job of its own fails without an attempt: no worker could ever hold it
       return ExitCodes.UNSCHEDULABLE;
     }
     if (reason != null && reason.startsWith("timed out")) {
@@ -137,7 +166,7 @@ final class JobWait {
     };
   }
 
-  private void pause() {
+  void pause() {
     try {
       Thread.sleep(pauseMs);
     } catch (InterruptedException e) {

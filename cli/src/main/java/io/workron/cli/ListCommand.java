@@ -8,7 +8,10 @@ import picocli.CommandLine.Spec;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.node.ArrayNode;
 
-@Command(name = "list", description = "List jobs, newest first, a page at a time.")
+@Command(
+    name = "list",
+    description =
+        "List jobs in id order (the gateway's ids are time-ordered: oldest first), a page at a time.")
 final class ListCommand implements Callable<Integer> {
 
   @Spec CommandSpec spec;
@@ -41,6 +44,10 @@ final class ListCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     Workron root = Workron.of(spec);
+    if (limit < 1 || limit > 1000) {
+      throw new picocli.CommandLine.ParameterException(
+          spec.commandLine(), "--limit must be 1 to 1000: " + limit);
+    }
     ArrayNode jobs = Gateway.JSON.createArrayNode();
     String next = cursor;
     do {
@@ -57,6 +64,7 @@ final class ListCommand implements Callable<Integer> {
     } while (all && next != null);
     if (json) {
       root.out().println(jobs.toPrettyString());
+      more(root, next);
       return ExitCodes.OK;
     }
     Table table = new Table("ID", "STATUS", "QUEUE", "ATTEMPTS", "WORKER", "CREATED", "COMMAND");
@@ -71,13 +79,20 @@ final class ListCommand implements Callable<Integer> {
           Table.cut(Table.text(j, "command"), 50));
     }
     table.print(root.out());
+    more(root, next);
+    return ExitCodes.OK;
+  }
+
+  /** Where the next page is, on stderr, so stdout stays the page. */
+  private void more(Workron root, String next) {
     if (next != null) {
       root.err()
           .println(
               "more: workron list --cursor "
                   + next
-                  + (status == null ? "" : " --status " + status));
+                  + (status == null ? "" : " --status " + status)
+                  + " --limit "
+                  + limit);
     }
-    return ExitCodes.OK;
   }
 }

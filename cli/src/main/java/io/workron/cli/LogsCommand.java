@@ -6,6 +6,7 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
+import tools.jackson.databind.JsonNode;
 
 @Command(
     name = "logs",
@@ -26,22 +27,34 @@ final class LogsCommand implements Callable<Integer> {
   boolean follow;
 
   @Override
-  public Integer call() throws InterruptedException {
+  public Integer call() {
     Workron root = Workron.of(spec);
     Gateway gateway = root.gateway();
     String path = "/jobs/" + Gateway.encode(id);
+    // following, a job accepted but not yet stored is waited for, and so is a gateway that is
+    // away for a moment, as submit --wait does
+    JobWait wait = new JobWait(gateway, Progress.NONE);
     String printed = "";
-    long pauseMs = 200;
     while (true) {
-      // the status first: output read after it holds everything a finished job wrote
-      String status = follow ? Table.text(gateway.get(path).json(), "status") : null;
-      String tail = gateway.get(path + "/output").body();
+      String status = null;
+      if (follow) {
+        // the status first: output read after it holds everything a finished job wrote
+        JsonNode job = wait.known(path);
+        if (job == null) {
+          wait.pause();
+          continue;
+        }
+        status = Table.text(job, "status");
+      }
+      String tail =
+          follow
+              ? wait.patiently(() -> gateway.get(path + "/output").body())
+              : gateway.get(path + "/output").body();
       String fresh = fresh(printed, tail);
       if (!fresh.isEmpty()) {
         root.out().print(fresh);
         root.out().flush();
         printed = tail;
-        pauseMs = 200;
       }
       if (!follow || JobWait.JOB_ENDS.contains(status)) {
         if (!printed.isEmpty() && !printed.endsWith("\n")) {
@@ -49,8 +62,7 @@ final class LogsCommand implements Callable<Integer> {
         }
         return ExitCodes.OK;
       }
-      Thread.sleep(pauseMs);
-      pauseMs = Math.min(1000, pauseMs * 3 / 2);
+      wait.pause();
     }
   }
 

@@ -19,6 +19,8 @@ import picocli.CommandLine.Spec;
 @Command(
     name = "workron",
     mixinStandardHelpOptions = true,
+    // --help and --version on every command too
+    scope = ScopeType.INHERIT,
     versionProvider = Workron.Version.class,
     description = "Submit, wait for and look after Workron jobs through the gateway's REST API.",
     synopsisSubcommandLabel = "COMMAND",
@@ -76,7 +78,24 @@ public final class Workron implements Runnable {
     PrintWriter out = new PrintWriter(System.out, true, StandardCharsets.UTF_8);
     PrintWriter err = new PrintWriter(System.err, true, StandardCharsets.UTF_8);
     // no progress bar when stdout is not a terminal (a pipe, a file, a CI log)
-    System.exit(run(args, System.getenv(), out, err, System.console() != null));
+    System.exit(run(args, System.getenv(), out, err, onATerminal()));
+  }
+
+  /**
+   * Whether stdin and stdout are a terminal. {@code System.console()} says so on JDK 17 to 21 and
+   * from 25; on 22 to 24 it answers a console even for a pipe, and {@code Console.isTerminal()}
+   * (from 22) tells.
+   */
+  static boolean onATerminal() {
+    java.io.Console console = System.console();
+    if (console == null) {
+      return false;
+    }
+    try {
+      return (Boolean) java.io.Console.class.getMethod("isTerminal").invoke(console);
+    } catch (ReflectiveOperationException e) {
+      return true; // before JDK 22: a console is a terminal
+    }
   }
 
   /** One run, with its environment and streams given: the tests' way in. */
@@ -99,6 +118,20 @@ public final class Workron implements Runnable {
             };
           }
           return null;
+        });
+    // a usage error is one line too, with where to read more
+    line.setParameterExceptionHandler(
+        (e, args1) -> {
+          CommandLine cmd = e.getCommandLine();
+          cmd.getErr()
+              .println(
+                  "workron: "
+                      + e.getMessage().replace('\n', ' ')
+                      + " (see: "
+                      + cmd.getCommandSpec().qualifiedName()
+                      + " --help)");
+          cmd.getErr().flush();
+          return ExitCodes.USAGE;
         });
     line.setExecutionExceptionHandler(
         (e, cmd, parsed) -> {

@@ -159,12 +159,23 @@ class CliErrorsTest {
     Run noCommand = Run.of(env, "submit");
     assertThat(noCommand.code()).as(noCommand.toString()).isEqualTo(ExitCodes.USAGE);
     assertThat(noCommand.err()).contains("name the COMMAND to run");
+    oneLine(noCommand);
+    assertThat(noCommand.err()).endsWith("(see: workron submit --help)\n");
     Run badTimeout = Run.of(env, "submit", "--timeout", "soon", "true");
     assertThat(badTimeout.code()).as(badTimeout.toString()).isEqualTo(ExitCodes.USAGE);
     assertThat(badTimeout.err()).contains("--timeout must be seconds or e.g. 90s");
     Run badUrl = Run.of(env, "--url", "ftp://example.com", "list");
     assertThat(badUrl.code()).as(badUrl.toString()).isEqualTo(ExitCodes.USAGE);
     assertThat(badUrl.err()).contains("--url must be an http:// or https:// URL");
+    Run badLimit = Run.of(env, "list", "--limit", "5000");
+    assertThat(badLimit.code()).isEqualTo(ExitCodes.USAGE);
+    oneLine(badLimit);
+    Run unknown = Run.of(env, "get", "--frobnicate", "x");
+    oneLine(unknown);
+    assertThat(unknown.err()).contains("Unknown option: '--frobnicate'");
+    Run help = Run.of(env, "submit", "--help");
+    assertThat(help.code()).as(help.toString()).isZero();
+    assertThat(help.out()).contains("Usage: workron submit").contains("--idempotency-key");
     assertThat(Run.of(env, "token", "no spaces allowed").code()).isEqualTo(ExitCodes.USAGE);
     assertThat(Run.of(env, "token", "ci", "jobs:delete").err())
         .contains("unknown scope jobs:delete");
@@ -193,6 +204,30 @@ class CliErrorsTest {
     assertThat(stub.seen.get(0).body())
         .contains("\"command\":\"train\"")
         .contains("\"resources\":{\"vram_mb\":90000}");
+  }
+
+  @Test
+  void aWaitRidesOutAGatewayThatIsAwayForAMoment() {
+    stub.on(
+        "POST /jobs",
+        Reply.json(
+            201,
+            "{\"id\":\"w1\",\"status\":\"pending\",\"command\":\"x\",\"queue_name\":\"default\",\"attempts\":0,\"max_retries\":3}"));
+    stub.on(
+        "GET /jobs/w1",
+        Reply.problem(
+            503,
+            "{\"title\":\"Service Unavailable\",\"status\":503,\"detail\":\"scheduler-core is not reachable\",\"request_id\":\"r\"}"),
+        Reply.problem(
+            503,
+            "{\"title\":\"Service Unavailable\",\"status\":503,\"detail\":\"scheduler-core is not reachable\",\"request_id\":\"r\"}"),
+        Reply.json(
+            200,
+            "{\"id\":\"w1\",\"status\":\"done\",\"command\":\"x\",\"queue_name\":\"default\",\"attempts\":1,\"max_retries\":3,\"exit_code\":0,\"output\":\"fine\\n\"}"));
+    Run run = Run.of(env, "submit", "--wait", "x");
+    assertThat(run.code()).as(run.toString()).isZero();
+    assertThat(run.out()).isEqualTo("fine\n");
+    assertThat(stub.seen.stream().filter(r -> r.path().equals("/jobs/w1"))).hasSize(3);
   }
 
   @Test

@@ -59,7 +59,10 @@ class TracingOffIT {
                     "spring.main.sources",
                     SpanSink.class.getName(),
                     "workron.tracing.enabled",
-                    "false")));
+                    "false",
+                    // were a tracer there, it would hand its spans to the exporter at once
+                    "management.opentelemetry.tracing.export.schedule-delay",
+                    "50ms")));
     gateway = new GatewayCalls(stack.gatewayPort());
   }
 
@@ -84,6 +87,11 @@ class TracingOffIT {
     assertThat(gateway.job(id, Map.of()).path("output").asString())
         .as("the process's TRACEPARENT")
         .contains("trace=[]");
+    // a second job's whole round trip: a tracer's spans of the first would be exported by now
+    String second = gateway.submit("{\"command\":\"true\"}", Map.of());
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .until(() -> "done".equals(gateway.job(second, Map.of()).path("status").asString()));
     assertThat(EXPORTED.getFinishedSpanItems())
         .as("spans of any service, for this job or the stack's own work")
         .isEmpty();
