@@ -36,6 +36,7 @@ import picocli.CommandLine.Spec;
       WorkersCommand.class,
       QueuesCommand.class,
       SchedulesCommand.class,
+      DlqCommand.class,
       TokenCommand.class,
       CommandLine.HelpCommand.class
     },

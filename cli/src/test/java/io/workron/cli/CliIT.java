@@ -4,7 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.workron.standalone.StandaloneStack;
+import io.workron.testsupport.KafkaFixture;
 import io.workron.testsupport.TestInfrastructure;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -26,6 +28,7 @@ class CliIT {
 
   private static StandaloneStack stack;
   private static Map<String, String> env;
+  private static String topicPrefix;
 
   @BeforeAll
   static void start() throws Exception {
@@ -41,6 +44,7 @@ class CliIT {
     properties.put("workron.auth.tokens[0].sha256", sha256);
     properties.put("workron.auth.tokens[0].scopes", "jobs:read,jobs:write,admin");
     TestInfrastructure infra = TestInfrastructure.get();
+    topicPrefix = infra.newTopicPrefix();
     stack =
         StandaloneStack.start(
             new StandaloneStack.Options(
@@ -55,7 +59,7 @@ class CliIT {
                 0,
                 2,
                 2,
-                infra.newTopicPrefix(),
+                topicPrefix,
                 properties));
     env = Map.of("WORKRON_URL", "http://127.0.0.1:" + stack.gatewayPort(), "WORKRON_TOKEN", token);
   }
@@ -219,5 +223,44 @@ class CliIT {
             "get",
             "no-such-job");
     assertThat(flag.code()).as(flag.toString()).isEqualTo(ExitCodes.NOT_FOUND);
+  }
+
+  @Test
+  void dlqListsARefusedMessageWithWhyShowsItAndReplaysItOnce() throws Exception {
+    String key = "cli-dlq-" + System.nanoTime();
+    String submissions = topicPrefix + ".submissions";
+    try (KafkaFixture kafka = new KafkaFixture(TestInfrastructure.get().kafkaBootstrapServers())) {
+      kafka.send(submissions, key, "not a job".getBytes(StandardCharsets.UTF_8));
+    }
+    Run listed =
+        await()
+            .atMost(Duration.ofSeconds(60))
+            .until(
+                () -> workron("dlq", "list", "--topic", submissions), r -> r.out().contains(key));
+    assertThat(listed.code()).as(listed.toString()).isZero();
+    Matcher row =
+        Pattern.compile(
+                "(?m)^("
+                    + Pattern.quote(submissions)
+                    + "\\.dlq/0@\\d+)\\s.*MALFORMED_JSON\\s+"
+                    + Pattern.quote(key)
+                    + "\\s+no\\s")
+            .matcher(listed.out());
+    assertThat(row.find()).as(listed.out()).isTrue();
+    String where = row.group(1);
+
+    Run shown = workron("dlq", "show", where);
+    assertThat(shown.code()).as(shown.toString()).isZero();
+    assertThat(shown.out()).contains("reason: MALFORMED_JSON").contains("not a job");
+
+    Run replayed = workron("dlq", "replay", where);
+    assertThat(replayed.code()).as(replayed.toString()).isZero();
+    assertThat(replayed.out()).startsWith(where + ": replayed to " + submissions + "/");
+    Run twice = workron("dlq", "replay", where);
+    assertThat(twice.code()).as(twice.toString()).isEqualTo(ExitCodes.FAILED);
+    assertThat(twice.err()).contains("replayed at").contains("by ci");
+    assertThat(workron("dlq", "replay", "--again", where).code()).isZero();
+    Run bad = workron("dlq", "show", "no-offset-here");
+    assertThat(bad.code()).isEqualTo(ExitCodes.USAGE);
   }
 }

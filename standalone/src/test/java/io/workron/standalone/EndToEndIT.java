@@ -607,6 +607,66 @@ class EndToEndIT {
     assertThat(unknown.statusCode()).isEqualTo(404);
   }
 
+  @Test
+  void aRefusedKafkaMessageIsListedAmongTheDeadLettersWithWhyAndCanBeReplayedOnce()
+      throws Exception {
+    String key = "not-a-job-" + UUID.randomUUID();
+    kafka.send(
+        topics.submissions(),
+        key,
+        "{\"type\":\"job.submitted.v1\"".getBytes(StandardCharsets.UTF_8));
+    String deadTopic = Topics.deadLetter(topics.submissions());
+    JsonNode letter =
+        await()
+            .atMost(WAIT)
+            .until(() -> deadLetterWithKey(topics.submissions(), key), l -> l != null);
+    assertThat(letter.path("topic").asString()).isEqualTo(deadTopic);
+    assertThat(letter.path("reason").asString()).isEqualTo("MALFORMED_JSON");
+    assertThat(letter.path("error").asString()).isNotBlank();
+    assertThat(letter.path("replayable").asBoolean()).isTrue();
+    String at = "/dead-letters/" + deadTopic + "/0/" + letter.path("offset").asLong();
+    assertThat(get(at).path("value").asString()).isEqualTo("{\"type\":\"job.submitted.v1\"");
+
+    HttpResponse<String> replayed = postEmpty(at + "/replay");
+    assertThat(replayed.statusCode()).as(replayed.body()).isEqualTo(200);
+    String to = codec.mapper().readTree(replayed.body()).path("replayed_to").asString();
+    assertThat(to).startsWith(topics.submissions() + "/");
+    // nothing was fixed, so it is refused again: a new dead letter of the replayed record
+    await()
+        .atMost(WAIT)
+        .until(
+            () -> {
+              for (JsonNode l : get("/dead-letters?topic=" + deadTopic).path("dead_letters")) {
+                if (to.equals(l.path("origin").asString(null))) {
+                  return true;
+                }
+              }
+              return false;
+            });
+    assertThat(deadLetterWithKey(deadTopic, key).path("origin").asString()).isEqualTo(to);
+    HttpResponse<String> twice = postEmpty(at + "/replay");
+    assertThat(twice.statusCode()).isEqualTo(409);
+    assertThat(postEmpty(at + "/replay?again=maybe").statusCode()).isEqualTo(400);
+    assertThat(
+            send(
+                    HttpRequest.newBuilder(
+                            uri("/dead-letters?topic=" + topics.jobEvents() + ".dlq.dlq"))
+                        .build(),
+                    HttpResponse.BodyHandlers.ofString())
+                .statusCode())
+        .isEqualTo(400);
+  }
+
+  /** The newest dead letter with this key among the first page of {@code topic}'s, or null. */
+  private static JsonNode deadLetterWithKey(String topic, String key) throws Exception {
+    for (JsonNode l : get("/dead-letters?limit=200&topic=" + topic).path("dead_letters")) {
+      if (key.equals(l.path("key").asString(null))) {
+        return l;
+      }
+    }
+    return null;
+  }
+
   // --- helpers
 
   private static HttpResponse<String> put(String path, String body) throws Exception {

@@ -312,4 +312,86 @@ public final class ApiModel {
       @JsonProperty("required_scope")
           @Schema(description = "403: the scope the token lacks (jobs:read, jobs:write, ...)")
           String requiredScope) {}
+
+  @Schema(
+      name = "DeadLetterTopic",
+      description = "A dead-letter topic and how many records it holds.")
+  public record DeadLetterTopic(
+      @Schema(requiredMode = RequiredMode.REQUIRED) String topic,
+      @JsonProperty("origin_topic")
+          @Schema(
+              requiredMode = RequiredMode.REQUIRED,
+              description = "the topic whose refused records it holds")
+          String originTopic,
+      @Schema(requiredMode = RequiredMode.REQUIRED) long records) {}
+
+  @Schema(name = "DeadLetterReplayed", description = "The last replay of a dead letter.")
+  public record DeadLetterReplayed(
+      @Schema(requiredMode = RequiredMode.REQUIRED, description = "how many times it was replayed")
+          int replays,
+      @Schema(requiredMode = RequiredMode.REQUIRED, format = "date-time") String at,
+      @Schema(requiredMode = RequiredMode.REQUIRED, description = "the token's name") String by,
+      @JsonProperty("request_id") @Schema(nullable = true) String requestId,
+      @Schema(
+              requiredMode = RequiredMode.REQUIRED,
+              description = "where the replayed record went: topic/partition@offset")
+          String to) {}
+
+  @Schema(
+      name = "DeadLetter",
+      description =
+          "A record a consumer could not apply, kept in <topic>.dlq with why. A bounded copy"
+              + " (truncated) of a record too large to send back cannot be replayed.")
+  public record DeadLetter(
+      @Schema(requiredMode = RequiredMode.REQUIRED) String topic,
+      @Schema(requiredMode = RequiredMode.REQUIRED) int partition,
+      @Schema(requiredMode = RequiredMode.REQUIRED) long offset,
+      @Schema(requiredMode = RequiredMode.REQUIRED, format = "date-time") String at,
+      @Schema(
+              nullable = true,
+              description =
+                  "MALFORMED_JSON, SCHEMA_INVALID, UNKNOWN_TYPE, WRONG_TYPE, TOO_LARGE, REJECTED_BY_STORE, DEPENDENCY_CYCLE")
+          String reason,
+      @Schema(nullable = true, description = "what was wrong, naming the field") String error,
+      @Schema(nullable = true, description = "the original: topic/partition@offset") String origin,
+      @Schema(nullable = true) String key,
+      @Schema(requiredMode = RequiredMode.REQUIRED) boolean truncated,
+      @JsonProperty("original_size")
+          @Schema(requiredMode = RequiredMode.REQUIRED, description = "bytes of the original value")
+          long originalSize,
+      @Schema(requiredMode = RequiredMode.REQUIRED) boolean replayable,
+      @JsonProperty("value_encoding")
+          @Schema(
+              requiredMode = RequiredMode.REQUIRED,
+              allowableValues = {"utf-8", "base64"})
+          String valueEncoding,
+      @JsonProperty("value_preview") @Schema(description = "in a page: the value's first 2 KiB")
+          String valuePreview,
+      @JsonProperty("value_preview_complete")
+          @Schema(description = "in a page: whether the preview is the whole value")
+          Boolean valuePreviewComplete,
+      @Schema(description = "GET of one dead letter: the whole value") String value,
+      @Schema(description = "present once it was replayed") DeadLetterReplayed replayed) {}
+
+  @Schema(name = "DeadLetterPage", description = "GET /dead-letters: the topics and a page.")
+  public record DeadLetterPage(
+      @Schema(requiredMode = RequiredMode.REQUIRED) List<DeadLetterTopic> topics,
+      @JsonProperty("dead_letters")
+          @Schema(requiredMode = RequiredMode.REQUIRED, description = "newest first")
+          List<DeadLetter> deadLetters,
+      @JsonProperty("next_cursor")
+          @Schema(nullable = true, description = "the next page's cursor; null on the last")
+          String nextCursor) {}
+
+  @Schema(name = "DeadLetterReplay", description = "A replay done.")
+  public record DeadLetterReplay(
+      @JsonProperty("dead_letter")
+          @Schema(requiredMode = RequiredMode.REQUIRED, description = "topic/partition@offset")
+          String deadLetter,
+      @JsonProperty("replayed_to")
+          @Schema(requiredMode = RequiredMode.REQUIRED, description = "topic/partition@offset")
+          String replayedTo,
+      @Schema(requiredMode = RequiredMode.REQUIRED) int replays,
+      @Schema(requiredMode = RequiredMode.REQUIRED, format = "date-time") String at,
+      @Schema(requiredMode = RequiredMode.REQUIRED) String by) {}
 }

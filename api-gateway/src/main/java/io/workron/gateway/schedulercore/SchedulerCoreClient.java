@@ -246,6 +246,19 @@ public final class SchedulerCoreClient {
                     r.body()));
   }
 
+  /**
+   * One call of scheduler-core's dead-letter API ({@code /internal/dead-letters…}), answered as it
+   * came. Only a refused connection is retried (nothing was sent), so a replay is never sent twice
+   * by the gateway.
+   */
+  public CompletableFuture<Answer> deadLetters(String method, String path, Map<String, ?> values) {
+    HttpRequest.Builder request =
+        HttpRequest.newBuilder(uri("/internal/dead-letters" + path, values))
+            .method(method, HttpRequest.BodyPublishers.noBody());
+    return call(request, Duration.ZERO, method + " dead-letters", true)
+        .thenApply(r -> new Answer(r.statusCode(), parse(r, method + " dead-letters"), r.body()));
+  }
+
   /** Every queue, with its limits, pause and counts per status, as a JSON array. */
   public CompletableFuture<JsonNode> queues() {
     return get(uri("/internal/queues", Map.of()), "GET queues")

@@ -21,9 +21,9 @@ import org.springframework.security.web.access.intercept.RequestAuthorizationCon
  *   <li>{@code jobs:write} (or {@code jobs:write:<queue>}, which the controller then holds to its
  *       queue): {@code POST /jobs}, {@code POST /jobs/{id}/cancel}, {@code POST
  *       /gangs/{id}/cancel};
- *   <li>{@code jobs:read}: every other {@code GET} of the API;
- *   <li>{@code admin}: everything else (retry, queues, schedules, worker drain, the other actuator
- *       endpoints).
+ *   <li>{@code jobs:read}: every other {@code GET} of the API but dead letters;
+ *   <li>{@code admin}: everything else (retry, queues, schedules, worker drain, dead letters, which
+ *       can hold any queue's commands, and the other actuator endpoints).
  * </ul>
  */
 public final class AccessRules implements AuthorizationManager<RequestAuthorizationContext> {
@@ -64,10 +64,14 @@ public final class AccessRules implements AuthorizationManager<RequestAuthorizat
     if (method.equals("POST") && WRITE.stream().anyMatch(p -> p.matcher(path).matches())) {
       return Scopes.WRITE;
     }
-    if (read && !path.startsWith("/actuator")) {
+    if (read && !path.startsWith("/actuator") && !isDeadLetters(path)) {
       return Scopes.READ;
     }
     return Scopes.ADMIN;
+  }
+
+  private static boolean isDeadLetters(String path) {
+    return path.equals("/dead-letters") || path.startsWith("/dead-letters/");
   }
 
   @Override

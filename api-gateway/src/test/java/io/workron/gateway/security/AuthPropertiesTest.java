@@ -75,5 +75,10 @@ class AuthPropertiesTest {
     assertThat(AccessRules.requiredScope("POST", "/health")).isEqualTo("admin");
     assertThat(AccessRules.requiredScope("GET", "/actuator/env")).isEqualTo("admin");
     assertThat(AccessRules.requiredScope("DELETE", "/schedules/n")).isEqualTo("admin");
+    // dead letters can hold the commands of every queue
+    assertThat(AccessRules.requiredScope("GET", "/dead-letters")).isEqualTo("admin");
+    assertThat(AccessRules.requiredScope("GET", "/dead-letters/{topic}/{partition}/{offset}"))
+        .isEqualTo("admin");
+    assertThat(AccessRules.requiredScope("GET", "/dead-lettersx")).isEqualTo("jobs:read");
   }
 }

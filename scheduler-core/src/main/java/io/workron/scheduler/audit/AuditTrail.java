@@ -68,7 +68,10 @@ public class AuditTrail implements WebMvcConfigurer, HandlerInterceptor {
           Map.entry(
               "POST /internal/workers/{id}/drain", new Rule("worker.drain", "id", Kind.OTHER)),
           Map.entry(
-              "POST /internal/workers/{id}/resume", new Rule("worker.resume", "id", Kind.OTHER)));
+              "POST /internal/workers/{id}/resume", new Rule("worker.resume", "id", Kind.OTHER)),
+          Map.entry(
+              "POST /internal/dead-letters/{topic}/{partition}/{offset}/replay",
+              new Rule("dead_letter.replay", null, Kind.OTHER)));
 
   private final DSLContext db;
 
