@@ -11,7 +11,8 @@ import tools.jackson.databind.node.ArrayNode;
 @Command(
     name = "list",
     description =
-        "List jobs in id order (the gateway's ids are time-ordered: oldest first), a page at a time.")
+        "List jobs newest first (in id order; the gateway's ids are time-ordered), a page at a"
+            + " time, filtered by status, queue, worker or id prefix.")
 final class ListCommand implements Callable<Integer> {
 
   @Spec CommandSpec spec;
@@ -22,6 +23,24 @@ final class ListCommand implements Callable<Integer> {
       description =
           "Only jobs in this status (pending, running, done, failed, cancelled, blocked, ...).")
   String status;
+
+  @Option(names = "--queue", paramLabel = "QUEUE", description = "Only jobs of this queue.")
+  String queue;
+
+  @Option(
+      names = "--worker",
+      paramLabel = "WORKER",
+      description = "Only jobs whose latest attempt is on this worker.")
+  String worker;
+
+  @Option(
+      names = "--id-prefix",
+      paramLabel = "PREFIX",
+      description = "Only jobs whose id starts with this.")
+  String idPrefix;
+
+  @Option(names = "--oldest-first", description = "Oldest first instead.")
+  boolean oldestFirst;
 
   @Option(
       names = "--limit",
@@ -52,9 +71,7 @@ final class ListCommand implements Callable<Integer> {
     String next = cursor;
     do {
       StringBuilder path = new StringBuilder("/jobs?limit=").append(limit);
-      if (status != null) {
-        path.append("&status=").append(Gateway.encode(status));
-      }
+      path.append(filters());
       if (next != null) {
         path.append("&cursor=").append(Gateway.encode(next));
       }
@@ -83,16 +100,41 @@ final class ListCommand implements Callable<Integer> {
     return ExitCodes.OK;
   }
 
+  /** The filters and the order as query parameters, each starting with {@code &}. */
+  private String filters() {
+    StringBuilder q = new StringBuilder();
+    String[][] given = {
+      {"status", status}, {"queue", queue}, {"worker", worker}, {"id_prefix", idPrefix}
+    };
+    for (String[] f : given) {
+      if (f[1] != null) {
+        q.append('&').append(f[0]).append('=').append(Gateway.encode(f[1]));
+      }
+    }
+    if (oldestFirst) {
+      q.append("&order=asc");
+    }
+    return q.toString();
+  }
+
+  /** The same options as flags, for the line that shows the next page. */
+  private String flags() {
+    StringBuilder b = new StringBuilder();
+    String[][] given = {
+      {"--status", status}, {"--queue", queue}, {"--worker", worker}, {"--id-prefix", idPrefix}
+    };
+    for (String[] f : given) {
+      if (f[1] != null) {
+        b.append(' ').append(f[0]).append(' ').append(f[1]);
+      }
+    }
+    return b + (oldestFirst ? " --oldest-first" : "");
+  }
+
   /** Where the next page is, on stderr, so stdout stays the page. */
   private void more(Workron root, String next) {
     if (next != null) {
-      root.err()
-          .println(
-              "more: workron list --cursor "
-                  + next
-                  + (status == null ? "" : " --status " + status)
-                  + " --limit "
-                  + limit);
+      root.err().println("more: workron list --cursor " + next + flags() + " --limit " + limit);
     }
   }
 }

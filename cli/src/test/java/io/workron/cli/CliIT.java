@@ -139,6 +139,23 @@ class CliIT {
         .contains(id);
     assertThat(workron("list", "--status", "failed").out())
         .containsPattern("(?m)^" + Pattern.quote(id) + "\\s+failed\\s+cli\\s+1/1");
+    String worker =
+        Gateway.JSON.readTree(workron("get", "--json", id).out()).path("worker_id").asString();
+    Run filtered =
+        workron(
+            "list",
+            "--queue",
+            "cli",
+            "--worker",
+            worker,
+            "--id-prefix",
+            id.substring(0, 12),
+            "--json");
+    assertThat(filtered.code()).as(filtered.toString()).isZero();
+    assertThat(filtered.out()).contains(id);
+    assertThat(
+            Gateway.JSON.readTree(workron("list", "--queue", "no-such-queue-here", "--json").out()))
+        .isEmpty();
 
     Run retried = workron("retry", id);
     assertThat(retried.code()).as(retried.toString()).isZero();

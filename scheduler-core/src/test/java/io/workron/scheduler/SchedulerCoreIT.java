@@ -574,26 +574,57 @@ class SchedulerCoreIT {
   // --- query API
 
   @Test
-  void listsJobsPageByPageWithACursor() throws Exception {
-    String queue = "page-" + UUID.randomUUID().toString().substring(0, 6);
+  void listsJobsPageByPageNewestFirstOrOldestFirstFilteredByQueueIdPrefixAndStatus()
+      throws Exception {
+    String run = UUID.randomUUID().toString().substring(0, 6);
+    String queue = "page-" + run;
     List<String> ids = new ArrayList<>();
     for (int i = 0; i < 5; i++) {
-      String id = newJobId();
+      // a locale's order ignores the dash, so only an exact prefix match keeps "-" from "a"
+      String id = "pfx-" + run + (i % 2 == 0 ? "-" : "a") + i;
       ids.add(id);
       kafka.send(topics.submissions(), id, submission(id, "true", null, queue));
     }
+    String other = "pfx-" + run + "-other";
+    kafka.send(topics.submissions(), other, submission(other, "true", null, null));
     await().atMost(WAIT).until(() -> ids.stream().allMatch(id -> job(id) != null));
+    await().atMost(WAIT).until(() -> job(other) != null);
+
+    List<String> newest = pages("/internal/jobs?limit=2&queue=" + queue);
+    assertThat(newest).doesNotHaveDuplicates().containsExactlyInAnyOrderElementsOf(ids);
+    assertThat(newest).isSortedAccordingTo(java.util.Comparator.reverseOrder());
+    List<String> oldest = pages("/internal/jobs?limit=2&order=asc&queue=" + queue);
+    List<String> reversed = new ArrayList<>(newest);
+    java.util.Collections.reverse(reversed);
+    assertThat(oldest).containsExactlyElementsOf(reversed);
+
+    List<String> prefixed = pages("/internal/jobs?limit=3&id_prefix=pfx-" + run + "-");
+    assertThat(prefixed).containsExactlyInAnyOrder(ids.get(0), ids.get(2), ids.get(4), other);
+    assertThat(pages("/internal/jobs?limit=3&id_prefix=pfx-" + run)).hasSize(6);
+    assertThat(pages("/internal/jobs?id_prefix=pfx-" + run + "-&queue=" + queue))
+        .containsExactlyInAnyOrder(ids.get(0), ids.get(2), ids.get(4));
+    assertThat(pages("/internal/jobs?status=failed&queue=" + queue)).isEmpty();
+    assertThat(pages("/internal/jobs?id_prefix=pfx-" + run + "%25")).isEmpty();
+
+    assertThat(sut.statusCode("/internal/jobs?cursor=abc")).as("a made-up cursor").isEqualTo(400);
+    JsonNode first = get("/internal/jobs?limit=1&queue=" + queue);
+    String newestCursor = first.get("next_cursor").asString();
+    assertThat(sut.statusCode("/internal/jobs?order=asc&cursor=" + newestCursor))
+        .as("a cursor of the other order")
+        .isEqualTo(400);
+    assertThat(sut.statusCode("/internal/jobs?order=sideways")).isEqualTo(400);
+  }
+
+  /** Every id of every page of {@code path}. */
+  private List<String> pages(String path) throws Exception {
     List<String> seen = new ArrayList<>();
     String cursor = null;
     do {
-      JsonNode page = get("/internal/jobs?limit=2" + (cursor == null ? "" : "&cursor=" + cursor));
+      JsonNode page = get(path + (cursor == null ? "" : "&cursor=" + cursor));
       page.get("jobs").forEach(j -> seen.add(j.get("id").asString()));
-      assertThat(page.get("jobs").size()).isLessThanOrEqualTo(2);
       cursor = page.get("next_cursor").isNull() ? null : page.get("next_cursor").asString();
     } while (cursor != null);
-    assertThat(seen).doesNotHaveDuplicates().containsAll(ids);
-    assertThat(seen).isSorted();
-    assertThat(sut.statusCode("/internal/jobs?cursor=abc")).as("a made-up cursor").isEqualTo(400);
+    return seen;
   }
 
   @Test

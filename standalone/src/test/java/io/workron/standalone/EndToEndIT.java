@@ -218,6 +218,27 @@ class EndToEndIT {
     assertThat(job.get("exit_code").asInt()).isEqualTo(3);
     assertThat(job.get("output").asString()).isEqualTo("oops\n");
     assertThat(job.get("failure_reason").asString()).isEqualTo("exit code 3");
+
+    // found again by what a person filters on: its worker, queue and a piece of its id
+    String worker = job.get("worker_id").asString();
+    JsonNode found =
+        get(
+            "/jobs?worker="
+                + worker
+                + "&queue=default&status=failed&id_prefix="
+                + id.substring(0, id.length() - 4)
+                + "&limit=1000");
+    List<String> ids = new ArrayList<>();
+    found.forEach(j -> ids.add(j.get("id").asString()));
+    assertThat(ids).contains(id);
+    assertThat(ids).isSortedAccordingTo(java.util.Comparator.reverseOrder());
+    assertThat(get("/jobs?worker=" + worker + "&id_prefix=" + id + "x")).isEmpty();
+    HttpResponse<String> bad =
+        send(
+            HttpRequest.newBuilder(uri("/jobs?order=sideways")).build(),
+            HttpResponse.BodyHandlers.ofString());
+    assertThat(bad.statusCode()).isEqualTo(400);
+    assertThat(bad.body()).contains("order");
   }
 
   @Test

@@ -15,6 +15,7 @@ import io.workron.gateway.schedulercore.JobPage;
 import io.workron.gateway.schedulercore.SchedulerCoreClient;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -61,7 +62,10 @@ class JobQueryController {
   }
 
   @Operation(
-      summary = "List jobs, newest first, a page at a time",
+      summary =
+          "List jobs in id order, newest first by default (the gateway's ids are"
+              + " time-ordered), filtered by status, queue, worker and id prefix, a page at a"
+              + " time",
       responses = {
         @ApiResponse(
             responseCode = "200",
@@ -78,7 +82,9 @@ class JobQueryController {
                     array = @ArraySchema(schema = @Schema(implementation = ApiModel.Job.class)))),
         @ApiResponse(
             responseCode = "400",
-            description = "status, limit or cursor is not valid; field names it",
+            description =
+                "status, queue, worker, id_prefix, order, limit or cursor is not valid; field"
+                    + " names it",
             content =
                 @Content(
                     mediaType = "application/problem+json",
@@ -103,6 +109,25 @@ class JobQueryController {
                       }))
           @RequestParam(required = false)
           String status,
+      @Parameter(description = "only jobs of this queue", schema = @Schema(maxLength = 128))
+          @RequestParam(required = false)
+          String queue,
+      @Parameter(
+              description = "only jobs whose latest attempt is on this worker",
+              schema = @Schema(maxLength = 128))
+          @RequestParam(required = false)
+          String worker,
+      @Parameter(
+              name = "id_prefix",
+              description = "only jobs whose id starts with this",
+              schema = @Schema(maxLength = 128))
+          @RequestParam(name = "id_prefix", required = false)
+          String idPrefix,
+      @Parameter(
+              description = "desc (newest first, the default) or asc",
+              schema = @Schema(allowableValues = {"desc", "asc"}))
+          @RequestParam(required = false)
+          String order,
       @Parameter(
               description = "jobs per page, 1 to 1000; default 100",
               schema = @Schema(type = "integer", minimum = "1", maximum = "1000"))
@@ -120,26 +145,53 @@ class JobQueryController {
                   + "\"; one of blocked, pending, reserved, running, preempting, preempted,"
                   + " done, failed, cancelled"));
     }
+    Map<String, String> query = new LinkedHashMap<>();
+    if (status != null && !status.isEmpty()) {
+      query.put("status", status);
+    }
+    text("queue", queue, query, problems);
+    text("worker", worker, query, problems);
+    text("id_prefix", idPrefix, query, problems);
+    if (order != null && !order.isEmpty()) {
+      if (order.equals("asc") || order.equals("desc")) {
+        query.put("order", order);
+      } else {
+        problems.add(new FieldProblem("order", "order must be desc (newest first) or asc"));
+      }
+    }
     int pageSize = parseLimit(limit, problems);
     if (!problems.isEmpty()) {
       throw new InvalidRequestException(problems);
     }
     String from = cursor == null || cursor.isEmpty() ? null : cursor;
     return schedulerCore
-        .jobs(status, pageSize, from)
+        .jobs(query, pageSize, from)
         .thenApply(
             page -> {
               HttpHeaders headers = new HttpHeaders();
               if (page.nextCursor() != null) {
                 headers.set(NEXT_CURSOR_HEADER, page.nextCursor());
                 headers.set(
-                    HttpHeaders.LINK, "<" + nextPage(status, pageSize, page) + ">; rel=\"next\"");
+                    HttpHeaders.LINK, "<" + nextPage(query, pageSize, page) + ">; rel=\"next\"");
               }
               return ResponseEntity.ok()
                   .headers(headers)
                   .contentType(MediaType.APPLICATION_JSON)
                   .body(page.jobs());
             });
+  }
+
+  /** A text filter: at most 128 characters without NUL; empty is no filter. */
+  private static void text(
+      String field, String value, Map<String, String> query, List<FieldProblem> problems) {
+    if (value == null || value.isEmpty()) {
+      return;
+    }
+    if (value.length() > 128 || value.indexOf('\u0000') >= 0) {
+      problems.add(new FieldProblem(field, field + " is at most 128 characters, without NUL"));
+      return;
+    }
+    query.put(field, value);
   }
 
   @Operation(
@@ -329,18 +381,15 @@ class JobQueryController {
     return DEFAULT_LIMIT;
   }
 
-  private static String nextPage(String status, int limit, JobPage page) {
-    Map<String, Object> values = new HashMap<>();
+  private static String nextPage(Map<String, String> query, int limit, JobPage page) {
+    Map<String, Object> values = new HashMap<>(query);
     values.put("limit", limit);
     values.put("cursor", page.nextCursor());
     UriComponentsBuilder next =
         UriComponentsBuilder.fromPath("/jobs")
             .queryParam("limit", "{limit}")
             .queryParam("cursor", "{cursor}");
-    if (status != null) {
-      next.queryParam("status", "{status}");
-      values.put("status", status);
-    }
+    query.keySet().forEach(name -> next.queryParam(name, "{" + name + "}"));
     // variables are encoded strictly, so a cursor holding '+', '&' or '{' survives the round trip
     return next.encode().buildAndExpand(values).toUriString();
   }

@@ -135,15 +135,19 @@ public final class SchedulerCoreClient {
         .thenApply(r -> r.statusCode() == 404 ? Optional.<byte[]>empty() : Optional.of(r.body()));
   }
 
-  /** One page of jobs, filtered by status when {@code status} is not null. */
-  public CompletableFuture<JobPage> jobs(String status, int limit, String cursor) {
+  /**
+   * One page of jobs: {@code query} holds the filters and the order ({@code status}, {@code queue},
+   * {@code worker}, {@code id_prefix}, {@code order}), each left out when absent.
+   */
+  public CompletableFuture<JobPage> jobs(Map<String, String> query, int limit, String cursor) {
     StringBuilder path = new StringBuilder("/internal/jobs?limit={limit}");
     Map<String, Object> values = new HashMap<>();
     values.put("limit", limit);
-    if (status != null) {
-      path.append("&status={status}");
-      values.put("status", status);
-    }
+    query.forEach(
+        (name, value) -> {
+          path.append('&').append(name).append("={").append(name).append('}');
+          values.put(name, value);
+        });
     if (cursor != null) {
       path.append("&cursor={cursor}");
       values.put("cursor", cursor);

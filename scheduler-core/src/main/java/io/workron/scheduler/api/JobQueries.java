@@ -172,16 +172,44 @@ class JobQueries {
         db.select(JOBS.ID).from(JOBS).where(JOBS.ID.in(ids)).fetch(JOBS.ID));
   }
 
-  Page list(String status, int limit, String afterId) {
+  /**
+   * What a page of {@link #list} holds: each filter null for none; {@code newestFirst} for
+   * descending id order (the gateway's ids are time-ordered); {@code from} the last id of the page
+   * before, exclusive.
+   */
+  record Filter(
+      String status,
+      String queue,
+      String worker,
+      String idPrefix,
+      boolean newestFirst,
+      String from) {}
+
+  Page list(Filter f, int limit) {
     Condition where = DSL.noCondition();
-    if (status != null) {
-      where = where.and(JOBS.STATUS.eq(status));
+    if (f.status() != null) {
+      where = where.and(JOBS.STATUS.eq(f.status()));
     }
-    if (afterId != null) {
-      where = where.and(JOBS.ID.gt(afterId));
+    if (f.queue() != null) {
+      where = where.and(JOBS.QUEUE_NAME.eq(f.queue()));
+    }
+    if (f.worker() != null) {
+      where = where.and(JOBS.WORKER_ID.eq(f.worker()));
+    }
+    if (f.idPrefix() != null) {
+      // a literal, so that the plan can use the prefix as a range of jobs_id_pattern_idx
+      String escaped = f.idPrefix().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_");
+      where = where.and(JOBS.ID.like(DSL.inline(escaped + "%"), '\\'));
+    }
+    if (f.from() != null) {
+      where = where.and(f.newestFirst() ? JOBS.ID.lt(f.from()) : JOBS.ID.gt(f.from()));
     }
     List<JobsRecord> rows =
-        db.selectFrom(JOBS).where(where).orderBy(JOBS.ID).limit(limit + 1).fetch();
+        db.selectFrom(JOBS)
+            .where(where)
+            .orderBy(f.newestFirst() ? JOBS.ID.desc() : JOBS.ID.asc())
+            .limit(limit + 1)
+            .fetch();
     boolean more = rows.size() > limit;
     if (more) {
       rows = rows.subList(0, limit);

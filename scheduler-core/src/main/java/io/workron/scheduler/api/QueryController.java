@@ -220,23 +220,43 @@ class QueryController implements org.springframework.beans.factory.DisposableBea
   @GetMapping("/jobs")
   ResponseEntity<?> jobs(
       @RequestParam(required = false) String status,
+      @RequestParam(required = false) String queue,
+      @RequestParam(required = false) String worker,
+      @RequestParam(name = "id_prefix", required = false) String idPrefix,
+      @RequestParam(defaultValue = "desc") String order,
       @RequestParam(defaultValue = "100") int limit,
       @RequestParam(required = false) String cursor) {
     if (status != null && !JobStatus.isKnown(status)) {
       return problem(HttpStatus.BAD_REQUEST, "unknown status '" + status + "'", "status");
     }
+    if (!order.equals("asc") && !order.equals("desc")) {
+      return problem(HttpStatus.BAD_REQUEST, "order must be asc or desc", "order");
+    }
     if (limit < 1 || limit > 1000) {
       return problem(HttpStatus.BAD_REQUEST, "limit must be between 1 and 1000", "limit");
     }
-    String after = null;
+    boolean newestFirst = order.equals("desc");
+    String from = null;
     if (cursor != null) {
-      after = decodeCursor(cursor);
-      if (after == null) {
-        return problem(HttpStatus.BAD_REQUEST, "cursor is not one this API gave out", "cursor");
+      from = decodeCursor(cursor, newestFirst);
+      if (from == null) {
+        return problem(
+            HttpStatus.BAD_REQUEST,
+            "cursor is not one this API gave out for order=" + order,
+            "cursor");
       }
     }
 
-    JobQueries.Page page = queries.list(status, limit, after);
+    JobQueries.Page page =
+        queries.list(
+            new JobQueries.Filter(
+                status,
+                blankToNull(queue),
+                blankToNull(worker),
+                blankToNull(idPrefix),
+                newestFirst,
+                from),
+            limit);
     Map<String, Object> body = new LinkedHashMap<>();
     body.put("jobs", page.jobs());
     body.put(
@@ -246,19 +266,30 @@ class QueryController implements org.springframework.beans.factory.DisposableBea
             : Base64.getUrlEncoder()
                 .withoutPadding()
                 .encodeToString(
-                    (CURSOR_PREFIX + page.nextCursor()).getBytes(StandardCharsets.UTF_8)));
+                    ((newestFirst ? BEFORE : AFTER) + page.nextCursor())
+                        .getBytes(StandardCharsets.UTF_8)));
     return ResponseEntity.ok(body);
   }
 
-  /** Marks a cursor as ours, so a made-up one is refused instead of silently paging from it. */
-  private static final String CURSOR_PREFIX = "after:";
+  private static String blankToNull(String s) {
+    return s == null || s.isEmpty() ? null : s;
+  }
 
-  /** The job id a cursor continues after, or null if the cursor is not one this API gave out. */
-  private static String decodeCursor(String cursor) {
+  /**
+   * Marks a cursor as ours and says its order, so a made-up one, or one of the other order, is
+   * refused instead of silently paging from it.
+   */
+  private static final String AFTER = "after:";
+
+  private static final String BEFORE = "before:";
+
+  /** The job id a cursor continues from, or null if the cursor is not one given for this order. */
+  private static String decodeCursor(String cursor, boolean newestFirst) {
+    String prefix = newestFirst ? BEFORE : AFTER;
     try {
       String text = new String(Base64.getUrlDecoder().decode(cursor), StandardCharsets.UTF_8);
-      return text.startsWith(CURSOR_PREFIX) && text.length() > CURSOR_PREFIX.length()
-          ? text.substring(CURSOR_PREFIX.length())
+      return text.startsWith(prefix) && text.length() > prefix.length()
+          ? text.substring(prefix.length())
           : null;
     } catch (IllegalArgumentException e) {
       return null;
