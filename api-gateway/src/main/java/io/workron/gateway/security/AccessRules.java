@@ -70,6 +70,15 @@ public final class AccessRules implements AuthorizationManager<RequestAuthorizat
     return Scopes.ADMIN;
   }
 
+  /**
+   * Whether the current caller may make the call {@code method path}: what the dashboard asks
+   * before it shows a button, and again before the button's action runs.
+   */
+  public static boolean mayCall(String method, String path) {
+    String scope = requiredScope(method, path);
+    return scope == null || Scopes.current().holds(scope);
+  }
+
   private static boolean isDeadLetters(String path) {
     return path.equals("/dead-letters") || path.startsWith("/dead-letters/");
   }

@@ -101,6 +101,16 @@ public final class AuthFailures implements AuthenticationEntryPoint, AccessDenie
         Map.of("required_scope", scope));
   }
 
+  /** Counts and logs a dashboard login with a token that is not configured (never the token). */
+  public void refusedLogin(HttpServletRequest request) {
+    invalid.increment();
+    log.atWarn()
+        .addKeyValue("reason", "invalid")
+        .log(
+            "refused a dashboard login from {}: the token is not a configured token",
+            request.getRemoteAddr());
+  }
+
   /** Counts and logs a 403: token {@code caller} lacks {@code scope} for {@code what}. */
   public void forbidden(String caller, String scope, String what) {
     forbidden.increment();

@@ -49,6 +49,7 @@ class SecurityConfiguration {
   }
 
   @Bean
+  @org.springframework.core.annotation.Order(2)
   SecurityFilterChain api(
       HttpSecurity http, AuthProperties auth, OpaqueTokenIntrospector tokens, AuthFailures failures)
       throws Exception {

@@ -1,0 +1,287 @@
+package io.workron.standalone;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.workron.gateway.security.HashedTokens;
+import io.workron.testsupport.TestInfrastructure;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.UUID;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.openqa.selenium.By;
+import org.openqa.selenium.Cookie;
+import org.openqa.selenium.OutputType;
+import org.openqa.selenium.WebDriver;
+import org.openqa.selenium.WebElement;
+import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.chrome.ChromeDriverService;
+import org.openqa.selenium.chrome.ChromeOptions;
+import org.openqa.selenium.support.ui.ExpectedConditions;
+import org.openqa.selenium.support.ui.WebDriverWait;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * The dashboard in a real browser (Debian's chromium, headless, through its chromedriver), against
+ * the whole stack with authentication on, doing what a person does: log in with a token, watch a
+ * job submitted over the API appear and finish, read its output, cancel a running job with the
+ * button, retry a failed one. Each view is saved as a screenshot under {@code target/screenshots/}.
+ */
+class DashboardIT {
+
+  private static final Duration WAIT = Duration.ofSeconds(60);
+  private static final Path CHROMIUM = Path.of("/usr/bin/chromium");
+  private static final Path CHROMEDRIVER = Path.of("/usr/bin/chromedriver");
+  private static final Path SHOTS = Path.of("target", "screenshots");
+
+  private static StandaloneStack stack;
+  private static GatewayCalls gateway;
+  private static String operator;
+  private static String reader;
+  private static WebDriver browser;
+  private static String base;
+
+  @BeforeAll
+  static void start() throws Exception {
+    assertThat(Files.isExecutable(CHROMIUM) && Files.isExecutable(CHROMEDRIVER))
+        .as(
+            "the browser tests need %s and %s: run scripts/test-tools.sh chromium (./mvnw verify"
+                + " runs it)",
+            CHROMIUM, CHROMEDRIVER)
+        .isTrue();
+    operator = "wrk_" + UUID.randomUUID().toString().replace("-", "");
+    reader = "wrk_" + UUID.randomUUID().toString().replace("-", "");
+    Map<String, String> properties = new LinkedHashMap<>();
+    properties.put("workron.auth.enabled", "true");
+    properties.put("workron.auth.tokens[0].name", "operator");
+    properties.put("workron.auth.tokens[0].sha256", HashedTokens.sha256(operator));
+    properties.put("workron.auth.tokens[0].scopes", "jobs:read,jobs:write,admin");
+    properties.put("workron.auth.tokens[1].name", "viewer");
+    properties.put("workron.auth.tokens[1].sha256", HashedTokens.sha256(reader));
+    properties.put("workron.auth.tokens[1].scopes", "jobs:read");
+    properties.put("workron.worker.output-interval", "500ms");
+    TestInfrastructure infra = TestInfrastructure.get();
+    stack =
+        StandaloneStack.start(
+            new StandaloneStack.Options(
+                Files.createTempDirectory("workron-dashboard"),
+                infra.kafkaBootstrapServers(),
+                0,
+                infra.newDatabase(),
+                infra.username(),
+                infra.password(),
+                0,
+                0,
+                0,
+                1,
+                4,
+                infra.newTopicPrefix(),
+                properties));
+    gateway = new GatewayCalls(stack.gatewayPort());
+    base = "http://127.0.0.1:" + stack.gatewayPort();
+    Files.createDirectories(SHOTS);
+
+    ChromeOptions options = new ChromeOptions();
+    options.setBinary(CHROMIUM.toFile());
+    options.addArguments(
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-background-networking",
+        "--window-size=1400,1000",
+        "--user-data-dir=" + Files.createTempDirectory("workron-chromium"));
+    ChromeDriverService service =
+        new ChromeDriverService.Builder()
+            .usingDriverExecutable(CHROMEDRIVER.toFile())
+            .usingAnyFreePort()
+            .build();
+    browser = new ChromeDriver(service, options);
+  }
+
+  @AfterAll
+  static void stop() {
+    if (browser != null) {
+      browser.quit();
+    }
+    if (stack != null) {
+      stack.close();
+    }
+  }
+
+  @BeforeEach
+  void loggedInAsTheOperator() {
+    login(operator);
+  }
+
+  @Test
+  void aPageAsksForATokenAndAWrongOneIsRefused() throws Exception {
+    browser.manage().deleteAllCookies();
+    browser.get(base + "/ui/jobs");
+    waitFor().until(ExpectedConditions.urlContains("/ui/login"));
+    browser.findElement(By.id("token")).sendKeys("wrk_not-a-token");
+    browser.findElement(By.id("login")).click();
+    assertThat(waitFor().until(d -> d.findElement(By.id("login-error"))).getText())
+        .contains("not valid");
+    shot("login");
+
+    browser.findElement(By.id("token")).sendKeys(operator);
+    browser.findElement(By.id("login")).click();
+    waitFor().until(ExpectedConditions.urlContains("/ui/jobs"));
+    Cookie kept = browser.manage().getCookieNamed("workron_token");
+    assertThat(kept.isHttpOnly()).isTrue();
+    assertThat(kept.getSameSite()).isEqualTo("Strict");
+    assertThat(kept.getPath()).isEqualTo("/ui");
+  }
+
+  @Test
+  void aJobSubmittedOverTheApiAppearsFinishesAndShowsItsOutput() throws Exception {
+    browser.get(base + "/ui/jobs");
+    String id =
+        gateway.submit(
+            "{\"command\":\"echo hello from the dashboard\"}", GatewayCalls.bearer(operator));
+    // the page was open before the job existed: it refreshes itself
+    By row = By.cssSelector("tr[data-job='" + id + "']");
+    waitFor().until(ExpectedConditions.presenceOfElementLocated(row));
+    waitFor()
+        .until(
+            d ->
+                d.findElement(By.cssSelector("tr[data-job='" + id + "'] .status"))
+                    .getText()
+                    .equals("done"));
+    shot("jobs");
+
+    waitFor()
+        .until(
+            d -> {
+              d.findElement(By.linkText(id)).click();
+              return true;
+            });
+    waitFor().until(ExpectedConditions.textToBe(By.id("job-id"), id));
+    assertThat(browser.findElement(By.id("status")).getText()).isEqualTo("done");
+    assertThat(browser.findElement(By.id("output")).getText())
+        .isEqualTo("hello from the dashboard");
+    assertThat(browser.findElement(By.id("attempts")).getText()).contains("succeeded");
+    assertThat(browser.findElements(By.id("cancel"))).isEmpty();
+    shot("job");
+
+    // the list's filters are in its URL, so a filtered view can be shared
+    browser.get(base + "/ui/jobs?status=done&id_prefix=" + id);
+    assertThat(browser.findElements(By.cssSelector("tr[data-job]"))).hasSize(1);
+    assertThat(browser.findElement(By.id("filter-status")).getDomProperty("value"))
+        .isEqualTo("done");
+  }
+
+  @Test
+  void aRunningJobIsCancelledWithTheButton() throws Exception {
+    String id =
+        gateway.submit("{\"command\":\"echo started; sleep 300\"}", GatewayCalls.bearer(operator));
+    browser.get(base + "/ui/jobs/" + id);
+    // the page follows the job as it starts and its output arrives
+    waitFor().until(ExpectedConditions.textToBe(By.id("output"), "started"));
+    assertThat(browser.findElement(By.id("status")).getText()).isEqualTo("running");
+    shot("job-running");
+
+    browser.findElement(By.id("cancel")).click();
+    waitFor().until(ExpectedConditions.textToBe(By.id("status"), "cancelled"));
+    // once it ended, the page shows the buttons of an ended job
+    waitFor().until(ExpectedConditions.presenceOfElementLocated(By.id("retry")));
+    assertThat(browser.findElements(By.id("cancel"))).isEmpty();
+    // the button was the API's call: it is in the job's history, by the token's name
+    JsonNode job = gateway.job(id, GatewayCalls.bearer(operator));
+    assertThat(job.path("status").asString()).isEqualTo("cancelled");
+    assertThat(job.path("audit").toString()).contains("job.cancel").contains("operator");
+    shot("job-cancelled");
+  }
+
+  @Test
+  void aFailedJobIsRetriedWithTheButton() throws Exception {
+    String id =
+        gateway.submit(
+            "{\"command\":\"echo attempt; exit 3\",\"max_retries\":1}",
+            GatewayCalls.bearer(operator));
+    await()
+        .atMost(WAIT)
+        .until(
+            () ->
+                gateway
+                    .job(id, GatewayCalls.bearer(operator))
+                    .path("status")
+                    .asString("")
+                    .equals("failed"));
+    browser.get(base + "/ui/jobs/" + id);
+    assertThat(browser.findElement(By.id("failure")).getText()).isEqualTo("exit code 3");
+    assertThat(browser.findElement(By.id("exit-code")).getText()).isEqualTo("3");
+    shot("job-failed");
+
+    browser.findElement(By.id("retry")).click();
+    assertThat(waitFor().until(d -> d.findElement(By.id("notice"))).getText()).contains("retried");
+    await()
+        .atMost(WAIT)
+        .until(
+            () ->
+                gateway.job(id, GatewayCalls.bearer(operator)).path("attempt_history").size() == 2);
+    waitFor().until(d -> d.findElements(By.cssSelector("#attempts tbody tr")).size() == 2);
+  }
+
+  @Test
+  void aReaderSeesNoButtonsAndAFormPostedWithoutItsCsrfTokenIsRefused() throws Exception {
+    String id = gateway.submit("{\"command\":\"sleep 300\"}", GatewayCalls.bearer(operator));
+    try {
+      login(reader);
+      browser.get(base + "/ui/jobs/" + id);
+      waitFor().until(ExpectedConditions.textToBe(By.id("job-id"), id));
+      assertThat(browser.findElements(By.id("cancel"))).isEmpty();
+      assertThat(browser.findElements(By.id("retry"))).isEmpty();
+
+      // what another site's form would send: the cookie, but no CSRF token
+      HttpResponse<String> forged =
+          HttpClient.newHttpClient()
+              .send(
+                  HttpRequest.newBuilder(URI.create(base + "/ui/jobs/" + id + "/cancel"))
+                      .header("Cookie", "workron_token=" + operator)
+                      .header("Content-Type", "application/x-www-form-urlencoded")
+                      .POST(HttpRequest.BodyPublishers.ofString(""))
+                      .build(),
+                  HttpResponse.BodyHandlers.ofString());
+      assertThat(forged.statusCode())
+          .as("%s %s", forged.headers().map(), forged.body())
+          .isEqualTo(403);
+      assertThat(gateway.job(id, GatewayCalls.bearer(operator)).path("status").asString())
+          .isNotEqualTo("cancelled");
+    } finally {
+      gateway.call("POST", "/jobs/" + id + "/cancel", null, GatewayCalls.bearer(operator));
+    }
+  }
+
+  /** Logs in through the login page, as a person does. */
+  private static void login(String token) {
+    browser.manage().deleteAllCookies();
+    browser.get(base + "/ui/login");
+    WebElement field = waitFor().until(d -> d.findElement(By.id("token")));
+    field.sendKeys(token);
+    browser.findElement(By.id("login")).click();
+    waitFor().until(ExpectedConditions.urlContains("/ui/jobs"));
+  }
+
+  /** A wait that looks again when the element it held was swapped by the page's live refresh. */
+  private static org.openqa.selenium.support.ui.FluentWait<WebDriver> waitFor() {
+    return new WebDriverWait(browser, WAIT)
+        .ignoring(org.openqa.selenium.StaleElementReferenceException.class);
+  }
+
+  private static void shot(String name) throws Exception {
+    byte[] png = ((org.openqa.selenium.TakesScreenshot) browser).getScreenshotAs(OutputType.BYTES);
+    Files.write(SHOTS.resolve(name + ".png"), png);
+  }
+}
