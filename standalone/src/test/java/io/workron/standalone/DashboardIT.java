@@ -50,6 +50,7 @@ class DashboardIT {
   private static String reader;
   private static WebDriver browser;
   private static String base;
+  private static String prefix;
 
   @BeforeAll
   static void start() throws Exception {
@@ -71,6 +72,7 @@ class DashboardIT {
     properties.put("workron.auth.tokens[1].scopes", "jobs:read");
     properties.put("workron.worker.output-interval", "500ms");
     TestInfrastructure infra = TestInfrastructure.get();
+    prefix = infra.newTopicPrefix();
     stack =
         StandaloneStack.start(
             new StandaloneStack.Options(
@@ -85,7 +87,7 @@ class DashboardIT {
                 0,
                 1,
                 4,
-                infra.newTopicPrefix(),
+                prefix,
                 properties));
     gateway = new GatewayCalls(stack.gatewayPort());
     base = "http://127.0.0.1:" + stack.gatewayPort();
@@ -262,6 +264,156 @@ class DashboardIT {
     } finally {
       gateway.call("POST", "/jobs/" + id + "/cancel", null, GatewayCalls.bearer(operator));
     }
+  }
+
+  @Test
+  void theWorkersPageShowsWhatEachRunsAndDrainsAWorkerWithTheButton() throws Exception {
+    String id = gateway.submit("{\"command\":\"sleep 300\"}", GatewayCalls.bearer(operator));
+    try {
+      await()
+          .atMost(WAIT)
+          .until(
+              () ->
+                  gateway
+                      .job(id, GatewayCalls.bearer(operator))
+                      .path("status")
+                      .asString("")
+                      .equals("running"));
+      String worker = gateway.job(id, GatewayCalls.bearer(operator)).path("worker_id").asString();
+      browser.get(base + "/ui/workers");
+      By row = By.cssSelector("tr[data-worker='" + worker + "']");
+      assertThat(browser.findElement(row).getText())
+          .contains(id.substring(0, 20))
+          .contains("active");
+      shot("workers");
+
+      browser.findElement(By.id("drain-" + worker)).click();
+      assertThat(waitFor().until(d -> d.findElement(By.id("notice"))).getText())
+          .isEqualTo("worker " + worker + ": drained");
+      assertThat(browser.findElement(row).getText()).contains("drained");
+      assertThat(workerDrained(worker)).isTrue();
+      browser.findElement(By.id("resume-" + worker)).click();
+      waitFor().until(d -> d.findElement(By.id("notice")).getText().endsWith("takes work again"));
+      assertThat(workerDrained(worker)).isFalse();
+    } finally {
+      gateway.call("POST", "/jobs/" + id + "/cancel", null, GatewayCalls.bearer(operator));
+      String worker = gateway.job(id, GatewayCalls.bearer(operator)).path("worker_id").asString("");
+      if (!worker.isEmpty()) {
+        gateway.call("POST", "/workers/" + worker + "/resume", null, GatewayCalls.bearer(operator));
+      }
+    }
+  }
+
+  @Test
+  void aQueueIsPausedAndResumedWithTheButtons() throws Exception {
+    String queue = "ui-" + UUID.randomUUID().toString().substring(0, 6);
+    String id =
+        gateway.submit(
+            "{\"command\":\"true\",\"queue_name\":\"" + queue + "\"}",
+            GatewayCalls.bearer(operator));
+    await()
+        .atMost(WAIT)
+        .until(
+            () ->
+                gateway
+                    .job(id, GatewayCalls.bearer(operator))
+                    .path("status")
+                    .asString("")
+                    .equals("done"));
+    browser.get(base + "/ui/queues");
+    By row = By.cssSelector("tr[data-queue='" + queue + "']");
+    assertThat(browser.findElement(row).getText()).contains("running");
+    // its depth per status, each a link to those jobs
+    WebElement done =
+        browser.findElement(By.cssSelector("tr[data-queue='" + queue + "'] a[data-status='done']"));
+    assertThat(done.getText()).isEqualTo("1");
+    assertThat(done.getDomAttribute("href")).contains("queue=" + queue).contains("status=done");
+    browser.findElement(By.id("pause-" + queue)).click();
+    assertThat(waitFor().until(d -> d.findElement(By.id("notice"))).getText())
+        .isEqualTo("queue " + queue + ": paused");
+    assertThat(browser.findElement(row).getText()).contains("paused");
+    assertThat(queuePaused(queue)).isTrue();
+    shot("queues");
+    browser.findElement(By.id("resume-" + queue)).click();
+    waitFor().until(d -> d.findElement(By.id("notice")).getText().endsWith("resumed"));
+    assertThat(queuePaused(queue)).isFalse();
+  }
+
+  @Test
+  void aScheduleIsPausedWithTheButton() throws Exception {
+    String name = "ui-" + UUID.randomUUID().toString().substring(0, 6);
+    HttpResponse<String> made =
+        gateway.call(
+            "POST",
+            "/schedules",
+            "{\"name\":\"" + name + "\",\"cron\":\"0 3 * * *\",\"job\":{\"command\":\"date\"}}",
+            GatewayCalls.bearer(operator));
+    assertThat(made.statusCode()).as(made.body()).isEqualTo(201);
+    try {
+      browser.get(base + "/ui/schedules");
+      By row = By.cssSelector("tr[data-schedule='" + name + "']");
+      assertThat(browser.findElement(row).getText()).contains("0 3 * * *").contains("active");
+      browser.findElement(By.id("pause-" + name)).click();
+      assertThat(waitFor().until(d -> d.findElement(By.id("notice"))).getText())
+          .isEqualTo("schedule " + name + ": paused");
+      assertThat(browser.findElement(row).getText()).contains("paused");
+      shot("schedules");
+    } finally {
+      gateway.call("DELETE", "/schedules/" + name, null, GatewayCalls.bearer(operator));
+    }
+  }
+
+  @Test
+  void aDeadLetterIsShownWithWhyAndReplayedWithTheButton() throws Exception {
+    String key = "ui-dead-" + UUID.randomUUID();
+    try (io.workron.testsupport.KafkaFixture kafka =
+        new io.workron.testsupport.KafkaFixture(TestInfrastructure.get().kafkaBootstrapServers())) {
+      kafka.send(
+          prefix + ".submissions",
+          key,
+          "not a job".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    }
+    String page = base + "/ui/dead-letters?topic=" + prefix + ".submissions.dlq";
+    By row = By.cssSelector("tr[data-key='" + key + "']");
+    await()
+        .atMost(WAIT)
+        .until(
+            () -> {
+              browser.get(page);
+              return !browser.findElements(row).isEmpty();
+            });
+    assertThat(browser.findElement(row).getText()).contains("MALFORMED_JSON").contains("not a job");
+    shot("dead-letters");
+    browser.findElement(row).findElement(By.cssSelector("button.replay")).click();
+    assertThat(waitFor().until(d -> d.findElement(By.id("notice"))).getText())
+        .endsWith(": replayed");
+    browser.get(page);
+    // the replayed record was refused again (nothing was fixed): the first shows its replay
+    waitFor()
+        .until(
+            d ->
+                d.findElements(By.cssSelector("tr[data-key='" + key + "'] .replayed")).stream()
+                    .anyMatch(e -> e.getText().equals("replayed 1× by operator")));
+  }
+
+  private static boolean workerDrained(String worker) throws Exception {
+    HttpResponse<String> r = gateway.call("GET", "/workers", null, GatewayCalls.bearer(operator));
+    for (JsonNode w : tools.jackson.databind.json.JsonMapper.builder().build().readTree(r.body())) {
+      if (w.path("id").asString().equals(worker)) {
+        return w.path("drained").asBoolean(false);
+      }
+    }
+    throw new AssertionError("no worker " + worker);
+  }
+
+  private static boolean queuePaused(String queue) throws Exception {
+    HttpResponse<String> r = gateway.call("GET", "/queues", null, GatewayCalls.bearer(operator));
+    for (JsonNode q : tools.jackson.databind.json.JsonMapper.builder().build().readTree(r.body())) {
+      if (q.path("name").asString().equals(queue)) {
+        return q.path("paused").asBoolean();
+      }
+    }
+    throw new AssertionError("no queue " + queue);
   }
 
   /** Logs in through the login page, as a person does. */

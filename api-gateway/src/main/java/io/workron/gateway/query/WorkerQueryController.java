@@ -21,7 +21,7 @@ import tools.jackson.databind.JsonNode;
  * jobs finish), shown as {@code drained} in {@code GET /workers}.
  */
 @RestController
-class WorkerQueryController {
+public class WorkerQueryController {
 
   private final SchedulerCoreClient schedulerCore;
 
@@ -64,7 +64,7 @@ class WorkerQueryController {
                     schema = @Schema(ref = "#/components/schemas/Problem")))
       })
   @PostMapping("/workers/{id}/drain")
-  CompletableFuture<JsonNode> drain(@PathVariable String id) {
+  public CompletableFuture<JsonNode> drain(@PathVariable String id) {
     return cordon(id, true);
   }
 
@@ -87,7 +87,7 @@ class WorkerQueryController {
                     schema = @Schema(ref = "#/components/schemas/Problem")))
       })
   @PostMapping("/workers/{id}/resume")
-  CompletableFuture<JsonNode> resume(@PathVariable String id) {
+  public CompletableFuture<JsonNode> resume(@PathVariable String id) {
     return cordon(id, false);
   }
 

@@ -134,6 +134,135 @@ class DashboardController {
             });
   }
 
+  @GetMapping("/workers")
+  CompletableFuture<ModelAndView> workers(@RequestParam(required = false) String notice) {
+    boolean mayCordon = AccessRules.mayCall("POST", "/workers/w/drain");
+    CompletableFuture<JsonNode> fleet = schedulerCore.workers();
+    // what each runs, in one read of the running jobs (their worker is in each row)
+    CompletableFuture<tools.jackson.databind.JsonNode> running =
+        schedulerCore.jobs(Map.of("status", "running"), 1000, null).thenApply(p -> p.jobs());
+    return fleet.thenCombine(
+        running,
+        (workers, jobs) -> {
+          Map<String, List<Map<String, Object>>> byWorker = new LinkedHashMap<>();
+          Map<String, long[]> used = new LinkedHashMap<>();
+          for (JsonNode j : jobs) {
+            String w = j.path("worker_id").asString("");
+            byWorker.computeIfAbsent(w, k -> new java.util.ArrayList<>()).add(plain(j));
+            long[] u = used.computeIfAbsent(w, k -> new long[2]);
+            u[0] += j.path("resources").path("memory_mb").asLong(0);
+            u[1] += j.path("resources").path("vram_mb").asLong(0);
+          }
+          List<Map<String, Object>> rows = new java.util.ArrayList<>();
+          for (JsonNode w : workers) {
+            Map<String, Object> row = new LinkedHashMap<>();
+            String id = w.path("id").asString();
+            row.put("worker", plain(w));
+            row.put("running", byWorker.getOrDefault(id, List.of()));
+            long[] u = used.getOrDefault(id, new long[2]);
+            row.put("memoryUsed", u[0]);
+            row.put("vramUsed", u[1]);
+            rows.add(row);
+          }
+          ModelAndView view = new ModelAndView("ui/workers");
+          view.addObject("nav", "workers");
+          view.addObject("rows", rows);
+          view.addObject("mayCordon", mayCordon);
+          view.addObject("capped", jobs.size() >= 1000);
+          view.addObject("notice", shortNotice(notice));
+          return view;
+        });
+  }
+
+  @GetMapping("/queues")
+  CompletableFuture<ModelAndView> queues(@RequestParam(required = false) String notice) {
+    boolean mayPause = AccessRules.mayCall("POST", "/queues/q/pause");
+    return schedulerCore
+        .queues()
+        .thenApply(
+            queues -> {
+              ModelAndView view = new ModelAndView("ui/queues");
+              view.addObject("nav", "queues");
+              view.addObject("queues", plain(queues));
+              view.addObject("statuses", STATUSES);
+              view.addObject("mayPause", mayPause);
+              view.addObject("notice", shortNotice(notice));
+              return view;
+            });
+  }
+
+  @GetMapping("/schedules")
+  CompletableFuture<ModelAndView> schedules(@RequestParam(required = false) String notice) {
+    boolean mayPause = AccessRules.mayCall("POST", "/schedules/s/pause");
+    return schedulerCore
+        .schedules("GET", "", Map.of(), null)
+        .thenApply(
+            answer -> {
+              ModelAndView view = new ModelAndView("ui/schedules");
+              view.addObject("nav", "schedules");
+              view.addObject("schedules", plain(answer.body()));
+              view.addObject("mayPause", mayPause);
+              view.addObject("notice", shortNotice(notice));
+              return view;
+            });
+  }
+
+  @GetMapping("/dead-letters")
+  CompletableFuture<ModelAndView> deadLetters(
+      @RequestParam(required = false) String topic,
+      @RequestParam(required = false) String cursor,
+      @RequestParam(required = false) String notice) {
+    if (!AccessRules.mayCall("GET", "/dead-letters")) {
+      ModelAndView denied = new ModelAndView("ui/failed", HttpStatus.FORBIDDEN);
+      denied.addObject("nav", "dead-letters");
+      denied.addObject(
+          "why", "Dead letters can hold any queue's commands: they need a token with admin.");
+      return CompletableFuture.completedFuture(denied);
+    }
+    boolean mayReplay = AccessRules.mayCall("POST", "/dead-letters/t/0/0/replay");
+    Map<String, String> filters = new LinkedHashMap<>();
+    put(filters, "topic", topic != null && topic.matches("[A-Za-z0-9._-]{1,249}") ? topic : null);
+    StringBuilder path = new StringBuilder("?limit={limit}");
+    Map<String, Object> values = new LinkedHashMap<>();
+    values.put("limit", PAGE);
+    filters.forEach(
+        (k, v) -> {
+          path.append('&').append(k).append("={").append(k).append('}');
+          values.put(k, v);
+        });
+    String from = cursor == null || cursor.isEmpty() || cursor.length() > 4096 ? null : cursor;
+    if (from != null) {
+      path.append("&cursor={cursor}");
+      values.put("cursor", from);
+    }
+    return schedulerCore
+        .deadLetters("GET", path.toString(), values)
+        .thenApply(
+            answer -> {
+              if (answer.status() != 200) {
+                throw new IllegalStateException(
+                    "scheduler-core answered the dead letters with " + answer.status());
+              }
+              ModelAndView view = new ModelAndView("ui/dead-letters");
+              view.addObject("nav", "dead-letters");
+              view.addObject("page", plain(answer.body()));
+              view.addObject("filters", filters);
+              view.addObject("mayReplay", mayReplay);
+              view.addObject("notice", shortNotice(notice));
+              JsonNode next = answer.body().path("next_cursor");
+              view.addObject(
+                  "next",
+                  next.isString()
+                      ? link("/ui/dead-letters", filters, next.asString(), null)
+                      : null);
+              return view;
+            });
+  }
+
+  private static String shortNotice(String notice) {
+    return notice == null ? null : notice.substring(0, Math.min(notice.length(), 300));
+  }
+
   private JsonNode tree(Optional<byte[]> body) {
     return mapper.readTree(body.get());
   }

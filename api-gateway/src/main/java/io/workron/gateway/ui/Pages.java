@@ -66,6 +66,17 @@ public class Pages {
     return status != null && CANCELLABLE.contains(status.toString());
   }
 
+  /** {@code counts} (status to number) in the order of {@code statuses}, 0 where absent. */
+  public java.util.List<java.util.Map.Entry<String, Long>> inOrder(
+      Object counts, java.util.List<String> statuses) {
+    java.util.List<java.util.Map.Entry<String, Long>> out = new java.util.ArrayList<>();
+    for (String s : statuses) {
+      Object n = counts instanceof java.util.Map<?, ?> m ? m.get(s) : null;
+      out.add(java.util.Map.entry(s, n instanceof Number v ? v.longValue() : 0L));
+    }
+    return out;
+  }
+
   /** At most {@code max} characters of {@code text}, with an ellipsis when cut. */
   public String cut(Object text, int max) {
     if (text == null) {
