@@ -85,8 +85,8 @@ class DashboardIT {
                 0,
                 0,
                 0,
-                1,
-                4,
+                2,
+                2,
                 prefix,
                 properties));
     gateway = new GatewayCalls(stack.gatewayPort());
@@ -394,6 +394,44 @@ class DashboardIT {
             d ->
                 d.findElements(By.cssSelector("tr[data-key='" + key + "'] .replayed")).stream()
                     .anyMatch(e -> e.getText().equals("replayed 1× by operator")));
+  }
+
+  @Test
+  void aGangShowsItsTasksAcrossWorkersAndIsCancelledWithTheButton() throws Exception {
+    HttpResponse<String> created =
+        gateway.call(
+            "POST",
+            "/jobs",
+            "{\"command\":\"echo rank $GANG_INDEX; sleep 300\",\"gang_size\":2}",
+            GatewayCalls.bearer(operator));
+    assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+    String gang =
+        tools.jackson.databind.json.JsonMapper.builder()
+            .build()
+            .readTree(created.body())
+            .path("gang_id")
+            .asString();
+    browser.get(base + "/ui/jobs/" + gang + "-1");
+    waitFor().until(ExpectedConditions.presenceOfElementLocated(By.id("gang-link"))).click();
+    waitFor().until(ExpectedConditions.textToBe(By.id("gang-id"), gang));
+    // the page follows the gang until both tasks run, each under its worker's column
+    waitFor().until(ExpectedConditions.textToBe(By.id("gang-status"), "running"));
+    waitFor()
+        .until(
+            d ->
+                d.findElements(By.cssSelector("#tasks tbody tr")).size() == 2
+                    && d.findElements(By.cssSelector("#tasks tbody .status.running")).size() == 2);
+    // a gang's tasks run on distinct workers: one column each
+    assertThat(browser.findElement(By.id("tasks")).getText())
+        .contains("standalone-worker-1")
+        .contains("standalone-worker-2");
+    shot("gang");
+
+    browser.findElement(By.id("cancel-gang")).click();
+    waitFor().until(ExpectedConditions.textToBe(By.id("gang-status"), "cancelled"));
+    waitFor().until(ExpectedConditions.invisibilityOfElementLocated(By.id("cancel-gang")));
+    assertThat(gateway.job(gang + "-0", GatewayCalls.bearer(operator)).path("status").asString())
+        .isEqualTo("cancelled");
   }
 
   private static boolean workerDrained(String worker) throws Exception {

@@ -46,6 +46,25 @@ class DashboardActions {
     this.failures = failures;
   }
 
+  @PostMapping("/ui/gangs/{id}/cancel")
+  CompletableFuture<String> cancelGang(@PathVariable String id) {
+    String path = "/gangs/" + id + "/cancel";
+    String page = "/ui/gangs/" + id;
+    if (!AccessRules.mayCall("POST", path)) {
+      return refusedTo(page, path);
+    }
+    return settle(
+        () -> {
+          try {
+            return jobs.cancelGang(id, InputStream.nullInputStream());
+          } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+          }
+        },
+        page,
+        "gang " + id + ": cancel requested");
+  }
+
   @PostMapping("/ui/queues/{name}/{action}")
   CompletableFuture<String> queue(@PathVariable String name, @PathVariable String action) {
     String path = "/queues/" + name + "/" + action;
@@ -123,8 +142,9 @@ class DashboardActions {
   }
 
   private static String to(String page, String notice) {
+    // the page's own path is made of ids the gateway checked; the notice is encoded as a value
     return "redirect:"
-        + UriComponentsBuilder.fromPath(page)
+        + UriComponentsBuilder.fromUriString(page)
             .queryParam("notice", "{notice}")
             .encode()
             .buildAndExpand(notice)

@@ -259,6 +259,51 @@ class DashboardController {
             });
   }
 
+  @GetMapping("/gangs/{id}")
+  CompletableFuture<ModelAndView> gang(
+      @PathVariable String id,
+      @RequestParam(required = false) String fragment,
+      @RequestParam(required = false) String notice) {
+    boolean mayCancel = AccessRules.mayCall("POST", "/gangs/" + id + "/cancel");
+    return schedulerCore
+        .gang(id, true)
+        .thenApply(
+            found -> {
+              if (found.isEmpty()) {
+                ModelAndView missing = new ModelAndView("ui/missing", HttpStatus.NOT_FOUND);
+                missing.addObject("nav", "jobs");
+                missing.addObject("what", "gang " + id);
+                return missing;
+              }
+              JsonNode gang = tree(found);
+              // tasks by workers: one column per worker a task is on, in order of first use
+              List<String> workers = new java.util.ArrayList<>();
+              for (JsonNode t : gang.path("tasks")) {
+                String w = t.path("worker_id").asString("");
+                if (!w.isEmpty() && !workers.contains(w)) {
+                  workers.add(w);
+                }
+              }
+              ModelAndView view =
+                  new ModelAndView("live".equals(fragment) ? "ui/gang :: live" : "ui/gang");
+              view.addObject("nav", "jobs");
+              view.addObject("gang", plain(gang));
+              view.addObject("workers", workers);
+              view.addObject("mayCancel", mayCancel);
+              view.addObject("notice", shortNotice(notice));
+              view.addObject(
+                  "refresh",
+                  Pages.FINAL.contains(gang.path("status").asString(""))
+                      ? null
+                      : UriComponentsBuilder.fromPath("/ui/gangs/{id}")
+                          .queryParam("fragment", "live")
+                          .encode()
+                          .buildAndExpand(id)
+                          .toUriString());
+              return view;
+            });
+  }
+
   private static String shortNotice(String notice) {
     return notice == null ? null : notice.substring(0, Math.min(notice.length(), 300));
   }
