@@ -434,6 +434,59 @@ class DashboardIT {
         .isEqualTo("cancelled");
   }
 
+  @Test
+  void aJobsDependencyGraphShowsUpstreamAndDownstreamColouredByStatus() throws Exception {
+    Map<String, String> auth = GatewayCalls.bearer(operator);
+    String first = gateway.submit("{\"command\":\"echo first\"}", auth);
+    String middle =
+        gateway.submit("{\"command\":\"echo middle\",\"depends_on\":[\"" + first + "\"]}", auth);
+    String left =
+        gateway.submit(
+            "{\"command\":\"exit 4\",\"max_retries\":1,\"depends_on\":[\"" + middle + "\"]}", auth);
+    String right =
+        gateway.submit("{\"command\":\"echo right\",\"depends_on\":[\"" + middle + "\"]}", auth);
+    await()
+        .atMost(WAIT)
+        .until(
+            () ->
+                gateway.job(left, auth).path("status").asString("").equals("failed")
+                    && gateway.job(right, auth).path("status").asString("").equals("done"));
+
+    browser.get(base + "/ui/jobs/" + middle);
+    browser.findElement(By.id("graph-link")).click();
+    waitFor().until(ExpectedConditions.presenceOfElementLocated(By.id("graph")));
+    assertThat(browser.findElements(By.cssSelector("#graph [data-node]"))).hasSize(4);
+    assertThat(browser.findElements(By.cssSelector("#graph path.edge"))).hasSize(3);
+    assertThat(nodeStatus(first)).isEqualTo("done");
+    assertThat(nodeStatus(left)).isEqualTo("failed");
+    assertThat(
+            browser
+                .findElement(By.cssSelector("#graph [data-node='" + middle + "'] rect"))
+                .getDomAttribute("class"))
+        .contains("focus");
+    // upstream on the left, downstream on the right
+    assertThat(nodeX(first)).isLessThan(nodeX(middle));
+    assertThat(nodeX(middle)).isLessThan(nodeX(left));
+    assertThat(nodeX(left)).isEqualTo(nodeX(right));
+    shot("graph");
+
+    browser.findElement(By.cssSelector("#graph [data-node='" + left + "']")).click();
+    waitFor().until(ExpectedConditions.textToBe(By.id("job-id"), left));
+  }
+
+  private static String nodeStatus(String id) {
+    return browser
+        .findElement(By.cssSelector("#graph [data-node='" + id + "']"))
+        .getDomAttribute("data-status");
+  }
+
+  private static int nodeX(String id) {
+    return Integer.parseInt(
+        browser
+            .findElement(By.cssSelector("#graph [data-node='" + id + "'] rect"))
+            .getDomAttribute("x"));
+  }
+
   private static boolean workerDrained(String worker) throws Exception {
     HttpResponse<String> r = gateway.call("GET", "/workers", null, GatewayCalls.bearer(operator));
     for (JsonNode w : tools.jackson.databind.json.JsonMapper.builder().build().readTree(r.body())) {

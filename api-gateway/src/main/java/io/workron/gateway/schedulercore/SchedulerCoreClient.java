@@ -129,6 +129,12 @@ public final class SchedulerCoreClient {
         .thenApply(r -> new Answer(r.statusCode(), parse(r, "POST gang cancel"), r.body()));
   }
 
+  /** The dependency graph around a job (upstream and downstream), or empty for an unknown id. */
+  public CompletableFuture<Optional<byte[]>> graph(String id) {
+    return get(uri("/internal/jobs/{id}/graph", Map.of("id", id)), "GET graph")
+        .thenApply(r -> r.statusCode() == 404 ? Optional.<byte[]>empty() : Optional.of(r.body()));
+  }
+
   /** The job's output tail as scheduler-core serves it (UTF-8 text), or empty for an unknown id. */
   public CompletableFuture<Optional<byte[]>> output(String id) {
     return get(uri("/internal/jobs/{id}/output", Map.of("id", id)), "GET output")

@@ -259,6 +259,34 @@ class DashboardController {
             });
   }
 
+  @GetMapping("/jobs/{id}/graph")
+  CompletableFuture<ModelAndView> graph(@PathVariable String id) {
+    return schedulerCore
+        .graph(id)
+        .thenApply(
+            found -> {
+              if (found.isEmpty()) {
+                ModelAndView missing = new ModelAndView("ui/missing", HttpStatus.NOT_FOUND);
+                missing.addObject("nav", "jobs");
+                missing.addObject("what", "job " + id);
+                return missing;
+              }
+              Map<String, Object> graph = plain(tree(found));
+              @SuppressWarnings("unchecked")
+              List<Map<String, Object>> nodes = (List<Map<String, Object>>) graph.get("nodes");
+              @SuppressWarnings("unchecked")
+              List<Map<String, Object>> edges = (List<Map<String, Object>>) graph.get("edges");
+              ModelAndView view = new ModelAndView("ui/graph");
+              view.addObject("nav", "jobs");
+              view.addObject("jobId", id);
+              view.addObject("drawing", DagLayout.of(nodes, edges, id));
+              view.addObject("truncated", Boolean.TRUE.equals(graph.get("truncated")));
+              view.addObject("boxW", DagLayout.BOX_W);
+              view.addObject("boxH", DagLayout.BOX_H);
+              return view;
+            });
+  }
+
   @GetMapping("/gangs/{id}")
   CompletableFuture<ModelAndView> gang(
       @PathVariable String id,

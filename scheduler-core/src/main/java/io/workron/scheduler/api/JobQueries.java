@@ -173,6 +173,80 @@ class JobQueries {
   }
 
   /**
+   * The dependency graph around job {@code id}: its upstream (what it waits for) and downstream
+   * (what waits for it), read outward a level at a time until {@code max} jobs; empty for an
+   * unknown id. Nodes carry status and command; a dependency never submitted is {@code missing}.
+   * {@code truncated} says the graph goes on beyond what is shown.
+   */
+  Optional<Map<String, Object>> graph(String id, int max) {
+    if (!db.fetchExists(JOBS, JOBS.ID.eq(id))) {
+      return Optional.empty();
+    }
+    java.util.Set<String> seen = new java.util.LinkedHashSet<>(List.of(id));
+    java.util.Set<List<String>> edges = new java.util.LinkedHashSet<>();
+    java.util.Set<String> frontier = java.util.Set.of(id);
+    boolean truncated = false;
+    while (!frontier.isEmpty()) {
+      java.util.Set<String> next = new java.util.LinkedHashSet<>();
+      String[] ids = frontier.toArray(String[]::new);
+      for (var r :
+          db.select(JOB_DEPENDENCIES.JOB_ID, JOB_DEPENDENCIES.DEPENDS_ON)
+              .from(JOB_DEPENDENCIES)
+              .where(JOB_DEPENDENCIES.JOB_ID.eq(DSL.any(ids)))
+              .or(JOB_DEPENDENCIES.DEPENDS_ON.eq(DSL.any(ids)))
+              .orderBy(JOB_DEPENDENCIES.JOB_ID, JOB_DEPENDENCIES.DEPENDS_ON)
+              .limit(max * 4)
+              .fetch()) {
+        String from = r.value2();
+        String to = r.value1();
+        for (String n : List.of(from, to)) {
+          if (!seen.contains(n)) {
+            if (seen.size() >= max) {
+              truncated = true;
+              continue;
+            }
+            seen.add(n);
+            next.add(n);
+          }
+        }
+        if (seen.contains(from) && seen.contains(to)) {
+          edges.add(List.of(from, to));
+        }
+      }
+      frontier = next;
+    }
+    Map<String, Map<String, Object>> nodes = new LinkedHashMap<>();
+    for (String n : seen) {
+      Map<String, Object> node = new LinkedHashMap<>();
+      node.put("id", n);
+      node.put("status", "missing");
+      nodes.put(n, node);
+    }
+    db.select(JOBS.ID, JOBS.STATUS, JOBS.COMMAND)
+        .from(JOBS)
+        .where(JOBS.ID.eq(DSL.any(seen.toArray(String[]::new))))
+        .forEach(
+            r -> {
+              Map<String, Object> node = nodes.get(r.value1());
+              node.put("status", r.value2());
+              String command = r.value3();
+              node.put(
+                  "command",
+                  command == null || command.length() <= 200 ? command : command.substring(0, 200));
+            });
+    List<Map<String, Object>> edgeList = new ArrayList<>();
+    for (List<String> e : edges) {
+      edgeList.add(Map.of("from", e.get(0), "to", e.get(1)));
+    }
+    Map<String, Object> graph = new LinkedHashMap<>();
+    graph.put("job_id", id);
+    graph.put("nodes", new ArrayList<>(nodes.values()));
+    graph.put("edges", edgeList);
+    graph.put("truncated", truncated);
+    return Optional.of(graph);
+  }
+
+  /**
    * What a page of {@link #list} holds: each filter null for none; {@code newestFirst} for
    * descending id order (the gateway's ids are time-ordered); {@code from} the last id of the page
    * before, exclusive.

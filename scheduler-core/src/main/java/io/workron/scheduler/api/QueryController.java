@@ -209,6 +209,17 @@ class QueryController implements org.springframework.beans.factory.DisposableBea
         .orElseGet(() -> problem(HttpStatus.NOT_FOUND, "job " + id + " not found", "id"));
   }
 
+  @GetMapping("/jobs/{id}/graph")
+  ResponseEntity<?> graph(@PathVariable String id, @RequestParam(defaultValue = "200") int max) {
+    if (max < 1 || max > 1000) {
+      return problem(HttpStatus.BAD_REQUEST, "max must be between 1 and 1000", "max");
+    }
+    return queries
+        .graph(id, max)
+        .<ResponseEntity<?>>map(ResponseEntity::ok)
+        .orElseGet(() -> problem(HttpStatus.NOT_FOUND, "job " + id + " not found", "id"));
+  }
+
   @GetMapping("/jobs/{id}")
   ResponseEntity<?> job(@PathVariable String id) {
     return queries
