@@ -51,9 +51,11 @@ public final class Bench implements Callable<Integer> {
   static final String BURN_DOWN = "burndown";
   static final String LATENCY = "latency";
   static final String YARDSTICK = "yardstick";
+  static final String PAGES = "pages";
   static final String IN_PROCESS = "in-process";
   static final String PROCESSES = "processes";
-  private static final List<String> ALL_PHASES = List.of(SPAWN, BURN_DOWN, LATENCY, YARDSTICK);
+  private static final List<String> ALL_PHASES =
+      List.of(SPAWN, BURN_DOWN, LATENCY, PAGES, YARDSTICK);
 
   private static final Logger log = LoggerFactory.getLogger(Bench.class);
 
@@ -107,6 +109,11 @@ public final class Bench implements Callable<Integer> {
       converter = DurationConverter.class,
       description = "Limit for each phase, e.g. 90s, 30m (default ${DEFAULT-VALUE}).")
   Duration timeout;
+
+  @Option(
+      names = "--page-requests",
+      description = "Requests per dashboard page in the pages phase (default ${DEFAULT-VALUE}).")
+  int pageRequests = 20;
 
   @Option(
       names = "--preload-finished",
@@ -277,6 +284,7 @@ public final class Bench implements Callable<Integer> {
     HorizonPin.Result pinned = null;
     List<Memory.Usage> memory = null;
     LatencyRun.Result failover = null;
+    PageTimes.Result pages = null;
     boolean embedded = kafka == null;
     Target target;
     try {
@@ -352,6 +360,18 @@ public final class Bench implements Callable<Integer> {
                     latencyJobs / 2,
                     () -> p.killHard(victim));
       }
+      if (selected.contains(PAGES)) {
+        if (target.gatewayUrl() == null) {
+          throw new BenchFailure("the pages phase times the in-process stack's dashboard");
+        }
+        pages =
+            new PageTimes(target.gatewayUrl())
+                .run(
+                    pageRequests,
+                    preload != null && preload.finished() > 0
+                        ? Preload.ID_PREFIX + "f-" + (preload.finished() / 2)
+                        : null);
+      }
       if (selected.contains(YARDSTICK)) {
         yardstick =
             new Yardstick(target.jdbcUrl(), target.jdbcUser(), target.jdbcPassword())
@@ -377,7 +397,8 @@ public final class Bench implements Callable<Integer> {
               embedded ? services : null,
               embedded ? schedulers : null,
               memory,
-              failover);
+              failover,
+              pages);
     } catch (BenchFailure e) {
       return fail(e);
     }

@@ -32,7 +32,8 @@ final class Report {
       String services,
       Integer schedulers,
       List<Memory.Usage> memory,
-      LatencyRun.Result failover) {
+      LatencyRun.Result failover,
+      PageTimes.Result pages) {
     fields.put("bench", "workron");
     fields.put("timestamp", timestamp.toString());
     fields.put(
@@ -104,6 +105,24 @@ final class Report {
       f.put("submit_to_start_ms", failover.submitToStart().toJson());
       fields.put("failover", f);
     }
+    if (pages != null) {
+      List<Map<String, Object>> list = new java.util.ArrayList<>();
+      double slowest = 0;
+      for (PageTimes.Page p : pages.pages()) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("page", p.name());
+        m.put("path", p.path());
+        m.put("status", p.status());
+        m.put("p50_ms", round(p.p50(), 1));
+        m.put("p95_ms", round(p.p95(), 1));
+        m.put("max_ms", round(p.max(), 1));
+        list.add(m);
+        slowest = Math.max(slowest, p.p95());
+      }
+      fields.put("pages", list);
+      fields.put("pages_requests_each", pages.requestsPerPage());
+      fields.put("pages_slowest_p95_ms", round(slowest, 1));
+    }
     fields.put(
         "yardstick_skip_locked_rows_per_s",
         yardstick == null ? null : round(yardstick.rowsPerSecond(), 1));
@@ -165,6 +184,13 @@ final class Report {
           failover.ratePerSecond(),
           failover.maxWaitAfterActionMs(),
           describe(failover.submitToStart()));
+    }
+    if (pages != null) {
+      for (PageTimes.Page p : pages.pages()) {
+        line(
+            "page        %-20s %d  p50 %6.1f ms  p95 %6.1f ms  max %6.1f ms",
+            p.name(), p.status(), p.p50(), p.p95(), p.max());
+      }
     }
     if (preload != null) {
       line(

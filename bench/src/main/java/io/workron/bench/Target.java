@@ -221,6 +221,11 @@ final class Target implements AutoCloseable {
   }
 
   /** The service processes, or null when the services run in this JVM or elsewhere. */
+  /** The gateway of the in-process stack, or null when the bench runs another shape. */
+  String gatewayUrl() {
+    return stack == null ? null : "http://127.0.0.1:" + stack.gatewayPort();
+  }
+
   ServiceProcesses processes() {
     return processes;
   }

@@ -615,6 +615,61 @@ class SchedulerCoreIT {
     assertThat(sut.statusCode("/internal/jobs?order=sideways")).isEqualTo(400);
   }
 
+  @Test
+  void theOverviewFoldsEachMinuteOfEndedJobsIntoCountsAndPercentiles() throws Exception {
+    // jobs that ended fifty minutes ago, when nothing else of this test class ran
+    java.time.OffsetDateTime minute =
+        java.time.OffsetDateTime.now(java.time.ZoneOffset.UTC)
+            .minusMinutes(50)
+            .truncatedTo(java.time.temporal.ChronoUnit.MINUTES);
+    String queue = "overview-" + UUID.randomUUID().toString().substring(0, 6);
+    int[][] jobs = {{100, 1000}, {300, 3000}, {200, 2000}};
+    String[] statuses = {"done", "done", "failed"};
+    for (int i = 0; i < jobs.length; i++) {
+      java.time.OffsetDateTime created = minute.plusSeconds(10 + i);
+      java.time.OffsetDateTime started = created.plusNanos(jobs[i][0] * 1_000_000L);
+      java.time.OffsetDateTime finished = started.plusNanos(jobs[i][1] * 1_000_000L);
+      sut.execute(
+          "insert into jobs (id, command, status, queue_name, created_at, run_at, started_at,"
+              + " finished_at) values ('"
+              + queue
+              + "-"
+              + i
+              + "', 'true', '"
+              + statuses[i]
+              + "', '"
+              + queue
+              + "', '"
+              + created
+              + "', '"
+              + created
+              + "', '"
+              + started
+              + "', '"
+              + finished
+              + "')");
+    }
+    sut.app
+        .getBean(io.workron.scheduler.overview.Rollups.class)
+        .fold(minute.minusMinutes(1), minute.plusMinutes(2));
+
+    JsonNode row = null;
+    for (JsonNode m : get("/internal/overview?minutes=60").path("minutes")) {
+      if (java.time.OffsetDateTime.parse(m.path("minute").asString()).isEqual(minute)) {
+        row = m;
+      }
+    }
+    assertThat(row).as("the minute of those jobs").isNotNull();
+    assertThat(row.path("done").asInt()).isEqualTo(2);
+    assertThat(row.path("failed").asInt()).isEqualTo(1);
+    assertThat(row.path("cancelled").asInt()).isZero();
+    assertThat(row.path("wait_p50_ms").asDouble()).isEqualTo(200.0);
+    assertThat(row.path("run_p50_ms").asDouble()).isEqualTo(2000.0);
+    assertThat(row.path("wait_p95_ms").asDouble()).isBetween(280.0, 300.0);
+    assertThat(get("/internal/overview?minutes=60").path("minutes")).hasSize(60);
+    assertThat(sut.statusCode("/internal/overview?minutes=0")).isEqualTo(400);
+  }
+
   /** Every id of every page of {@code path}. */
   private List<String> pages(String path) throws Exception {
     List<String> seen = new ArrayList<>();

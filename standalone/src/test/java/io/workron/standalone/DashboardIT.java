@@ -487,6 +487,33 @@ class DashboardIT {
             .getDomAttribute("x"));
   }
 
+  @Test
+  void theOverviewShowsWhatIsWaitingAndRunningNowAndTheLastHourPerMinute() throws Exception {
+    String id = gateway.submit("{\"command\":\"sleep 300\"}", GatewayCalls.bearer(operator));
+    try {
+      await()
+          .atMost(WAIT)
+          .until(
+              () ->
+                  gateway
+                      .job(id, GatewayCalls.bearer(operator))
+                      .path("status")
+                      .asString("")
+                      .equals("running"));
+      browser.get(base + "/ui/overview");
+      assertThat(Integer.parseInt(browser.findElement(By.id("now-running")).getText()))
+          .isGreaterThanOrEqualTo(1);
+      assertThat(browser.findElement(By.id("now-workers")).getText()).isEqualTo("2");
+      // an hour of minutes on the x axis, a label every ten
+      assertThat(browser.findElements(By.cssSelector("#throughput text.axis")).size())
+          .isGreaterThanOrEqualTo(5 + 6);
+      assertThat(browser.findElement(By.id("latency")).getText()).contains("0 ms");
+      shot("overview");
+    } finally {
+      gateway.call("POST", "/jobs/" + id + "/cancel", null, GatewayCalls.bearer(operator));
+    }
+  }
+
   private static boolean workerDrained(String worker) throws Exception {
     HttpResponse<String> r = gateway.call("GET", "/workers", null, GatewayCalls.bearer(operator));
     for (JsonNode w : tools.jackson.databind.json.JsonMapper.builder().build().readTree(r.body())) {

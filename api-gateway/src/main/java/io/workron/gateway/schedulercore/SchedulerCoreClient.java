@@ -129,6 +129,14 @@ public final class SchedulerCoreClient {
         .thenApply(r -> new Answer(r.statusCode(), parse(r, "POST gang cancel"), r.body()));
   }
 
+  /**
+   * The last {@code minutes} minutes of ended jobs, per minute ({@code GET /internal/overview}).
+   */
+  public CompletableFuture<JsonNode> overview(int minutes) {
+    return get(uri("/internal/overview?minutes={m}", Map.of("m", minutes)), "GET overview")
+        .thenApply(r -> parse(r, "GET /internal/overview"));
+  }
+
   /** The dependency graph around a job (upstream and downstream), or empty for an unknown id. */
   public CompletableFuture<Optional<byte[]>> graph(String id) {
     return get(uri("/internal/jobs/{id}/graph", Map.of("id", id)), "GET graph")

@@ -134,6 +134,54 @@ class DashboardController {
             });
   }
 
+  @GetMapping("/overview")
+  CompletableFuture<ModelAndView> overview() {
+    CompletableFuture<JsonNode> minutes = schedulerCore.overview(60);
+    CompletableFuture<JsonNode> queues = schedulerCore.queues();
+    CompletableFuture<JsonNode> workers = schedulerCore.workers();
+    return CompletableFuture.allOf(minutes, queues, workers)
+        .thenApply(
+            done -> {
+              List<Map<String, Object>> rows = plain(minutes.join().path("minutes"));
+              Map<String, Long> now = new LinkedHashMap<>();
+              for (String status : List.of("pending", "running", "blocked")) {
+                long n = 0;
+                for (JsonNode q : queues.join()) {
+                  n += q.path("counts").path(status).asLong(0);
+                }
+                now.put(status, n);
+              }
+              long active = 0;
+              long slots = 0;
+              for (JsonNode w : workers.join()) {
+                if ("active".equals(w.path("status").asString(""))) {
+                  active++;
+                  slots += w.path("slots").asLong(0);
+                }
+              }
+              long ended = 0;
+              long failed = 0;
+              for (Map<String, Object> m : rows) {
+                ended +=
+                    ((Number) m.get("done")).longValue() + ((Number) m.get("failed")).longValue();
+                failed += ((Number) m.get("failed")).longValue();
+              }
+              ModelAndView view = new ModelAndView("ui/overview");
+              view.addObject("nav", "overview");
+              view.addObject("now", now);
+              view.addObject("activeWorkers", active);
+              view.addObject("slots", slots);
+              view.addObject("endedLastHour", ended);
+              view.addObject("failedLastHour", failed);
+              view.addObject("throughput", Charts.throughput(rows));
+              view.addObject("latency", Charts.latency(rows));
+              view.addObject("chartW", Charts.W);
+              view.addObject("chartH", Charts.H);
+              view.addObject("chartLeft", Charts.LEFT);
+              return view;
+            });
+  }
+
   @GetMapping("/workers")
   CompletableFuture<ModelAndView> workers(@RequestParam(required = false) String notice) {
     boolean mayCordon = AccessRules.mayCall("POST", "/workers/w/drain");

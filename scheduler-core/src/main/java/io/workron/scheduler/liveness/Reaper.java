@@ -47,6 +47,7 @@ public class Reaper implements SmartLifecycle {
   private final io.workron.scheduler.cancel.Cancellations cancellations;
   private final io.workron.scheduler.queues.Queues queues;
   private final io.workron.scheduler.retention.Retention jobRetention;
+  private final io.workron.scheduler.overview.Rollups rollups;
   private final AtomicInteger leader = new AtomicInteger();
 
   private volatile boolean running;
@@ -65,6 +66,7 @@ public class Reaper implements SmartLifecycle {
       io.workron.scheduler.cancel.Cancellations cancellations,
       io.workron.scheduler.queues.Queues queues,
       io.workron.scheduler.retention.Retention jobRetention,
+      io.workron.scheduler.overview.Rollups rollups,
       MeterRegistry meters) {
     this.db = db;
     this.tx = tx;
@@ -78,6 +80,7 @@ public class Reaper implements SmartLifecycle {
     this.cancellations = cancellations;
     this.queues = queues;
     this.jobRetention = jobRetention;
+    this.rollups = rollups;
     Gauge.builder("workron_reaper_leader", leader, AtomicInteger::get)
         .description("1 while this replica runs the reaper, 0 otherwise")
         .register(meters);
@@ -327,6 +330,7 @@ public class Reaper implements SmartLifecycle {
           // talks to Kafka, so outside the tick's transaction; only the leader does it
           retention.removeAbsent();
           jobRetention.pruneIfDue();
+          rollups.foldIfDue();
         }
       } catch (RuntimeException e) {
         leader.set(0);
