@@ -11,8 +11,8 @@ import tools.jackson.databind.node.ArrayNode;
 @Command(
     name = "list",
     description =
-        "List jobs newest first (in id order; the gateway's ids are time-ordered), a page at a"
-            + " time, filtered by status, queue, worker or id prefix.")
+        "List jobs newest first (by creation time, then id), a page at a time, filtered by"
+            + " status, queue, worker or id prefix.")
 final class ListCommand implements Callable<Integer> {
 
   @Spec CommandSpec spec;

@@ -592,7 +592,17 @@ class SchedulerCoreIT {
 
     List<String> newest = pages("/internal/jobs?limit=2&queue=" + queue);
     assertThat(newest).doesNotHaveDuplicates().containsExactlyInAnyOrderElementsOf(ids);
-    assertThat(newest).isSortedAccordingTo(java.util.Comparator.reverseOrder());
+    // newest first: by creation time, then by id (a schedule's ids are not time-ordered)
+    List<String> byTime = new ArrayList<>(ids);
+    Map<String, java.time.OffsetDateTime> created = new java.util.HashMap<>();
+    for (String id : ids) {
+      created.put(id, java.time.OffsetDateTime.parse(job(id).get("created_at").asString()));
+    }
+    byTime.sort(
+        java.util.Comparator.comparing((String id) -> created.get(id).toInstant())
+            .thenComparing(id -> id)
+            .reversed());
+    assertThat(newest).containsExactlyElementsOf(byTime);
     List<String> oldest = pages("/internal/jobs?limit=2&order=asc&queue=" + queue);
     List<String> reversed = new ArrayList<>(newest);
     java.util.Collections.reverse(reversed);

@@ -188,6 +188,7 @@ class DashboardIT {
   void aRunningJobIsCancelledWithTheButton() throws Exception {
     String id =
         gateway.submit("{\"command\":\"echo started; sleep 300\"}", GatewayCalls.bearer(operator));
+    stored(id);
     browser.get(base + "/ui/jobs/" + id);
     // the page follows the job as it starts and its output arrives
     waitFor().until(ExpectedConditions.textToBe(By.id("output"), "started"));
@@ -227,7 +228,8 @@ class DashboardIT {
     shot("job-failed");
 
     browser.findElement(By.id("retry")).click();
-    assertThat(waitFor().until(d -> d.findElement(By.id("notice"))).getText()).contains("retried");
+    // the notice shows until the page reloads itself for the job's next status
+    waitFor().until(ExpectedConditions.urlContains("notice=retried"));
     await()
         .atMost(WAIT)
         .until(
@@ -239,12 +241,27 @@ class DashboardIT {
   @Test
   void aReaderSeesNoButtonsAndAFormPostedWithoutItsCsrfTokenIsRefused() throws Exception {
     String id = gateway.submit("{\"command\":\"sleep 300\"}", GatewayCalls.bearer(operator));
+    stored(id);
     try {
       login(reader);
       browser.get(base + "/ui/jobs/" + id);
       waitFor().until(ExpectedConditions.textToBe(By.id("job-id"), id));
       assertThat(browser.findElements(By.id("cancel"))).isEmpty();
       assertThat(browser.findElements(By.id("retry"))).isEmpty();
+
+      // the form posted all the same, with a good CSRF token (the logout form's): refused before
+      // any controller runs, and the job goes on
+      ((org.openqa.selenium.JavascriptExecutor) browser)
+          .executeScript(
+              "const f = document.createElement('form'); f.method = 'post';"
+                  + " f.action = '/ui/jobs/' + arguments[0] + '/cancel';"
+                  + " const t = document.querySelector('input[name=_csrf]').cloneNode();"
+                  + " f.appendChild(t); document.body.appendChild(f); f.submit();",
+              id);
+      assertThat(waitFor().until(d -> d.findElement(By.id("denied"))).getText())
+          .contains("jobs:write");
+      browser.get(base + "/ui/dead-letters");
+      assertThat(browser.findElement(By.id("denied")).getText()).contains("admin");
 
       // what another site's form would send: the cookie, but no CSRF token
       HttpResponse<String> forged =
@@ -445,6 +462,9 @@ class DashboardIT {
             "{\"command\":\"exit 4\",\"max_retries\":1,\"depends_on\":[\"" + middle + "\"]}", auth);
     String right =
         gateway.submit("{\"command\":\"echo right\",\"depends_on\":[\"" + middle + "\"]}", auth);
+    // another dependent of the first job: not part of the middle job's graph
+    String sibling =
+        gateway.submit("{\"command\":\"echo other\",\"depends_on\":[\"" + first + "\"]}", auth);
     await()
         .atMost(WAIT)
         .until(
@@ -456,6 +476,8 @@ class DashboardIT {
     browser.findElement(By.id("graph-link")).click();
     waitFor().until(ExpectedConditions.presenceOfElementLocated(By.id("graph")));
     assertThat(browser.findElements(By.cssSelector("#graph [data-node]"))).hasSize(4);
+    assertThat(browser.findElements(By.cssSelector("#graph [data-node='" + sibling + "']")))
+        .isEmpty();
     assertThat(browser.findElements(By.cssSelector("#graph path.edge"))).hasSize(3);
     assertThat(nodeStatus(first)).isEqualTo("done");
     assertThat(nodeStatus(left)).isEqualTo("failed");
@@ -532,6 +554,14 @@ class DashboardIT {
       }
     }
     throw new AssertionError("no queue " + queue);
+  }
+
+  /** Waits until the job is stored: a submission answered 202 is in Kafka, not yet in a page. */
+  private static void stored(String id) {
+    await()
+        .atMost(WAIT)
+        .until(
+            () -> !gateway.job(id, GatewayCalls.bearer(operator)).path("status").isMissingNode());
   }
 
   /** Logs in through the login page, as a person does. */

@@ -231,7 +231,6 @@ class EndToEndIT {
     List<String> ids = new ArrayList<>();
     found.forEach(j -> ids.add(j.get("id").asString()));
     assertThat(ids).contains(id);
-    assertThat(ids).isSortedAccordingTo(java.util.Comparator.reverseOrder());
     assertThat(get("/jobs?worker=" + worker + "&id_prefix=" + id + "x")).isEmpty();
     HttpResponse<String> bad =
         send(

@@ -63,9 +63,8 @@ class JobQueryController {
 
   @Operation(
       summary =
-          "List jobs in id order, newest first by default (the gateway's ids are"
-              + " time-ordered), filtered by status, queue, worker and id prefix, a page at a"
-              + " time",
+          "List jobs newest first by default (by creation time, then id), filtered by status,"
+              + " queue, worker and id prefix, a page at a time",
       responses = {
         @ApiResponse(
             responseCode = "200",

@@ -273,7 +273,9 @@ public final class SchedulerCoreClient {
     HttpRequest.Builder request =
         HttpRequest.newBuilder(uri("/internal/dead-letters" + path, values))
             .method(method, HttpRequest.BodyPublishers.noBody());
-    return call(request, Duration.ZERO, method + " dead-letters", true)
+    // reading dead letters takes a consumer's fetch; a replay waits for the broker's ack (30 s)
+    Duration wait = method.equals("GET") ? Duration.ofSeconds(12) : Duration.ofSeconds(35);
+    return call(request, wait, method + " dead-letters", true)
         .thenApply(r -> new Answer(r.statusCode(), parse(r, method + " dead-letters"), r.body()));
   }
 

@@ -41,7 +41,8 @@ public class DashboardSecurity {
   @Bean
   @Order(1)
   SecurityFilterChain dashboard(
-      HttpSecurity http, AuthProperties auth, OpaqueTokenIntrospector tokens) throws Exception {
+      HttpSecurity http, AuthProperties auth, OpaqueTokenIntrospector tokens, AuthFailures failures)
+      throws Exception {
     CookieCsrfTokenRepository csrf = new CookieCsrfTokenRepository();
     csrf.setCookiePath("/ui");
     csrf.setCookieName("workron_csrf");
@@ -71,25 +72,66 @@ public class DashboardSecurity {
             a ->
                 a.dispatcherTypeMatchers(DispatcherType.ASYNC, DispatcherType.ERROR)
                     .permitAll()
-                    .requestMatchers("/ui/login", "/ui/static/**")
+                    .requestMatchers("/ui/login", "/ui/logout", "/ui/static/**")
                     .permitAll()
                     .anyRequest()
                     .access(
-                        (caller, context) -> {
-                          var who = caller.get();
-                          boolean reader =
-                              who != null
-                                  && who.getPrincipal() instanceof OAuth2AuthenticatedPrincipal
-                                  && Scopes.of(who).holds(Scopes.READ);
-                          return new AuthorizationDecision(reader);
+                        (caller, context) ->
+                            new AuthorizationDecision(allowed(caller.get(), context.getRequest()))))
+        .exceptionHandling(
+            e ->
+                e.authenticationEntryPoint(new LoginUrlAuthenticationEntryPoint("/ui/login"))
+                    .accessDeniedHandler(
+                        (request, response, denied) -> {
+                          String scope = scopeFor(request);
+                          failures.forbidden(
+                              Scopes.callerName(),
+                              scope,
+                              request.getMethod() + " " + request.getRequestURI());
+                          response.setStatus(403);
+                          response.setContentType("text/html;charset=UTF-8");
+                          response
+                              .getWriter()
+                              .write(
+                                  "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+                                      + "<title>Not allowed · Workron</title>"
+                                      + "<link rel=\"stylesheet\" href=\"/ui/static/workron.css\">"
+                                      + "</head><body><main><h1>Not allowed</h1>"
+                                      + "<p id=\"denied\">This needs a token with the scope "
+                                      + scope
+                                      + ".</p><p><a href=\"/ui/login\">Log in with another"
+                                      + " token</a></p></main></body></html>");
                         }))
         // not the resource-server support the API uses: it exempts every request that carries its
         // token from CSRF checks, and here the token rides in a cookie any other site's form sends
         .addFilterBefore(new CookieToken(tokens), AuthorizationFilter.class)
-        .exceptionHandling(
-            e -> e.authenticationEntryPoint(new LoginUrlAuthenticationEntryPoint("/ui/login")))
         .addFilterAfter(new CallerLogField(), AuthorizationFilter.class);
     return http.build();
+  }
+
+  /**
+   * Whether the caller may make this dashboard request: each page and button needs the scope of the
+   * API call it stands for ({@code GET /ui/jobs} that of {@code GET /jobs}, {@code POST
+   * /ui/queues/q/pause} that of {@code POST /queues/q/pause}), and every page at least {@code
+   * jobs:read}. Held here, before any controller runs, and again by the controller the button
+   * calls.
+   */
+  static boolean allowed(
+      org.springframework.security.core.Authentication who, HttpServletRequest request) {
+    if (who == null || !(who.getPrincipal() instanceof OAuth2AuthenticatedPrincipal)) {
+      return false;
+    }
+    Scopes.Grant grant = Scopes.of(who);
+    return grant.holds(Scopes.READ) && grant.holds(scopeFor(request));
+  }
+
+  /** The scope of the API call a dashboard request stands for; {@code jobs:read} at least. */
+  static String scopeFor(HttpServletRequest request) {
+    String path =
+        request.getServletPath() + (request.getPathInfo() == null ? "" : request.getPathInfo());
+    String api = path.startsWith("/ui") ? path.substring(3) : path;
+    String scope = AccessRules.requiredScope(request.getMethod(), api.isEmpty() ? "/" : api);
+    return scope == null ? Scopes.READ : scope;
   }
 
   /**

@@ -107,6 +107,13 @@ public final class Scopes {
     }
   }
 
+  /** Whether a token with these authorities may read jobs ({@code jobs:read} or {@code admin}). */
+  public static boolean mayRead(java.util.Collection<? extends GrantedAuthority> authorities) {
+    return authorities.stream()
+        .map(GrantedAuthority::getAuthority)
+        .anyMatch(a -> a.equals(authority(READ)) || a.equals(authority(ADMIN)));
+  }
+
   /** The name of the current request's token; {@code anonymous} when authentication is off. */
   public static String callerName() {
     return current().name();

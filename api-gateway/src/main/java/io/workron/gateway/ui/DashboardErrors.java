@@ -40,7 +40,7 @@ class DashboardErrors {
         away
             ? "scheduler-core cannot answer right now; this page will work again once it can."
             : "the page could not be rendered.");
-    view.addObject("requestId", org.slf4j.MDC.get(io.workron.gateway.http.RequestId.MDC_KEY));
+    view.addObject("requestId", io.workron.gateway.http.RequestId.of(request));
     return view;
   }
 }

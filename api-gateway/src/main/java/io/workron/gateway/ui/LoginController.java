@@ -59,7 +59,12 @@ class LoginController {
       if (given.isEmpty() || given.length() > 4096) {
         throw new OAuth2IntrospectionException("no token");
       }
-      tokens.introspect(given);
+      if (!io.workron.gateway.security.Scopes.mayRead(tokens.introspect(given).getAuthorities())) {
+        ModelAndView refused = new ModelAndView("ui/login", HttpStatus.FORBIDDEN);
+        refused.addObject(
+            "error", "That token has no jobs:read scope: the dashboard's pages need it.");
+        return refused;
+      }
     } catch (OAuth2IntrospectionException e) {
       failures.refusedLogin(request);
       ModelAndView again = new ModelAndView("ui/login", HttpStatus.UNAUTHORIZED);

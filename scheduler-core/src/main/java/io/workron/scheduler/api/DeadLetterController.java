@@ -46,6 +46,8 @@ class DeadLetterController {
       return ResponseEntity.ok(book.page(blankToNull(topic), limit, blankToNull(cursor)));
     } catch (DeadLetterBook.Refused e) {
       return problem(e);
+    } catch (IllegalStateException e) {
+      return problem(503, null, e.getMessage());
     }
   }
 
@@ -57,6 +59,8 @@ class DeadLetterController {
       return ResponseEntity.ok(book.one(topic, partition, offset));
     } catch (DeadLetterBook.Refused e) {
       return problem(e);
+    } catch (IllegalStateException e) {
+      return problem(503, null, e.getMessage());
     }
   }
 

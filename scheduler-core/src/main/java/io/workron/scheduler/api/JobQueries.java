@@ -31,7 +31,7 @@ import org.springframework.stereotype.Component;
 class JobQueries {
 
   /** One page of jobs and the cursor of the next page, if any. */
-  record Page(List<Map<String, Object>> jobs, String nextCursor) {}
+  record Page(List<Map<String, Object>> jobs, Position next) {}
 
   private final DSLContext db;
   private final org.springframework.transaction.support.TransactionTemplate snapshot;
@@ -184,37 +184,9 @@ class JobQueries {
     }
     java.util.Set<String> seen = new java.util.LinkedHashSet<>(List.of(id));
     java.util.Set<List<String>> edges = new java.util.LinkedHashSet<>();
-    java.util.Set<String> frontier = java.util.Set.of(id);
-    boolean truncated = false;
-    while (!frontier.isEmpty()) {
-      java.util.Set<String> next = new java.util.LinkedHashSet<>();
-      String[] ids = frontier.toArray(String[]::new);
-      for (var r :
-          db.select(JOB_DEPENDENCIES.JOB_ID, JOB_DEPENDENCIES.DEPENDS_ON)
-              .from(JOB_DEPENDENCIES)
-              .where(JOB_DEPENDENCIES.JOB_ID.eq(DSL.any(ids)))
-              .or(JOB_DEPENDENCIES.DEPENDS_ON.eq(DSL.any(ids)))
-              .orderBy(JOB_DEPENDENCIES.JOB_ID, JOB_DEPENDENCIES.DEPENDS_ON)
-              .limit(max * 4)
-              .fetch()) {
-        String from = r.value2();
-        String to = r.value1();
-        for (String n : List.of(from, to)) {
-          if (!seen.contains(n)) {
-            if (seen.size() >= max) {
-              truncated = true;
-              continue;
-            }
-            seen.add(n);
-            next.add(n);
-          }
-        }
-        if (seen.contains(from) && seen.contains(to)) {
-          edges.add(List.of(from, to));
-        }
-      }
-      frontier = next;
-    }
+    // upstream from the job's ancestors only, downstream from its descendants only: a shared
+    // dependency's other dependents are not this job's graph
+    boolean truncated = walk(id, true, max, seen, edges) | walk(id, false, max, seen, edges);
     Map<String, Map<String, Object>> nodes = new LinkedHashMap<>();
     for (String n : seen) {
       Map<String, Object> node = new LinkedHashMap<>();
@@ -247,9 +219,57 @@ class JobQueries {
   }
 
   /**
-   * What a page of {@link #list} holds: each filter null for none; {@code newestFirst} for
-   * descending id order (the gateway's ids are time-ordered); {@code from} the last id of the page
-   * before, exclusive.
+   * Adds to {@code seen} and {@code edges} what {@code id} depends on ({@code up}) or what depends
+   * on it, a level at a time, until {@code max} jobs are seen; true when the graph goes on.
+   */
+  private boolean walk(
+      String id,
+      boolean up,
+      int max,
+      java.util.Set<String> seen,
+      java.util.Set<List<String>> edges) {
+    java.util.Set<String> frontier = java.util.Set.of(id);
+    boolean truncated = false;
+    while (!frontier.isEmpty()) {
+      java.util.Set<String> next = new java.util.LinkedHashSet<>();
+      String[] ids = frontier.toArray(String[]::new);
+      var rows =
+          db.select(JOB_DEPENDENCIES.JOB_ID, JOB_DEPENDENCIES.DEPENDS_ON)
+              .from(JOB_DEPENDENCIES)
+              .where(
+                  up
+                      ? JOB_DEPENDENCIES.JOB_ID.eq(DSL.any(ids))
+                      : JOB_DEPENDENCIES.DEPENDS_ON.eq(DSL.any(ids)))
+              .orderBy(JOB_DEPENDENCIES.JOB_ID, JOB_DEPENDENCIES.DEPENDS_ON)
+              .limit(max + 1)
+              .fetch();
+      if (rows.size() > max) {
+        truncated = true;
+      }
+      for (var r : rows) {
+        String from = r.value2();
+        String to = r.value1();
+        String found = up ? from : to;
+        if (!seen.contains(found)) {
+          if (seen.size() >= max) {
+            truncated = true;
+            continue;
+          }
+          seen.add(found);
+          next.add(found);
+        }
+        if (seen.contains(from) && seen.contains(to)) {
+          edges.add(List.of(from, to));
+        }
+      }
+      frontier = next;
+    }
+    return truncated;
+  }
+
+  /**
+   * What a page of {@link #list} holds: each filter null for none; {@code newestFirst} for newest
+   * first (by creation time, then id); {@code from} where the page before ended, exclusive.
    */
   record Filter(
       String status,
@@ -257,7 +277,10 @@ class JobQueries {
       String worker,
       String idPrefix,
       boolean newestFirst,
-      String from) {}
+      Position from) {}
+
+  /** A place in the list's order: a job's creation time and id. */
+  record Position(OffsetDateTime createdAt, String id) {}
 
   Page list(Filter f, int limit) {
     Condition where = DSL.noCondition();
@@ -276,12 +299,17 @@ class JobQueries {
       where = where.and(JOBS.ID.like(DSL.inline(escaped + "%"), '\\'));
     }
     if (f.from() != null) {
-      where = where.and(f.newestFirst() ? JOBS.ID.lt(f.from()) : JOBS.ID.gt(f.from()));
+      var at = DSL.row(JOBS.CREATED_AT, JOBS.ID);
+      var cursor = DSL.row(DSL.val(f.from().createdAt()), DSL.val(f.from().id()));
+      where = where.and(f.newestFirst() ? at.lt(cursor) : at.gt(cursor));
     }
     List<JobsRecord> rows =
         db.selectFrom(JOBS)
             .where(where)
-            .orderBy(f.newestFirst() ? JOBS.ID.desc() : JOBS.ID.asc())
+            .orderBy(
+                f.newestFirst()
+                    ? List.of(JOBS.CREATED_AT.desc(), JOBS.ID.desc())
+                    : List.of(JOBS.CREATED_AT.asc(), JOBS.ID.asc()))
             .limit(limit + 1)
             .fetch();
     boolean more = rows.size() > limit;
@@ -301,8 +329,10 @@ class JobQueries {
       views.put(r.getId(), view(r, deps.getOrDefault(r.getId(), List.of())));
     }
     explainBlocked(rows, views);
+    JobsRecord last = more ? rows.get(rows.size() - 1) : null;
     return new Page(
-        new ArrayList<>(views.values()), more ? rows.get(rows.size() - 1).getId() : null);
+        new ArrayList<>(views.values()),
+        last == null ? null : new Position(last.getCreatedAt(), last.getId()));
   }
 
   /**

@@ -247,7 +247,7 @@ class QueryController implements org.springframework.beans.factory.DisposableBea
       return problem(HttpStatus.BAD_REQUEST, "limit must be between 1 and 1000", "limit");
     }
     boolean newestFirst = order.equals("desc");
-    String from = null;
+    JobQueries.Position from = null;
     if (cursor != null) {
       from = decodeCursor(cursor, newestFirst);
       if (from == null) {
@@ -272,12 +272,15 @@ class QueryController implements org.springframework.beans.factory.DisposableBea
     body.put("jobs", page.jobs());
     body.put(
         "next_cursor",
-        page.nextCursor() == null
+        page.next() == null
             ? null
             : Base64.getUrlEncoder()
                 .withoutPadding()
                 .encodeToString(
-                    ((newestFirst ? BEFORE : AFTER) + page.nextCursor())
+                    ((newestFirst ? BEFORE : AFTER)
+                            + micros(page.next().createdAt())
+                            + ":"
+                            + page.next().id())
                         .getBytes(StandardCharsets.UTF_8)));
     return ResponseEntity.ok(body);
   }
@@ -294,17 +297,37 @@ class QueryController implements org.springframework.beans.factory.DisposableBea
 
   private static final String BEFORE = "before:";
 
-  /** The job id a cursor continues from, or null if the cursor is not one given for this order. */
-  private static String decodeCursor(String cursor, boolean newestFirst) {
+  /**
+   * Where a cursor continues from (creation time in microseconds, then the id), or null if the
+   * cursor is not one given for this order.
+   */
+  private static JobQueries.Position decodeCursor(String cursor, boolean newestFirst) {
     String prefix = newestFirst ? BEFORE : AFTER;
     try {
       String text = new String(Base64.getUrlDecoder().decode(cursor), StandardCharsets.UTF_8);
-      return text.startsWith(prefix) && text.length() > prefix.length()
-          ? text.substring(prefix.length())
-          : null;
-    } catch (IllegalArgumentException e) {
+      if (!text.startsWith(prefix)) {
+        return null;
+      }
+      String rest = text.substring(prefix.length());
+      int colon = rest.indexOf(':');
+      if (colon < 1 || colon == rest.length() - 1) {
+        return null;
+      }
+      long micros = Long.parseLong(rest.substring(0, colon));
+      java.time.Instant at =
+          java.time.Instant.ofEpochSecond(
+              Math.floorDiv(micros, 1_000_000L), Math.floorMod(micros, 1_000_000L) * 1000L);
+      return new JobQueries.Position(
+          java.time.OffsetDateTime.ofInstant(at, java.time.ZoneOffset.UTC),
+          rest.substring(colon + 1));
+    } catch (IllegalArgumentException | java.time.DateTimeException e) {
       return null;
     }
+  }
+
+  private static long micros(java.time.OffsetDateTime at) {
+    java.time.Instant i = at.toInstant();
+    return Math.addExact(Math.multiplyExact(i.getEpochSecond(), 1_000_000L), i.getNano() / 1000L);
   }
 
   @GetMapping("/workers")

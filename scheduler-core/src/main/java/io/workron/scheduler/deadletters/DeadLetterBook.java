@@ -178,7 +178,16 @@ public class DeadLetterBook {
     Map<String, Object> page = new LinkedHashMap<>();
     page.put("topics", topicList);
     page.put("dead_letters", letters);
-    page.put("next_cursor", more && !taken.isEmpty() ? encode(next) : null);
+    // only the partitions with letters left below: the others are done (and a cursor naming
+    // every worker's topic would outgrow a URL)
+    Map<TopicPartition, Long> left = new HashMap<>();
+    next.forEach(
+        (tp, at) -> {
+          if (at > ranges.get(tp).start()) {
+            left.put(tp, at);
+          }
+        });
+    page.put("next_cursor", more && !taken.isEmpty() ? encode(left) : null);
     return page;
   }
 

@@ -88,6 +88,13 @@ class DeadLetterReader implements DisposableBean {
                   return false;
                 });
       }
+      if (!until.isEmpty()) {
+        // a page from a part of a range would skip the rest of it for good
+        throw new IllegalStateException(
+            "the broker did not deliver the dead letters asked for within "
+                + READ_LIMIT.toSeconds()
+                + " s");
+      }
       return found;
     } catch (RuntimeException e) {
       // a consumer left in an unknown state is not reused

@@ -33,6 +33,12 @@ public class Rollups {
   /** A minute is folded this long after it ended, once its last results are committed. */
   static final Duration SETTLE = Duration.ofSeconds(5);
 
+  /**
+   * Each fold also folds again this many minutes before: a result applied late (a worker that
+   * reconnected, a backlog after a restart) still counts in the minute it finished.
+   */
+  static final Duration REFOLD = Duration.ofMinutes(3);
+
   private final DSLContext db;
   private final Clock clock;
   private OffsetDateTime foldedUntil;
