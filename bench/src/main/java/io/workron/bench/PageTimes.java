@@ -56,6 +56,8 @@ final class PageTimes {
     pages.put("jobs queue+status", "/ui/jobs?queue=default&status=done");
     pages.put("jobs worker", "/ui/jobs?worker=bench-preload-worker");
     pages.put("jobs id prefix", "/ui/jobs?id_prefix=" + Preload.ID_PREFIX + "f-12345");
+    // a prefix nearly every job has: the list must not sort them all
+    pages.put("jobs common prefix", "/ui/jobs?id_prefix=" + Preload.ID_PREFIX);
     String next = nextPage("/ui/jobs?status=done");
     if (next != null) {
       pages.put("jobs page 2", next);
