@@ -276,6 +276,7 @@ class DashboardIT {
       assertThat(forged.statusCode())
           .as("%s %s", forged.headers().map(), forged.body())
           .isEqualTo(403);
+      assertThat(forged.body()).contains("without its CSRF token");
       assertThat(gateway.job(id, GatewayCalls.bearer(operator)).path("status").asString())
           .isNotEqualTo("cancelled");
     } finally {

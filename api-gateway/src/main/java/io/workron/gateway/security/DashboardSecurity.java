@@ -83,11 +83,15 @@ public class DashboardSecurity {
                 e.authenticationEntryPoint(new LoginUrlAuthenticationEntryPoint("/ui/login"))
                     .accessDeniedHandler(
                         (request, response, denied) -> {
+                          boolean forged =
+                              denied instanceof org.springframework.security.web.csrf.CsrfException;
                           String scope = scopeFor(request);
-                          failures.forbidden(
-                              Scopes.callerName(),
-                              scope,
-                              request.getMethod() + " " + request.getRequestURI());
+                          if (!forged) {
+                            failures.forbidden(
+                                Scopes.callerName(),
+                                scope,
+                                request.getMethod() + " " + request.getRequestURI());
+                          }
                           response.setStatus(403);
                           response.setContentType("text/html;charset=UTF-8");
                           response
@@ -97,10 +101,15 @@ public class DashboardSecurity {
                                       + "<title>Not allowed · Workron</title>"
                                       + "<link rel=\"stylesheet\" href=\"/ui/static/workron.css\">"
                                       + "</head><body><main><h1>Not allowed</h1>"
-                                      + "<p id=\"denied\">This needs a token with the scope "
-                                      + scope
-                                      + ".</p><p><a href=\"/ui/login\">Log in with another"
-                                      + " token</a></p></main></body></html>");
+                                      + (forged
+                                          ? "<p id=\"forged\">This form came without its CSRF"
+                                              + " token, or from another site: nothing was done."
+                                              + " Reload the page and try again.</p>"
+                                          : "<p id=\"denied\">This needs a token with the scope "
+                                              + scope
+                                              + ".</p><p><a href=\"/ui/login\">Log in with"
+                                              + " another token</a></p>")
+                                      + "</main></body></html>");
                         }))
         // not the resource-server support the API uses: it exempts every request that carries its
         // token from CSRF checks, and here the token rides in a cookie any other site's form sends
