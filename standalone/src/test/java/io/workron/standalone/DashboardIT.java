@@ -213,15 +213,7 @@ class DashboardIT {
         gateway.submit(
             "{\"command\":\"echo attempt; exit 3\",\"max_retries\":1}",
             GatewayCalls.bearer(operator));
-    await()
-        .atMost(WAIT)
-        .until(
-            () ->
-                gateway
-                    .job(id, GatewayCalls.bearer(operator))
-                    .path("status")
-                    .asString("")
-                    .equals("failed"));
+    awaitStatus(id, "failed");
     browser.get(base + "/ui/jobs/" + id);
     assertThat(browser.findElement(By.id("failure")).getText()).isEqualTo("exit code 3");
     assertThat(browser.findElement(By.id("exit-code")).getText()).isEqualTo("3");
@@ -288,15 +280,7 @@ class DashboardIT {
   void theWorkersPageShowsWhatEachRunsAndDrainsAWorkerWithTheButton() throws Exception {
     String id = gateway.submit("{\"command\":\"sleep 300\"}", GatewayCalls.bearer(operator));
     try {
-      await()
-          .atMost(WAIT)
-          .until(
-              () ->
-                  gateway
-                      .job(id, GatewayCalls.bearer(operator))
-                      .path("status")
-                      .asString("")
-                      .equals("running"));
+      awaitStatus(id, "running");
       String worker = gateway.job(id, GatewayCalls.bearer(operator)).path("worker_id").asString();
       browser.get(base + "/ui/workers");
       By row = By.cssSelector("tr[data-worker='" + worker + "']");
@@ -514,15 +498,7 @@ class DashboardIT {
   void theOverviewShowsWhatIsWaitingAndRunningNowAndTheLastHourPerMinute() throws Exception {
     String id = gateway.submit("{\"command\":\"sleep 300\"}", GatewayCalls.bearer(operator));
     try {
-      await()
-          .atMost(WAIT)
-          .until(
-              () ->
-                  gateway
-                      .job(id, GatewayCalls.bearer(operator))
-                      .path("status")
-                      .asString("")
-                      .equals("running"));
+      awaitStatus(id, "running");
       browser.get(base + "/ui/overview");
       assertThat(Integer.parseInt(browser.findElement(By.id("now-running")).getText()))
           .isGreaterThanOrEqualTo(1);
@@ -555,6 +531,19 @@ class DashboardIT {
       }
     }
     throw new AssertionError("no queue " + queue);
+  }
+
+  /** Waits until the API shows the job in {@code status}. */
+  private static void awaitStatus(String id, String status) {
+    await()
+        .atMost(WAIT)
+        .until(
+            () ->
+                gateway
+                    .job(id, GatewayCalls.bearer(operator))
+                    .path("status")
+                    .asString("")
+                    .equals(status));
   }
 
   /** Waits until the job is stored: a submission answered 202 is in Kafka, not yet in a page. */

@@ -105,10 +105,7 @@ class DashboardController {
         .thenApply(
             found -> {
               if (found.isEmpty()) {
-                ModelAndView missing = new ModelAndView("ui/missing", HttpStatus.NOT_FOUND);
-                missing.addObject("nav", "jobs");
-                missing.addObject("what", "job " + id);
-                return missing;
+                return missing("job " + id);
               }
               Map<String, Object> job = plain(tree(found));
               ModelAndView view =
@@ -308,10 +305,7 @@ class DashboardController {
         .thenApply(
             found -> {
               if (found.isEmpty()) {
-                ModelAndView missing = new ModelAndView("ui/missing", HttpStatus.NOT_FOUND);
-                missing.addObject("nav", "jobs");
-                missing.addObject("what", "job " + id);
-                return missing;
+                return missing("job " + id);
               }
               Map<String, Object> graph = plain(tree(found));
               @SuppressWarnings("unchecked")
@@ -340,10 +334,7 @@ class DashboardController {
         .thenApply(
             found -> {
               if (found.isEmpty()) {
-                ModelAndView missing = new ModelAndView("ui/missing", HttpStatus.NOT_FOUND);
-                missing.addObject("nav", "jobs");
-                missing.addObject("what", "gang " + id);
-                return missing;
+                return missing("gang " + id);
               }
               JsonNode gang = tree(found);
               // tasks by workers: one column per worker a task is on, in order of first use
@@ -372,6 +363,14 @@ class DashboardController {
                           .toUriString());
               return view;
             });
+  }
+
+  /** The page of something that does not exist (or was deleted by retention), answered 404. */
+  private static ModelAndView missing(String what) {
+    ModelAndView missing = new ModelAndView("ui/missing", HttpStatus.NOT_FOUND);
+    missing.addObject("nav", "jobs");
+    missing.addObject("what", what);
+    return missing;
   }
 
   private static String shortNotice(String notice) {
