@@ -43,17 +43,7 @@ class JobQueryController {
   static final int DEFAULT_LIMIT = 100;
   static final int MAX_LIMIT = 1000;
 
-  private static final Set<String> STATUSES =
-      Set.of(
-          "blocked",
-          "pending",
-          "reserved",
-          "running",
-          "preempting",
-          "preempted",
-          "done",
-          "failed",
-          "cancelled");
+  private static final Set<String> STATUSES = Set.copyOf(JobStatuses.ALL);
 
   private final SchedulerCoreClient schedulerCore;
 

@@ -30,17 +30,7 @@ class DashboardController {
 
   static final int PAGE = 50;
 
-  static final List<String> STATUSES =
-      List.of(
-          "blocked",
-          "pending",
-          "reserved",
-          "running",
-          "preempting",
-          "preempted",
-          "done",
-          "failed",
-          "cancelled");
+  static final List<String> STATUSES = io.workron.gateway.query.JobStatuses.ALL;
 
   private final SchedulerCoreClient schedulerCore;
   private final JsonMapper mapper;
